@@ -1,0 +1,197 @@
+"""Accuracy of the analysis against simulated recordings with ground truth.
+
+Runs the offline pipeline on simulated recordings (both placements, all fault types, seeds that the
+unit tests do not use) and compares every set and rep with the simulator's truth.
+
+Prints: exact rep count per set, phantom and missed reps, phase-duration errors (median, 95th
+percentile), ROM and hip-tilt errors, and precision / recall / F1 per fault.
+
+Usage: ``python benchmarks/accuracy.py [--n 48] [--first-seed 10000] [--rate 104]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from imurep.conventions import FAULTS
+from imurep.pipeline import AnalysisSettings, analyze
+from imurep.sim import SimSettings, simulate
+from imurep.types import ImuChunk, SessionResult
+
+FIRST_SEED = 10_000  # unit tests use seeds < 1000
+
+
+def match_reps(truth: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Pair truth and found reps whose [start, end] intervals overlap most (greedy, one-to-one)."""
+    pairs = []
+    for i, tr in enumerate(truth):
+        for j, fr in enumerate(found):
+            ov = min(tr["end_s"], fr["end_s"]) - max(tr["start_s"], fr["start_s"])
+            if ov > 0:
+                pairs.append((ov, i, j))
+    pairs.sort(reverse=True)
+    used_i: set[int] = set()
+    used_j: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+            out.append((i, j))
+    return out
+
+
+def evaluate(truth: dict[str, Any], result: SessionResult, stats: dict[str, Any]) -> None:
+    """Accumulate the comparison of one recording into ``stats``."""
+    found_sets = [s.to_dict() for s in result.sets]
+    t_reps = [r for s in truth["sets"] for r in s["reps"]]
+    f_reps = [r for s in found_sets for r in s["reps"]]
+    pairs = match_reps(t_reps, f_reps)
+    stats["truth_reps"] += len(t_reps)
+    stats["found_reps"] += len(f_reps)
+    stats["matched"] += len(pairs)
+    stats["phantom"] += len(f_reps) - len(pairs)
+    stats["missed"] += len(t_reps) - len(pairs)
+    # per set: exact count when the found set overlapping the truth set has the same number of reps
+    for ts in truth["sets"]:
+        overlapping = [
+            fs for fs in found_sets if min(fs["end_s"], ts["end_s"]) - max(fs["start_s"], ts["start_s"]) > 0
+        ]
+        n_found = sum(len(fs["reps"]) for fs in overlapping)
+        stats["sets"] += 1
+        stats["sets_exact"] += int(n_found == len(ts["reps"]) and len(overlapping) == 1)
+        if n_found != len(ts["reps"]) or len(overlapping) != 1:
+            stats["bad_sets"].append(
+                (truth["seed"], truth["placement"], ts["index"], len(ts["reps"]), n_found, len(overlapping))
+            )
+    stats["sets_found"] += len(found_sets)
+    for i, j in pairs:
+        tr, fr = t_reps[i], f_reps[j]
+        for key in ("concentric_s", "top_hold_s", "eccentric_s"):
+            stats["phase_err"].append(abs(fr[key] - tr[key]))
+        for key in ("start_s", "top_start_s", "top_end_s", "end_s"):
+            stats["boundary_err"].append(abs(fr[key] - tr[key]))
+        stats["rom_err"].append(abs(fr["rom_deg"] - tr["rom_deg"]))
+        if tr.get("peak_tilt_deg") is not None and fr.get("peak_tilt_deg") is not None:
+            stats["tilt_err"].append(abs(fr["peak_tilt_deg"] - tr["peak_tilt_deg"]))
+        for code in FAULTS:
+            t_has, f_has = code in tr["faults"], code in fr["faults"]
+            if code == "hip_tilt" and truth["placement"] != "hip":
+                continue
+            key = ("tp" if t_has else "fp") if f_has else ("fn" if t_has else "tn")
+            stats["faults"][code][key] += 1
+    tag = (truth["seed"], truth["placement"], truth["sample_rate_hz"])
+    for i in sorted(set(range(len(t_reps))) - {i for i, _ in pairs}):
+        stats["missed_reps"].append((*tag, round(t_reps[i]["start_s"], 2), t_reps[i]["faults"]))
+        for code in t_reps[i]["faults"]:
+            stats["faults"][code]["fn"] += 1
+    for j in sorted(set(range(len(f_reps))) - {j for _, j in pairs}):
+        stats["phantom_reps"].append((*tag, round(f_reps[j]["start_s"], 2), round(f_reps[j]["rom_deg"], 1)))
+        for code in f_reps[j]["faults"]:
+            stats["faults"][code]["fp"] += 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=48, help="number of recordings (half per placement)")
+    ap.add_argument("--first-seed", type=int, default=FIRST_SEED)
+    ap.add_argument("--rate", type=float, default=None, help="sample rate, Hz (default: varied 50..400)")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args(argv)
+
+    stats: dict[str, Any] = defaultdict(int)
+    for k in ("phase_err", "boundary_err", "rom_err", "tilt_err", "bad_sets", "missed_reps", "phantom_reps"):
+        stats[k] = []
+    stats["faults"] = {code: defaultdict(int) for code in FAULTS}
+    rates = [52.0, 104.0, 200.0, 400.0]
+    t_sim = t_an = 0.0
+    n_samples = 0
+    for k in range(args.n):
+        seed = args.first_seed + k
+        placement = "hip" if k % 2 == 0 else "thigh"
+        rate = args.rate or rates[(k // 2) % len(rates)]
+        t0 = time.perf_counter()
+        rec = simulate(SimSettings(seed=seed, placement=placement, sample_rate_hz=rate, n_sets=2))
+        t1 = time.perf_counter()
+        res = analyze(
+            [ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)],
+            AnalysisSettings(placement=placement),
+            source=f"sim:{seed}",
+        )
+        t2 = time.perf_counter()
+        t_sim += t1 - t0
+        t_an += t2 - t1
+        n_samples += rec.t_s.size
+        evaluate(rec.truth, res, stats)
+        if args.verbose:
+            print(
+                f"seed {seed} {placement} {rate:g} Hz: truth {sum(len(s['reps']) for s in rec.truth['sets'])} "
+                f"found {sum(len(s.reps) for s in res.sets)} reps",
+                file=sys.stderr,
+            )
+
+    pe = np.asarray(stats["phase_err"]) * 1000
+    be = np.asarray(stats["boundary_err"]) * 1000
+    print(
+        f"recordings: {args.n} ({args.n // 2} hip, {args.n - args.n // 2} thigh), samples: {n_samples}, "
+        f"simulate {t_sim:.1f} s, analyze {t_an:.1f} s ({n_samples / max(t_an, 1e-9):,.0f} samples/s)"
+    )
+    exact = stats["sets_exact"] / max(stats["sets"], 1)
+    print(
+        f"sets: {stats['sets']} true, {stats['sets_found']} found; exact rep count in "
+        f"{stats['sets_exact']}/{stats['sets']} = {exact:.1%} (target >= 98%)"
+    )
+    print(
+        f"reps: {stats['truth_reps']} true, {stats['found_reps']} found, {stats['matched']} matched, "
+        f"{stats['phantom']} phantom (target 0), {stats['missed']} missed"
+    )
+    if pe.size:
+        print(
+            f"phase duration error: median {np.median(pe):.1f} ms (target <= 40), "
+            f"p95 {np.percentile(pe, 95):.1f} ms (target <= 120), max {pe.max():.0f} ms"
+        )
+        print(f"phase boundary error: median {np.median(be):.1f} ms, p95 {np.percentile(be, 95):.1f} ms")
+        print(
+            f"ROM error: mean {np.mean(stats['rom_err']):.2f} deg, p95 {np.percentile(stats['rom_err'], 95):.2f} deg"
+        )
+    if stats["tilt_err"]:
+        te = np.asarray(stats["tilt_err"])
+        print(
+            f"hip tilt error: mean {te.mean():.2f} deg (target <= 1.5), p95 {np.percentile(te, 95):.2f} deg"
+        )
+    ok = exact >= 0.98 and stats["phantom"] == 0
+    for code in FAULTS:
+        c = stats["faults"][code]
+        p = c["tp"] / max(c["tp"] + c["fp"], 1)
+        r = c["tp"] / max(c["tp"] + c["fn"], 1)
+        f1 = 2 * p * r / max(p + r, 1e-9)
+        ok = ok and f1 >= 0.95
+        print(
+            f"fault {code:16s} tp {c['tp']:4d} fp {c['fp']:3d} fn {c['fn']:3d}  "
+            f"precision {p:.3f} recall {r:.3f} F1 {f1:.3f} (target >= 0.95)"
+        )
+    if stats["bad_sets"]:
+        print("sets with a wrong count (seed, placement, set, true, found, found sets):")
+        for row in stats["bad_sets"][:20]:
+            print("  ", row)
+    if args.verbose:
+        for row in stats["missed_reps"]:
+            print("   missed (seed, placement, rate, start, faults):", row)
+        for row in stats["phantom_reps"]:
+            print("   phantom (seed, placement, rate, start, rom):", row)
+    if pe.size:
+        ok = ok and np.median(pe) <= 40 and np.percentile(pe, 95) <= 120
+    if stats["tilt_err"]:
+        ok = ok and float(np.mean(stats["tilt_err"])) <= 1.5
+    print("ALL TARGETS MET" if ok else "SOME TARGETS MISSED")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""A growable, front-trimmable numpy buffer used to keep recent samples for the stages."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class SampleBuffer:
+    """Append-only row buffer with cheap dropping of old rows.
+
+    Rows are addressed by an absolute, ever-increasing sample index, so positions stay valid when
+    old rows are dropped.
+
+    Parameters
+    ----------
+    width
+        Number of float64 columns per row.
+    """
+
+    def __init__(self, width: int, capacity: int = 4096) -> None:
+        self._data = np.empty((max(capacity, 16), width), dtype=np.float64)
+        self._start = 0  # row of the oldest kept sample in _data
+        self._stop = 0  # one past the newest
+        self.first_index = 0
+        """Absolute index of the oldest kept row."""
+
+    @property
+    def end_index(self) -> int:
+        """Absolute index one past the newest row."""
+        return self.first_index + (self._stop - self._start)
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def append(self, rows: NDArray[np.float64]) -> None:
+        """Append rows of shape ``(k, width)``."""
+        k = rows.shape[0]
+        if self._stop + k > self._data.shape[0]:
+            n = self._stop - self._start
+            cap = self._data.shape[0]
+            if n + k > cap // 2:
+                cap = max(2 * (n + k), cap)
+            new = np.empty((cap, self._data.shape[1]), dtype=np.float64)
+            new[:n] = self._data[self._start : self._stop]
+            self._data, self._start, self._stop = new, 0, n
+        self._data[self._stop : self._stop + k] = rows
+        self._stop += k
+
+    def drop_before(self, index: int) -> None:
+        """Forget rows with absolute index < ``index``."""
+        k = min(max(index - self.first_index, 0), len(self))
+        self._start += k
+        self.first_index += k
+
+    def view(self, start: int | None = None, stop: int | None = None) -> NDArray[np.float64]:
+        """Rows with absolute indices ``start:stop`` (clipped to what is kept); a view, do not keep."""
+        lo = self.first_index if start is None else max(start, self.first_index)
+        hi = self.end_index if stop is None else min(stop, self.end_index)
+        hi = max(hi, lo)
+        return self._data[self._start + lo - self.first_index : self._start + hi - self.first_index]

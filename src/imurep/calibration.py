@@ -1,0 +1,147 @@
+"""Gyroscope bias estimation from still periods (causal, stateful).
+
+The bias is learned whenever the sensor is still: over the last ``still_window_s`` the gyroscope
+and accelerometer scatter (standard deviation per axis) are below thresholds.  Scatter, not
+magnitude, is tested, so a bias of many °/s does not prevent its own estimation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import SettingsError
+from .types import FloatArray
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """Settings of the gyroscope bias estimator.
+
+    Attributes
+    ----------
+    still_window_s
+        Length of the window tested for stillness, s.
+    still_gyr_std_rads
+        Largest per-axis gyroscope standard deviation of a still window, rad/s.
+    still_acc_std_mps2
+        Largest per-axis accelerometer standard deviation of a still window, m/s².
+    bias_time_constant_s
+        Time constant of the running bias average over still periods, s.
+    max_bias_rads
+        Larger apparent biases are rejected as not-still (slow steady rotation), rad/s.
+    """
+
+    still_window_s: float = 0.6
+    still_gyr_std_rads: float = 0.03
+    still_acc_std_mps2: float = 0.15
+    bias_time_constant_s: float = 1.5
+    max_bias_rads: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in ("still_window_s", "still_gyr_std_rads", "still_acc_std_mps2", "bias_time_constant_s"):
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"calibration.{name} must be > 0, got {getattr(self, name)!r}")
+        if not 0 < self.max_bias_rads <= 1.0:
+            raise SettingsError(f"calibration.max_bias_rads must be in (0, 1], got {self.max_bias_rads!r}")
+
+
+class GyroCalibrator:
+    """Running gyroscope-bias estimate and stillness flag, updated once per pipeline block.
+
+    Stillness is judged over the last ``round(still_window_s / hop_s)`` blocks, so the result
+    depends only on the samples and the block grid, never on how the stream was chunked.
+
+    Parameters
+    ----------
+    settings
+        Calibration settings.
+    hop_s
+        Block length of the pipeline's time grid, s.
+    """
+
+    def __init__(self, settings: CalibrationSettings, hop_s: float) -> None:
+        self.settings = settings
+        self._k = max(2, round(settings.still_window_s / hop_s))
+        # per-block sums of the last k-1 blocks: n, sum(6), sum of squares(6)
+        self._carry = np.zeros((0, 13))
+        self.bias_rads = np.zeros(3)
+        """Current bias estimate, rad/s, sensor frame."""
+        self.calibrated = False
+        """True once a still window has been seen."""
+        self.n_still_blocks = 0
+        self.n_blocks = 0
+
+    def update(
+        self, acc_mps2: FloatArray, gyr_rads: FloatArray, block_starts: NDArray[np.intp], hop_s: float
+    ) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Process whole blocks.
+
+        Parameters
+        ----------
+        acc_mps2, gyr_rads
+            Specific force (m/s²) and angular rate (rad/s) of consecutive whole blocks, shape
+            ``(n, 3)``, sensor frame.
+        block_starts
+            Index of the first sample of each block, shape ``(m,)``, starting with 0.
+        hop_s
+            Block length, s.
+
+        Returns
+        -------
+        gyr_rads
+            Bias-corrected angular rate, shape ``(n, 3)``, rad/s, sensor frame (each block corrected
+            with the estimate after that block).
+        still
+            Stillness of the window ending with each block, shape ``(m,)``.
+        """
+        s = self.settings
+        x = np.concatenate((acc_mps2, gyr_rads), axis=1)
+        stats = np.concatenate(
+            (
+                np.diff(np.append(block_starts, x.shape[0]))[:, None].astype(np.float64),
+                np.add.reduceat(x, block_starts, axis=0),
+                np.add.reduceat(x * x, block_starts, axis=0),
+            ),
+            axis=1,
+        )
+        m = stats.shape[0]
+        allstats = np.concatenate((self._carry, stats))
+        c = np.concatenate((np.zeros((1, 13)), np.cumsum(allstats, axis=0)))
+        j = np.arange(self._carry.shape[0], allstats.shape[0]) + 1
+        win = c[j] - c[np.maximum(j - self._k, 0)]
+        full = j >= self._k
+        n = win[:, :1]
+        mean = win[:, 1:7] / n
+        var = np.maximum(win[:, 7:13] / n - mean * mean, 0.0)
+        still = (
+            full
+            & (n[:, 0] >= 5)
+            & (var[:, 3:6] < s.still_gyr_std_rads**2).all(axis=1)
+            & (var[:, 0:3] < s.still_acc_std_mps2**2).all(axis=1)
+            & (np.einsum("ij,ij->i", mean[:, 3:6], mean[:, 3:6]) < s.max_bias_rads**2)
+        )
+        alpha = 1.0 - math.exp(-hop_s / s.bias_time_constant_s)
+        biases = np.empty((m, 3))
+        b = self.bias_rads
+        for i in range(m):
+            if still[i]:
+                if self.calibrated:
+                    b = b + alpha * (mean[i, 3:6] - b)
+                else:
+                    b = mean[i, 3:6].copy()
+                    self.calibrated = True
+                    logger.debug("gyro bias initialised to %s rad/s", b)
+            biases[i] = b
+        self.bias_rads = b
+        self._carry = allstats[-(self._k - 1) :]
+        self.n_blocks += m
+        self.n_still_blocks += int(still.sum())
+        counts = stats[:, 0].astype(np.intp)
+        return gyr_rads - np.repeat(biases, counts, axis=0), still

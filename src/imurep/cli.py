@@ -1,0 +1,345 @@
+"""Command line interface: ``imurep analyze`` and ``imurep simulate``.
+
+The CLI only parses arguments, configures logging and calls the library.  Every error a user can
+cause (:class:`imurep.errors.ImurepError`, unreadable or unwritable files) is reported as one line
+``imurep: error: <message>`` on standard error with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import itertools
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from .conventions import PLACEMENTS, SIDES
+from .errors import ImurepError, SettingsError
+
+logger = logging.getLogger("imurep.cli")
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+DEFAULT_PLACEMENT = "hip"
+
+
+def _version() -> str:
+    try:
+        return importlib_metadata.version("imurep")
+    except importlib_metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE``; the value is parsed as JSON when it parses, else kept as a string.
+
+    >>> parse_override("faults.tilt_threshold_deg=6")
+    ('faults.tilt_threshold_deg', 6)
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SettingsError(f"--set expects KEY=VALUE (e.g. faults.tilt_threshold_deg=6), got {text!r}")
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key, value
+
+
+def _leaf_keys(d: dict[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            keys.extend(_leaf_keys(v, f"{prefix}{k}."))
+        else:
+            keys.append(prefix + k)
+    return keys
+
+
+def apply_override(settings: dict[str, Any], key: str, value: Any) -> None:
+    """Set the dotted ``key`` (e.g. ``faults.tilt_threshold_deg``) of the nested ``settings`` in place.
+
+    Raises
+    ------
+    SettingsError
+        ``key`` names no existing setting (with the closest known key as a hint).
+    """
+    node = settings
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part not in node or (not last and not isinstance(node[part], dict)):
+            close = difflib.get_close_matches(key, _leaf_keys(settings), n=1, cutoff=0.6)
+            if close:
+                hint = f"; did you mean {close[0]!r}?"
+            else:
+                prefix = ".".join(parts[:i]) + "." if i else ""
+                hint = f"; known here: {', '.join(prefix + k for k in node)}"
+            raise SettingsError(f"unknown setting {key!r}{hint}")
+        if last:
+            node[part] = value
+        else:
+            node = node[part]
+
+
+def _get(settings: dict[str, Any], key: str) -> Any:
+    node: Any = settings
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def merge_settings(settings: dict[str, Any], changes: dict[str, Any], prefix: str = "") -> None:
+    """Deep-merge the nested ``changes`` into ``settings`` in place; every key must already exist."""
+    for k, v in changes.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and isinstance(_get(settings, key), dict):
+            merge_settings(settings, v, key + ".")
+        else:
+            apply_override(settings, key, v)
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """Read a settings JSON file (a JSON object, nested by stage)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: settings file is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(
+            f"{path}: settings file is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: settings file must hold a JSON object, got a {type(data).__name__}")
+    return data
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .io import iter_canonical_chunks, read_sidecar, render_table, write_json
+
+    path = Path(args.path)
+    if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
+        raise SettingsError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")
+    # Read the first chunk before importing the (slower to import) core, so that a bad file is
+    # reported at once; the rest of the file is streamed through the analysis.
+    chunks = iter_canonical_chunks(path)
+    first = next(chunks)
+    meta = read_sidecar(path)
+
+    from .pipeline import AnalysisSettings, analyze
+
+    settings_dict = copy.deepcopy(AnalysisSettings().to_dict())
+    explicit: dict[str, Any] = {}  # top-level keys the user set through --config / --set
+    if args.config:
+        config = load_config(args.config)
+        merge_settings(settings_dict, config)
+        explicit.update(config)
+    for item in args.set or []:
+        key, value = parse_override(item)
+        apply_override(settings_dict, key, value)
+        explicit[key.split(".")[0]] = value
+
+    # Placement: --placement > settings file / --set > sidecar > default.
+    if args.placement:
+        settings_dict["placement"] = args.placement
+    elif "placement" not in explicit:
+        settings_dict["placement"] = meta.get("placement") or DEFAULT_PLACEMENT
+    # Sides: --side > settings file / --set > sidecar "sides" (one per set) or "side" > unknown.
+    if args.side:
+        settings_dict["sides"] = [args.side]
+    elif "sides" not in explicit:
+        if meta.get("sides"):
+            settings_dict["sides"] = list(meta["sides"])
+        elif meta.get("side"):
+            settings_dict["sides"] = [meta["side"]]
+    settings = AnalysisSettings.from_dict(settings_dict)
+    logger.debug("settings: %s", settings.to_dict())
+
+    result = analyze(itertools.chain([first], chunks), settings, source=str(path), metadata=meta)
+
+    if args.json == "-":
+        write_json(result, "-")
+        return EXIT_OK
+    if args.json:
+        write_json(result, args.json)
+    console = Console()
+    render_table(result, console)
+    if args.json:
+        console.print(f"\nJSON written to {args.json}")
+    return EXIT_OK
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from . import sim
+
+    options: dict[str, Any] = {"seed": args.seed, "placement": args.placement, "noise": not args.no_noise}
+    if args.faults is not None:
+        options["faults"] = sim.parse_faults(args.faults)
+    if args.sets is not None:
+        options["n_sets"] = args.sets
+    if args.rate is not None:
+        options["sample_rate_hz"] = args.rate
+    sim_settings = sim.SimSettings(**options)
+    rec = sim.simulate(sim_settings)
+    out = Path(args.out)
+    sim.write_recording(rec, out)
+    stem = out.with_suffix("")
+    n = len(rec.t_s)
+    duration = float(rec.t_s[-1] - rec.t_s[0]) if n else 0.0
+    print(
+        f"wrote {out}, {stem}.json and {stem}.truth.json: {sim_settings.n_sets} set(s), "
+        f"{sim_settings.placement}, {n} samples ({duration / 60:.1f} min at "
+        f"{sim_settings.sample_rate_hz:g} Hz), faults allowed: {', '.join(sim_settings.faults) or 'none'}"
+    )
+    return EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``imurep`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a -v given before the command is not reset by the command's own default.
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug details to stderr"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="imurep",
+        description="Reps, tempo, range of motion and form faults of the single-leg hip thrust (IMU data).",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"imurep {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "analyze",
+        parents=[common],
+        help="analyze a recording (canonical CSV) and print the rep table",
+        description="Analyze a canonical recording CSV (t,ax,ay,az,gx,gy,gz) and print one table per set.",
+    )
+    p.add_argument("path", metavar="PATH", help="recording CSV (a <stem>.json sidecar is read if present)")
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        help=f"where the sensor sat (default: the sidecar's, else {DEFAULT_PLACEMENT})",
+    )
+    p.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    p.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the result as JSON to FILE; '-' prints only the JSON to stdout",
+    )
+    p.add_argument("--config", metavar="SETTINGS.json", help="settings file (JSON object, nested by stage)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. faults.tilt_threshold_deg=6 (repeatable; VALUE is JSON or text)",
+    )
+    p.set_defaults(func=_cmd_analyze)
+
+    s = sub.add_parser(
+        "simulate",
+        parents=[common],
+        help="write a simulated recording (CSV + sidecar + ground truth)",
+        description="Simulate single-leg hip thrust sets and write OUT.csv, OUT.json and OUT.truth.json.",
+    )
+    s.add_argument("out", metavar="OUT.csv", help="CSV to write")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    s.add_argument("--placement", choices=PLACEMENTS, default=DEFAULT_PLACEMENT, help="sensor placement")
+    s.add_argument(
+        "--faults",
+        metavar="LIST",
+        help="faults that may be injected: comma-separated codes (e.g. hip_tilt,rushed_lowering), "
+        "'all' (default) or 'none'",
+    )
+    s.add_argument("--sets", type=_positive_int, metavar="N", help="number of sets (default: 2)")
+    s.add_argument("--rate", type=_positive_float, metavar="HZ", help="sample rate, Hz (default: 104)")
+    s.add_argument("--no-noise", action="store_true", help="no sensor noise or bias")
+    s.set_defaults(func=_cmd_simulate)
+    return parser
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("imurep: %(levelname)s: %(message)s"))
+    root = logging.getLogger("imurep")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    root.propagate = False
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"imurep: error: {' '.join(message.split())}\n")
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``imurep`` command; returns the exit status (0 success, 2 error)."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(getattr(args, "verbose", False))
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ImurepError as exc:
+        logger.debug("%s", type(exc).__name__)
+        return _error(str(exc))
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        logger.debug("%s", type(exc).__name__)
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{where}{exc.strerror or exc}")
+    except KeyboardInterrupt:
+        sys.stderr.write("imurep: interrupted\n")
+        return 130

@@ -1,0 +1,592 @@
+"""The canonical recording format: a CSV of IMU samples plus an optional JSON sidecar.
+
+CSV
+    A header line naming at least the columns ``t,ax,ay,az,gx,gy,gz`` (any order; extra columns are
+    ignored; names are matched case-insensitively after stripping blanks), then one sample per row:
+    ``t`` in seconds (any origin, strictly increasing), ``ax, ay, az`` specific force in m/s² with
+    gravity included, ``gx, gy, gz`` angular rate in rad/s, all in the sensor's own axes.
+Sidecar
+    ``<stem>.json`` next to the CSV, optional: a JSON object with any of ``placement`` (``"hip"`` or
+    ``"thigh"``), ``side`` (``"left"``/``"right"``) or ``sides`` (one side per set), ``device``,
+    ``sample_rate_hz`` and ``notes``.  Unknown keys are kept.
+
+Every problem with a file raises :class:`imurep.errors.DataValidationError` with a one-line
+message naming the file (and the data row and column when known), what was expected and how to fix
+it.  Rows are numbered from 1 starting after the header ("data rows"); the file line is one more.
+
+Reading is streamed (:func:`iter_canonical_chunks`) so memory stays bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from ..conventions import CANONICAL_COLUMNS, PLACEMENTS, SIDES
+from ..errors import DataValidationError
+from ..types import FloatArray, ImuChunk
+
+logger = logging.getLogger(__name__)
+
+MIN_DURATION_S: Final = 2.0
+"""Shortest recording accepted, s (time from the first to the last sample)."""
+
+DEFAULT_CHUNK_ROWS: Final = 65536
+"""Rows per chunk when streaming a file."""
+
+_SNIFF_BYTES: Final = 8192
+_HEADER_TEXT: Final = ",".join(CANONICAL_COLUMNS)
+_FIX_HEADER: Final = (
+    f"the first line must name the columns {_HEADER_TEXT} (any order, extra columns are ignored)"
+)
+# Cell texts pandas reads as missing values; they surface as NaN, not as parse errors.
+_NA_TEXTS: Final = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
+
+PathLike = str | os.PathLike[str]
+
+
+# --- sidecar -----------------------------------------------------------------------------------
+
+
+def sidecar_path(path: PathLike) -> Path:
+    """Path of the metadata sidecar of the recording ``path`` (``<stem>.json`` in the same folder)."""
+    return Path(path).with_suffix(".json")
+
+
+def read_sidecar(path: PathLike) -> dict[str, Any]:
+    """Read and check the metadata sidecar of the recording ``path``.
+
+    Parameters
+    ----------
+    path
+        The recording CSV (not the sidecar itself).
+
+    Returns
+    -------
+    dict
+        The sidecar's JSON object, or an empty dict when there is no sidecar.
+
+    Raises
+    ------
+    DataValidationError
+        The sidecar is not UTF-8 JSON, not an object, or holds an invalid ``placement``, ``side``,
+        ``sides`` or ``sample_rate_hz``.
+    """
+    side_path = sidecar_path(path)
+    if Path(path).suffix.lower() == ".json" or not side_path.is_file():
+        return {}
+    where = str(side_path)
+    try:
+        text = side_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"metadata sidecar is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON or delete it",
+            path=where,
+        ) from None
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataValidationError(
+            f"metadata sidecar is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            "fix the JSON or delete the file",
+            path=where,
+        ) from None
+    if not isinstance(meta, dict):
+        raise DataValidationError(
+            f'metadata sidecar must hold a JSON object like {{"placement": "hip"}}, '
+            f"got a {type(meta).__name__}",
+            path=where,
+        )
+    _check_choice(meta, "placement", PLACEMENTS, where)
+    _check_choice(meta, "side", SIDES, where)
+    sides = meta.get("sides")
+    if sides is not None and (not isinstance(sides, list) or any(s not in SIDES for s in sides)):
+        raise DataValidationError(
+            f"'sides' must be a list with one of {list(SIDES)} per set, got {sides!r}",
+            path=where,
+        )
+    rate = meta.get("sample_rate_hz")
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate) or rate <= 0
+    ):
+        raise DataValidationError(f"'sample_rate_hz' must be a positive number, got {rate!r}", path=where)
+    return meta
+
+
+def _check_choice(meta: dict[str, Any], key: str, choices: tuple[str, ...], where: str) -> None:
+    value = meta.get(key)
+    if value is not None and value not in choices:
+        raise DataValidationError(
+            f"{key!r} must be one of {', '.join(choices)} (or absent), got {value!r}", path=where
+        )
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _check_file(path: Path) -> None:
+    """Reject missing, empty, non-regular and binary files before pandas sees them."""
+    where = str(path)
+    if not path.exists():
+        raise DataValidationError(
+            f"file not found; check the path (a recording is a CSV with header {_HEADER_TEXT})",
+            path=where,
+        )
+    if not path.is_file():
+        raise DataValidationError("is not a regular file; pass the path of a recording CSV", path=where)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise DataValidationError(f"cannot be read ({exc.strerror}); check permissions", path=where) from None
+    if not head:
+        raise DataValidationError(f"file is empty; {_FIX_HEADER}, followed by one sample per row", path=where)
+    if b"\x00" in head:
+        raise DataValidationError(
+            "looks like a binary file, not CSV text (e.g. a spreadsheet or a raw sensor dump); "
+            f"export it as a CSV with header {_HEADER_TEXT}",
+            path=where,
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"is not UTF-8 text (undecodable byte at offset {exc.start}); save the CSV as UTF-8",
+            path=where,
+        ) from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_header(path: Path) -> list[str]:
+    where = str(path)
+    try:
+        header = pd.read_csv(path, nrows=0, index_col=False, engine="c", encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataValidationError(
+            f"holds no CSV header (only blank lines); {_FIX_HEADER}", path=where
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"is not UTF-8 text (undecodable byte at offset {exc.start}); save the CSV as UTF-8",
+            path=where,
+        ) from None
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:
+        raise DataValidationError(
+            f"cannot parse the CSV header ({_one_line(exc)}); {_FIX_HEADER}", path=where
+        ) from None
+    return [str(c) for c in header.columns]
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower()
+
+
+_ALIAS_RE: Final = re.compile(r"^(?:(a|acc|accel|accelerometer)|(g|gyr|gyro|gyroscope))[_ .-]?([xyz])\b")
+
+
+def _alias_of(name: str) -> str | None:
+    """Canonical column a common alternative name stands for (``time`` -> ``t``, ``acc_x`` -> ``ax``)."""
+    if name in ("time", "timestamp", "ts", "seconds", "sec") or name.startswith(("time_", "t_", "t[", "t (")):
+        return "t"
+    m = _ALIAS_RE.match(name)
+    if m is None:
+        return None
+    return ("a" if m.group(1) else "g") + m.group(3)
+
+
+def _column_positions(header: list[str], path: Path) -> list[int]:
+    """File column index of each canonical column, in ``CANONICAL_COLUMNS`` order."""
+    where = str(path)
+    names = [_normalise(h) for h in header]
+    if names and all(_is_number(n) for n in names):
+        raise DataValidationError(
+            f"the first line holds numbers, not column names; add the header line {_HEADER_TEXT}",
+            path=where,
+        )
+    if len(names) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in names[0]:
+                raise DataValidationError(
+                    f"the columns seem to be separated by {label}; imurep reads comma-separated files — "
+                    f"export the recording with commas and the header {_HEADER_TEXT}",
+                    path=where,
+                )
+    positions: list[int] = []
+    missing: list[str] = []
+    for col in CANONICAL_COLUMNS:
+        if col in names:
+            positions.append(names.index(col))
+        else:
+            missing.append(col)
+    if missing:
+        unused = [n for n in names if n not in CANONICAL_COLUMNS]
+        parts = []
+        for col in missing:
+            close = [n for n in unused if _alias_of(n) == col] or difflib.get_close_matches(
+                col, unused, n=1, cutoff=0.5
+            )
+            parts.append(f"{col!r} (did you mean {close[0]!r}? rename it)" if close else repr(col))
+        found = ",".join(h.strip() for h in header)
+        if len(found) > 80:
+            found = found[:77] + "..."
+        raise DataValidationError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(parts)}; "
+            f"{_FIX_HEADER}; found header: {found}",
+            path=where,
+        )
+    return positions
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] if text else type(exc).__name__
+
+
+def _locate_bad_cell(
+    path: Path, positions: list[int], first_row: int, nrows: int
+) -> tuple[int, str, str] | None:
+    """Find the first non-numeric cell in data rows ``first_row .. first_row + nrows - 1``.
+
+    Returns ``(data_row, column_name, cell_text)`` or ``None`` when it cannot be located.
+    """
+    try:
+        text = pd.read_csv(
+            path,
+            header=0,
+            index_col=False,
+            usecols=positions,
+            dtype=str,
+            keep_default_na=False,
+            skiprows=range(1, first_row),
+            nrows=nrows,
+            engine="c",
+            encoding="utf-8",
+        )
+    except (ValueError, IndexError, TypeError, OverflowError):
+        return None
+    sorted_pos = sorted(positions)
+    best: tuple[int, str, str] | None = None
+    for col, pos in zip(CANONICAL_COLUMNS, positions, strict=True):
+        values = text.iloc[:, sorted_pos.index(pos)]
+        numeric = pd.to_numeric(values, errors="coerce")
+        for i in np.flatnonzero(numeric.isna().to_numpy()):
+            cell = str(values.iloc[i])
+            if cell.strip() in _NA_TEXTS or _is_number(cell):
+                continue
+            if best is None or first_row + int(i) < best[0]:
+                best = (first_row + int(i), col, cell)
+            break
+    return best
+
+
+def _raw_blocks(path: Path, positions: list[int], chunk_rows: int) -> Iterator[tuple[int, FloatArray]]:
+    """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order."""
+    where = str(path)
+    sorted_pos = sorted(positions)
+    perm = [sorted_pos.index(p) for p in positions]
+    try:
+        reader = pd.read_csv(
+            path,
+            header=0,
+            index_col=False,
+            usecols=sorted_pos,
+            dtype=np.float64,
+            engine="c",
+            chunksize=chunk_rows,
+            encoding="utf-8",
+        )
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:
+        raise DataValidationError(f"cannot parse the CSV ({_one_line(exc)})", path=where) from None
+    first_row = 1
+    with reader:
+        while True:
+            try:
+                frame = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise DataValidationError(
+                    f"is not UTF-8 text (undecodable byte at offset {exc.start}); save the CSV as UTF-8",
+                    path=where,
+                ) from None
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise DataValidationError(
+                    f"cannot parse the CSV near data rows {first_row}-{first_row + chunk_rows - 1} "
+                    f"({_one_line(exc)}); check quoting and the number of fields per row",
+                    path=where,
+                ) from None
+            except (ValueError, TypeError, OverflowError) as exc:
+                bad = _locate_bad_cell(path, positions, first_row, chunk_rows)
+                if bad is None:
+                    raise DataValidationError(
+                        f"non-numeric value in data rows {first_row}-{first_row + chunk_rows - 1} "
+                        f"({_one_line(exc)}); every cell of {_HEADER_TEXT} must be a number",
+                        path=where,
+                    ) from None
+                row, col, cell = bad
+                raise DataValidationError(
+                    f"{cell.strip()[:40]!r} is not a number (file line {row + 1}); "
+                    f"every cell of {_HEADER_TEXT} must be a number in SI units — fix or delete that row",
+                    path=where,
+                    row=row,
+                    column=col,
+                ) from None
+            values = frame.to_numpy(dtype=np.float64, copy=False)[:, perm]
+            yield first_row, np.ascontiguousarray(values)
+            first_row += len(frame)
+
+
+def _check_finite(values: FloatArray, first_row: int, where: str) -> None:
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    r, c = (int(x) for x in np.argwhere(~finite)[0])
+    what = "an empty, missing or NaN value" if np.isnan(values[r, c]) else "an infinite value"
+    row = first_row + r
+    raise DataValidationError(
+        f"{what} (file line {row + 1}); every row needs finite numbers in {_HEADER_TEXT} — "
+        "repair or delete that row",
+        path=where,
+        row=row,
+        column=CANONICAL_COLUMNS[c],
+    )
+
+
+def _drop_duplicates(
+    values: FloatArray, prev: FloatArray | None, first_row: int, where: str
+) -> tuple[FloatArray, int, int | None]:
+    """Check strictly increasing time across ``prev`` (last row so far) and ``values``.
+
+    Exact duplicates of the previous row are dropped.  Returns the kept rows, the number dropped
+    and the data row of the first one dropped.
+    """
+    if prev is None:
+        rows, preds, offset = values[1:], values[:-1], 1  # rows[k] is values[k + offset]
+    else:
+        rows, preds, offset = values, np.concatenate((prev[None, :], values[:-1])), 0
+    bad = np.flatnonzero(~(rows[:, 0] > preds[:, 0]))
+    if bad.size == 0:
+        return values, 0, None
+    idx = bad + offset
+    preds = preds[bad]
+    dup = (rows[bad] == preds).all(axis=1)
+    if not dup.all():
+        k = int(np.argmin(dup))
+        i = int(idx[k])
+        row = first_row + i
+        t_now, t_prev = float(values[i, 0]), float(preds[k, 0])
+        how = "repeats" if t_now == t_prev else "goes back in time from"
+        raise DataValidationError(
+            f"timestamp t={t_now!r} s {how} the previous row's t={t_prev!r} s (file line {row + 1}); "
+            "timestamps must strictly increase — sort the file by t or remove the out-of-order rows",
+            path=where,
+            row=row,
+            column="t",
+        )
+    keep = np.ones(len(values), dtype=bool)
+    keep[idx] = False
+    return values[keep], int(idx.size), first_row + int(idx[0])
+
+
+def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[ImuChunk]:
+    """Stream a canonical recording CSV as validated chunks.
+
+    Parameters
+    ----------
+    path
+        The recording CSV.
+    chunk_rows
+        Rows read per chunk (>= 1); memory use is bounded by a few times this.
+
+    Yields
+    ------
+    ImuChunk
+        Consecutive runs of samples with ``t_s`` shape ``(n,)`` (s), ``acc_mps2`` and ``gyr_rads``
+        shape ``(n, 3)`` (m/s², rad/s, sensor frame); timestamps strictly increase within and across
+        chunks.  Exact duplicate rows are dropped with a logged warning.  Nothing is yielded until
+        at least :data:`MIN_DURATION_S` of data have been read.
+
+    Raises
+    ------
+    DataValidationError
+        On any problem with the file; the message names the file, row and column when known.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    p = Path(path)
+    where = str(p)
+    _check_file(p)
+    positions = _column_positions(_read_header(p), p)
+
+    prev: FloatArray | None = None
+    t_first: float | None = None
+    n_rows = 0
+    n_dropped = 0
+    first_dropped: int | None = None
+    pending: list[ImuChunk] = []  # held back until MIN_DURATION_S is covered
+    long_enough = False
+    for first_row, values in _raw_blocks(p, positions, chunk_rows):
+        if values.shape[0] == 0:
+            continue
+        _check_finite(values, first_row, where)
+        kept, dropped, first_drop = _drop_duplicates(values, prev, first_row, where)
+        if dropped:
+            n_dropped += dropped
+            if first_dropped is None:
+                first_dropped = first_drop
+        if kept.shape[0] == 0:
+            continue
+        prev = kept[-1].copy()
+        n_rows += kept.shape[0]
+        if t_first is None:
+            t_first = float(kept[0, 0])
+        chunk = ImuChunk(kept[:, 0], kept[:, 1:4], kept[:, 4:7])
+        if long_enough:
+            yield chunk
+            continue
+        pending.append(chunk)
+        if float(kept[-1, 0]) - t_first >= MIN_DURATION_S:
+            long_enough = True
+            yield from pending
+            pending.clear()
+
+    if n_dropped:
+        logger.warning(
+            "%s: dropped %d exact duplicate row(s) (first at data row %d)", where, n_dropped, first_dropped
+        )
+    if n_rows == 0:
+        raise DataValidationError(
+            f"holds a header but no data rows; add one sample per row below the header ({_HEADER_TEXT})",
+            path=where,
+        )
+    if not long_enough:
+        assert prev is not None and t_first is not None
+        span = float(prev[0]) - t_first
+        raise DataValidationError(
+            f"holds only {span:.3g} s of data ({n_rows} row{'s' if n_rows != 1 else ''}); "
+            f"at least {MIN_DURATION_S:g} s are needed — check that t is in seconds (not ms or µs) "
+            "and that the recording is complete",
+            path=where,
+        )
+
+
+# --- whole-file loading ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """A whole canonical recording in memory.
+
+    Attributes
+    ----------
+    path
+        The CSV it came from.
+    t_s
+        Sample times, shape ``(n,)``, s, strictly increasing.
+    acc_mps2
+        Specific force, shape ``(n, 3)``, m/s², gravity included, sensor frame.
+    gyr_rads
+        Angular rate, shape ``(n, 3)``, rad/s, sensor frame.
+    metadata
+        The sidecar's content (empty when there is none).
+    """
+
+    path: Path
+    t_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_rads: FloatArray
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the first to the last sample, s."""
+        return float(self.t_s[-1] - self.t_s[0]) if len(self) else 0.0
+
+    @property
+    def sample_rate_hz(self) -> float:
+        """Median sample rate, Hz."""
+        return float(1.0 / np.median(np.diff(self.t_s))) if len(self) > 1 else 0.0
+
+    def chunks(self, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[ImuChunk]:
+        """The samples as consecutive chunks of at most ``chunk_rows`` rows (views, no copies)."""
+        whole = ImuChunk(self.t_s, self.acc_mps2, self.gyr_rads)
+        for start in range(0, len(self), chunk_rows):
+            yield whole.slice(start, start + chunk_rows)
+
+
+def load_canonical(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Recording:
+    """Load a whole canonical recording and its sidecar.
+
+    Parameters
+    ----------
+    path
+        The recording CSV.
+    chunk_rows
+        Rows per chunk while reading.
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    DataValidationError
+        On any problem with the CSV or the sidecar (see :func:`iter_canonical_chunks`).
+    """
+    p = Path(path)
+    chunks = list(iter_canonical_chunks(p, chunk_rows))
+    metadata = read_sidecar(p)
+    if len(chunks) == 1:
+        c = chunks[0]
+        return Recording(p, c.t_s, c.acc_mps2, c.gyr_rads, metadata)
+    return Recording(
+        p,
+        np.concatenate([c.t_s for c in chunks]),
+        np.concatenate([c.acc_mps2 for c in chunks]),
+        np.concatenate([c.gyr_rads for c in chunks]),
+        metadata,
+    )

@@ -1,0 +1,196 @@
+"""Rep metrics from the sagittal angle and the pelvis medio-lateral axis (pure functions).
+
+Frames: all vectors are in the sensor frame.  ``up`` is the unit vector opposite to gravity's pull
+(shape ``(n, 3)``); ``axis`` is the unit flexion (medio-lateral) axis of the segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conventions import DEG_PER_RAD
+from .types import FloatArray
+
+
+def unit(v: FloatArray) -> FloatArray:
+    """``v`` scaled to unit length (along the last axis); zero vectors stay zero."""
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.asarray(v / np.where(n > 0, n, 1.0), dtype=np.float64)
+
+
+def angle_between_deg(a: FloatArray, b: FloatArray) -> float:
+    """Angle between two vectors, degrees."""
+    c = float(np.dot(unit(a), unit(b)))
+    return float(np.degrees(np.arccos(min(1.0, max(-1.0, c)))))
+
+
+def sagittal_angle_deg(up: FloatArray, axis: FloatArray, up_ref: FloatArray) -> FloatArray:
+    """Sagittal (flexion) angle of the segment, degrees, relative to the posture ``up_ref``.
+
+    The angle of the projection of ``up`` onto the plane normal to ``axis``, measured from the
+    projection of ``up_ref``, positive for a right-handed rotation of ``up`` about ``axis``.  With
+    ``axis`` oriented as in :func:`rep_axis` it increases as the hips rise.
+
+    Parameters
+    ----------
+    up
+        Up vectors, shape ``(n, 3)``, sensor frame.
+    axis
+        Unit flexion axis, shape ``(3,)``, sensor frame.
+    up_ref
+        Reference up vector (the set's start position), shape ``(3,)``, sensor frame.
+    """
+    p_ref = unit(up_ref - np.dot(up_ref, axis) * axis)
+    q = np.cross(axis, p_ref)  # completes the in-plane basis: p_ref rotated +90° about axis
+    return np.asarray(np.degrees(np.arctan2(up @ q, up @ p_ref)), dtype=np.float64)
+
+
+def tilt_deg(up: FloatArray, axis: FloatArray, up_ref: FloatArray) -> FloatArray:
+    """Elevation of the medio-lateral ``axis`` above the horizontal, relative to posture ``up_ref``.
+
+    Degrees, shape ``(n,)``.  Zero in the reference posture.
+    """
+    el = np.arcsin(np.clip(up @ axis, -1.0, 1.0))
+    el_ref = np.arcsin(np.clip(float(np.dot(up_ref, axis)), -1.0, 1.0))
+    return np.asarray((el - el_ref) * DEG_PER_RAD, dtype=np.float64)
+
+
+def rep_axis(gyr_rads: FloatArray, up_bottom: FloatArray, up_top: FloatArray) -> FloatArray:
+    """Rotation axis of one rep: principal axis of the angular rate, oriented bottom → top.
+
+    Parameters
+    ----------
+    gyr_rads
+        Bias-corrected angular rate during the rep, shape ``(n, 3)``, rad/s, sensor frame.
+    up_bottom, up_top
+        Up vectors at the bottom and at the top, shape ``(3,)``.
+
+    Returns
+    -------
+    axis
+        Unit vector, shape ``(3,)``, such that the up vector turns positively about it from bottom
+        to top.
+    """
+    cross = np.cross(up_bottom, up_top)
+    if gyr_rads.shape[0] >= 3:
+        cov = gyr_rads.T @ gyr_rads
+        _, vecs = np.linalg.eigh(cov)
+        a = vecs[:, -1]
+    else:
+        a = unit(cross)
+    if float(np.dot(a, cross)) < 0:
+        a = -a
+    return unit(np.asarray(a, dtype=np.float64))
+
+
+def robust_axis(axes: list[FloatArray], inlier_deg: float = 6.0) -> FloatArray:
+    """Robust average of unit axes: the medoid, then the mean of the axes within ``inlier_deg`` of it.
+
+    Reps whose axis is pulled by a tilt or a twist are minority outliers and are left out.
+    """
+    a = np.asarray(axes, dtype=np.float64)
+    if a.shape[0] == 1:
+        return np.asarray(a[0], dtype=np.float64)
+    ang = np.arccos(np.clip(a @ a.T, -1.0, 1.0))
+    medoid = a[int(np.argmin(ang.sum(axis=1)))]
+    inl = np.arccos(np.clip(a @ medoid, -1.0, 1.0)) <= np.radians(inlier_deg)
+    return unit(a[inl].mean(axis=0))
+
+
+def _cross_time(t: FloatArray, y: FloatArray, k: int, level: float) -> float:
+    """Time where ``y`` crosses ``level`` between samples ``k-1`` and ``k`` (linear interpolation)."""
+    if k <= 0:
+        return float(t[0])
+    y0, y1 = float(y[k - 1]), float(y[k])
+    if y1 == y0:
+        return float(t[k])
+    f = min(1.0, max(0.0, (level - y0) / (y1 - y0)))
+    return float(t[k - 1] + f * (t[k] - t[k - 1]))
+
+
+@dataclass(frozen=True)
+class RepTiming:
+    """Phase boundaries (s) and range of motion (degrees) of one rep on the sagittal angle."""
+
+    start_s: float
+    top_start_s: float
+    top_end_s: float
+    end_s: float
+    rom_deg: float
+    bottom_deg: float
+    top_deg: float
+    i_start: int
+    i_end: int
+
+
+def rep_timing(
+    t_s: FloatArray,
+    theta_deg: FloatArray,
+    i_peak: int,
+    i_top_max: int,
+    band: float = 0.05,
+    *,
+    settled: bool = True,
+) -> RepTiming | None:
+    """Phase boundaries of one rep, by the product's 5 %-of-ROM definitions.
+
+    Parameters
+    ----------
+    t_s
+        Times, shape ``(n,)``, s; the window starts at the bottom before the rep.
+    theta_deg
+        Sagittal angle, shape ``(n,)``, degrees, increasing as the hips rise.
+    i_peak
+        A sample near the top (the bottom angle is the lowest angle before it).
+    i_top_max
+        Last sample in which the top is searched (the excursion's return).
+    band
+        Fraction of ROM that counts as "at the bottom" / "at the top".
+    settled
+        When the angle never comes back within ``band`` of the bottom before the rep: if True, end
+        the rep at the band of the lowest angle after the top (the lifter settled higher); if False
+        return None (wait for more samples).
+
+    Returns
+    -------
+    RepTiming or None
+        None when the angle does not (yet) rise and return as a rep must.
+    """
+    th = theta_deg
+    n = th.shape[0]
+    if not 0 <= i_peak <= i_top_max < n:
+        return None
+    i_b = int(np.argmin(th[: i_peak + 1]))
+    bottom = float(th[i_b])
+    i_top = i_b + int(np.argmax(th[i_b : i_top_max + 1]))
+    top = float(th[i_top])
+    rom = top - bottom
+    if rom <= 0:
+        return None
+    lo = bottom + band * rom
+    hi = top - band * rom
+    # start: last sample <= lo before the top
+    before = np.flatnonzero(th[i_b : i_top + 1] <= lo)
+    k_start = i_b + int(before[-1])  # exists: i_b itself
+    start = _cross_time(t_s, th, k_start + 1, lo) if k_start + 1 <= i_top else float(t_s[k_start])
+    # top start: first sample >= hi after start
+    k_ts = k_start + int(np.argmax(th[k_start : i_top + 1] >= hi))
+    top_start = _cross_time(t_s, th, k_ts, hi)
+    # end: first sample <= lo after the top
+    after = np.flatnonzero(th[i_top:] <= lo)
+    if after.size == 0:
+        if not settled:
+            return None
+        # the lifter settled higher than the bottom before the rep: the band of the lowest point after
+        lo = float(np.min(th[i_top:])) + band * rom
+        if lo >= hi:
+            return None
+        after = np.flatnonzero(th[i_top:] <= lo)
+    k_end = i_top + int(after[0])
+    # top end: last sample >= hi before the end
+    k_te = k_ts + int(np.flatnonzero(th[k_ts:k_end] >= hi)[-1])
+    top_end = _cross_time(t_s, th, k_te + 1, hi) if k_te + 1 <= k_end else float(t_s[k_te])
+    end = _cross_time(t_s, th, k_end, lo)
+    return RepTiming(start, top_start, top_end, end, rom, bottom, top, k_start, k_end)

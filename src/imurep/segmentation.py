@@ -1,0 +1,675 @@
+"""Cutting the stream into sets and reps (causal, stateful).
+
+Two stages, both fed once per pipeline block:
+
+* :class:`ExcursionDetector` finds *excursions*: the up vector leaves a rest posture by more than
+  ``open_deg`` and comes back.  It needs no knowledge of the mounting: the excursion is the angle
+  between the up vector and the posture before the movement.
+* :class:`SetTracker` judges each excursion (range, smoothness, single rotation axis, posture), groups
+  accepted reps into sets, learns each set's flexion axis and start position, and computes the rep
+  metrics and faults on the buffered samples.  Rep events are emitted as soon as a rep is complete;
+  when a set ends its reps are re-measured with the set's final axis and median ROM (see
+  :class:`imurep.types.SetEnded`).
+
+All vectors are in the sensor frame; ``up`` is the unit vector opposite to gravity's pull.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .buffers import SampleBuffer
+from .conventions import FAULTS
+from .errors import SettingsError
+from .faults import FaultSettings, rep_faults
+from .metrics import (
+    angle_between_deg,
+    rep_axis,
+    rep_timing,
+    robust_axis,
+    sagittal_angle_deg,
+    tilt_deg,
+    unit,
+)
+from .types import Event, FloatArray, RepCompleted, RepResult, SetEnded, SetResult, SetStarted, SetSummary
+
+logger = logging.getLogger(__name__)
+
+_LOOKBACK_S = 5.0
+"""How far before a set's first rep the start position is looked for, s."""
+
+# buffer columns: time, up vector, angular rate, high-frequency acceleration, quiet flag
+_T, _U, _G, _H, _Q = 0, slice(1, 4), slice(4, 7), 7, 8
+
+
+@dataclass(frozen=True)
+class SegmentationSettings:
+    """Settings of rep and set detection.
+
+    Attributes
+    ----------
+    open_deg
+        An excursion starts when the up vector is this far from the rest posture, degrees.
+    return_fraction
+        An excursion has returned when the up vector is back within this fraction of its peak
+        angle from the rest posture (the exact end is then found on the sagittal angle).
+    ref_quiet_s
+        Quiet time that establishes a rest posture (start position, bottom, top), s.
+    band_fraction
+        Fraction of ROM that counts as at the bottom / at the top (the 5 % rule).
+    min_rom_deg, max_rom_deg
+        Excursions outside this range of motion are not reps, degrees.
+    min_rep_fraction
+        A movement counts as a rep only if it rises at least this fraction of the set's median ROM.
+    max_rep_s
+        An excursion that has not returned after this long is a change of posture, not a rep, s.
+    min_concentric_s, min_eccentric_s
+        Shorter lifting / lowering phases are jolts, not reps, s.
+    max_off_axis
+        Largest fraction of rotation energy off the rep's main axis (walking, fidgeting twist), 0..1.
+    max_impact_mps2
+        Largest high-frequency acceleration (heel strikes, bumps) during a rep, m/s².
+    quiet_rads
+        Smoothed angular speed below which the segment counts as quiet, rad/s.
+    baseline_quiet_s
+        Quiet time in the start position needed to use it as tilt reference (otherwise the first
+        rep's bottom is used), s.
+    set_gap_s
+        A set ends when no rep starts for this long after the last one, s.
+    leave_deg, leave_s
+        A set also ends when the segment stays this far (degrees) outside the set's range of motion
+        (below the bottom, above the top, or rolled sideways) for this long (s): the lifter got up.
+    max_axis_change_deg, max_bottom_change_deg
+        A rep whose axis or bottom posture differs more than this from its set's starts a new set.
+    start_gap_s
+        The first rep of a set must start within this long after the quiet start position, s.
+    confirm_s, overshoot_fraction
+        The first rep of a set is confirmed ``confirm_s`` (s) after its end, if the angle has not
+        swung below its bottom by more than ``overshoot_fraction`` of its ROM (walking steps do).
+    settle_s
+        Longest wait after the excursion's return for the angle to reach the bottom band; once the
+        segment is quiet (or after this long) the rep ends at the band of the lowest angle reached,
+        s (bounds the event latency).
+    """
+
+    open_deg: float = 6.0
+    return_fraction: float = 0.25
+    ref_quiet_s: float = 0.2
+    band_fraction: float = 0.05
+    min_rom_deg: float = 15.0
+    max_rom_deg: float = 110.0
+    min_rep_fraction: float = 0.5
+    max_rep_s: float = 20.0
+    min_concentric_s: float = 0.4
+    min_eccentric_s: float = 0.15
+    max_off_axis: float = 0.3
+    max_impact_mps2: float = 30.0
+    quiet_rads: float = 0.12
+    baseline_quiet_s: float = 0.5
+    set_gap_s: float = 12.0
+    leave_deg: float = 30.0
+    leave_s: float = 1.5
+    max_axis_change_deg: float = 35.0
+    max_bottom_change_deg: float = 25.0
+    settle_s: float = 2.0
+    start_gap_s: float = 0.5
+    confirm_s: float = 0.3
+    overshoot_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        positive = (
+            "open_deg ref_quiet_s min_rom_deg max_rom_deg max_rep_s quiet_rads set_gap_s "
+            "leave_deg leave_s max_axis_change_deg max_bottom_change_deg max_impact_mps2"
+        ).split()
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"segmentation.{name} must be > 0, got {getattr(self, name)!r}")
+        if not 0 < self.band_fraction < 0.5:
+            raise SettingsError(f"segmentation.band_fraction must be in (0, 0.5), got {self.band_fraction!r}")
+        if not 0 < self.return_fraction < 0.5:
+            raise SettingsError(f"segmentation.return_fraction must be in (0, 0.5), got {self.return_fraction!r}")
+        if not 0 <= self.min_rep_fraction < 1 or not 0 < self.max_off_axis <= 1:
+            raise SettingsError("segmentation.min_rep_fraction must be in [0, 1) and max_off_axis in (0, 1]")
+        if self.min_rom_deg >= self.max_rom_deg:
+            raise SettingsError("segmentation.min_rom_deg must be below max_rom_deg")
+        if self.open_deg >= self.min_rom_deg:
+            raise SettingsError("segmentation.open_deg must be below min_rom_deg")
+
+
+@dataclass
+class Excursion:
+    """A movement away from a rest posture and back (absolute sample indices)."""
+
+    i_open: int
+    i_peak: int
+    i_close: int
+    up_rest: FloatArray
+    peak_deg: float
+    t_open_s: float
+    i_rest: int
+    """Last sample of the quiet run that established the rest posture."""
+
+
+@dataclass
+class _Ref:
+    up: FloatArray  # rest posture
+    i_rest: int  # last quiet sample that established it
+    peak_deg: float = 0.0
+    i_peak: int = -1
+    i_open: int = -1
+    t_open_s: float = math.nan
+    armed: bool = True  # may open an excursion (re-armed once back within open_deg)
+
+
+class ExcursionDetector:
+    """Finds excursions: the up vector leaves a quiet rest posture and comes back to it.
+
+    Quiet postures are kept on a small stack: when the segment is quiet at a posture away from the
+    current reference (e.g. in the start position after getting onto the bench, or at the top of a
+    rep), that posture is pushed.  A movement closes as an excursion when it comes back close to one
+    of the stacked postures; those above it are dropped.  The start position is therefore established
+    before the top, and reps are measured from the bottom, whatever the mounting.
+    """
+
+    _DEPTH = 4
+
+    def __init__(self, settings: SegmentationSettings) -> None:
+        self.s = settings
+        self._stack: list[_Ref] = []
+        self._quiet_sum = np.zeros(3)
+        self._quiet_n = 0
+        self._t_quiet_start = 0.0
+
+    @property
+    def up_rest(self) -> FloatArray | None:
+        """The current reference posture."""
+        return self._stack[-1].up if self._stack else None
+
+    @property
+    def in_excursion(self) -> bool:
+        """Whether the segment is away from every reference posture."""
+        return bool(self._stack) and self._stack[-1].i_open >= 0
+
+    @property
+    def first_open_s(self) -> float | None:
+        """Start time of the oldest excursion under way."""
+        opened = [r.t_open_s for r in self._stack if r.i_open >= 0]
+        return min(opened) if opened else None
+
+    @property
+    def open_since(self) -> int | None:
+        """Absolute index where the current excursion from the top reference began."""
+        if not self._stack or self._stack[-1].i_open < 0:
+            return None
+        return self._stack[-1].i_open
+
+    def update(self, i0: int, t_s: FloatArray, up: FloatArray, quiet: NDArray[np.bool_]) -> list[Excursion]:
+        """Process one block whose first sample has absolute index ``i0``; return closed excursions.
+
+        Parameters
+        ----------
+        i0
+            Absolute index of the block's first sample.
+        t_s, up
+            Times (s, shape ``(n,)``) and unit up vectors (shape ``(n, 3)``, sensor frame).
+        quiet
+            Whether each sample is quiet (low angular speed), shape ``(n,)``.
+        """
+        s = self.s
+        closed: list[Excursion] = []
+        n = t_s.shape[0]
+        refs = self._stack
+        if not refs:
+            refs.append(_Ref(up[0].copy(), i0))
+
+        def angles(v: FloatArray) -> list[float]:
+            return np.degrees(np.arccos(np.clip(up @ v, -1.0, 1.0))).tolist()  # type: ignore[no-any-return]
+
+        ang = [angles(r.up) for r in refs]
+        tl = t_s.tolist()
+        ql = quiet.tolist()
+        for k in range(n):
+            t = tl[k]
+            # 1. a return close to a reference that was left far enough closes the excursion from it
+            for d, r in enumerate(refs):
+                if r.i_open < 0:
+                    continue
+                a = ang[d][k]
+                if a > r.peak_deg:
+                    r.peak_deg, r.i_peak = a, i0 + k
+                elif r.peak_deg >= s.min_rom_deg and a <= s.return_fraction * r.peak_deg:
+                    closed.append(
+                        Excursion(r.i_open, r.i_peak, i0 + k, r.up.copy(), r.peak_deg, r.t_open_s, r.i_rest)
+                    )
+                    del refs[d + 1 :]
+                    del ang[d + 1 :]
+                    r.i_open, r.peak_deg, r.i_peak, r.armed = -1, 0.0, -1, False
+                    self._quiet_n = 0
+                    break
+            top = refs[-1]
+            # 2. leaving the top reference opens an excursion from it
+            if not top.armed:
+                top.armed = ang[-1][k] <= s.open_deg
+            elif top.i_open < 0 and ang[-1][k] > s.open_deg:
+                top.i_open, top.t_open_s, top.peak_deg, top.i_peak = i0 + k, t, ang[-1][k], i0 + k
+            # 3. quiet: follow the rest posture, or push a new one once quiet long enough away from it
+            if ql[k]:
+                if self._quiet_n == 0:
+                    self._t_quiet_start = t
+                    self._quiet_sum = up[k].copy()
+                else:
+                    self._quiet_sum = self._quiet_sum + up[k]
+                self._quiet_n += 1
+                if top.i_open < 0:
+                    top.i_rest = i0 + k
+                    if self._quiet_n > 1:
+                        top.up = unit(self._quiet_sum / self._quiet_n)
+                        ang[-1] = angles(top.up)
+                elif t - self._t_quiet_start >= s.ref_quiet_s:
+                    refs.append(_Ref(unit(self._quiet_sum / self._quiet_n), i0 + k))
+                    ang.append(angles(refs[-1].up))
+                    if len(refs) > self._DEPTH:
+                        del refs[0]
+                        del ang[0]
+            else:
+                self._quiet_n = 0
+            # 4. an excursion that never comes back is a change of posture
+            for r in refs:
+                if r.i_open >= 0 and t - r.t_open_s > s.max_rep_s:
+                    r.i_open, r.peak_deg, r.i_peak = -1, 0.0, -1
+        return closed
+
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Where a rep lies in the buffer (absolute indices) and its own rotation axis."""
+
+    i_from: int  # start of the bottom before the rep
+    i_peak: int
+    i_close: int  # the excursion's return
+    stop: int  # end of the samples used to measure it
+    axis: FloatArray
+
+
+@dataclass
+class _OpenSet:
+    index: int
+    axis: FloatArray
+    bottom_up: FloatArray
+    baseline_up: FloatArray
+    baseline_source: str
+    i_from: int  # first buffered sample the set may use
+    reps: list[_Span] = field(default_factory=list)
+    results: list[RepResult] = field(default_factory=list)
+    last_end_s: float = -math.inf
+    max_rom_deg: float = 0.0
+    quiet_end_s: float = math.nan
+    start_s: float = 0.0
+    leave_since_s: float | None = None
+
+
+class SetTracker:
+    """Judges excursions, groups reps into sets and measures them.
+
+    Parameters
+    ----------
+    settings, fault_settings
+        Detection and fault settings.
+    measure_tilt
+        Whether pelvis tilt is measured (hip placement).
+    sides
+        Side of each set in order (the last one repeats); ``None`` when unknown.
+    """
+
+    def __init__(
+        self,
+        settings: SegmentationSettings,
+        fault_settings: FaultSettings,
+        *,
+        measure_tilt: bool,
+        sides: tuple[str | None, ...] = (None,),
+    ) -> None:
+        self.s = settings
+        self.fs = fault_settings
+        self.measure_tilt = measure_tilt
+        self.sides = sides or (None,)
+        self.buf = SampleBuffer(9, capacity=1 << 14)
+        self.detector = ExcursionDetector(settings)
+        self._set: _OpenSet | None = None
+        self._pending: tuple[Excursion, FloatArray] | None = None
+        self.sets: list[SetResult] = []
+        self._n_sets = 0
+        self._last_hf = np.zeros(3)
+        self.t_now = -math.inf
+        self._i_end = 0
+
+    # -- feeding ---------------------------------------------------------------------------------
+
+    def update(
+        self,
+        t_s: FloatArray,
+        up: FloatArray,
+        gyr_rads: FloatArray,
+        acc_hf_mps2: FloatArray,
+        speed_rads: FloatArray,
+        block_starts: NDArray[np.intp],
+    ) -> list[Event]:
+        """Process consecutive whole blocks.
+
+        Parameters
+        ----------
+        t_s
+            Times, shape ``(n,)``, s.
+        up
+            Unit up vectors, shape ``(n, 3)``, sensor frame.
+        gyr_rads
+            Bias-corrected angular rate, shape ``(n, 3)``, rad/s, sensor frame.
+        acc_hf_mps2
+            Magnitude of the high-frequency part of the specific force, shape ``(n,)``, m/s².
+        speed_rads
+            Smoothed angular speed, shape ``(n,)``, rad/s; quiet below ``quiet_rads``.
+        block_starts
+            Index of the first sample of each block, shape ``(m,)``, starting with 0.
+        """
+        i0 = self.buf.end_index
+        quiet = (speed_rads < self.s.quiet_rads).astype(np.float64)
+        self.buf.append(np.column_stack((t_s, up, gyr_rads, acc_hf_mps2, quiet)))
+        events: list[Event] = []
+        stops = np.append(block_starts[1:], t_s.shape[0])
+        q = quiet > 0.5
+        for a, b in zip(block_starts.tolist(), stops.tolist(), strict=True):
+            events.extend(self._block(i0 + a, t_s[a:b], up[a:b], q[a:b]))
+        self._trim()
+        return events
+
+    def _block(self, i0: int, t_s: FloatArray, up: FloatArray, quiet: NDArray[np.bool_]) -> list[Event]:
+        """One block, whose samples are buffered at absolute indices ``i0 : i0 + len(t_s)``."""
+        self.t_now = float(t_s[-1])
+        self._i_end = i0 + t_s.shape[0]
+        events: list[Event] = []
+        for ex in self.detector.update(i0, t_s, up, quiet):
+            if self._pending is not None:
+                events.extend(self._complete(final=True, stop=ex.i_open))
+            self._judge(ex)
+        if self._pending is not None:
+            ex = self._pending[0]
+            opened = self.detector.open_since
+            if opened is not None and opened > ex.i_close:
+                events.extend(self._complete(final=True, stop=opened))
+            else:
+                events.extend(self._complete(final=self._settled(ex.i_close), stop=self._i_end))
+        events.extend(self._check_set_end(up))
+        return events
+
+    def finish(self) -> list[Event]:
+        """End of stream: complete the pending rep and close the open set."""
+        events: list[Event] = []
+        if self._pending is not None:
+            events.extend(self._complete(final=True, stop=self._i_end))
+        if self._set is not None:
+            events.extend(self._end_set())
+        return events
+
+    def _settled(self, i_close: int) -> bool:
+        """Whether the movement after an excursion's return has come to rest (or waited long enough)."""
+        b = self.buf.view(i_close, self._i_end)
+        t = b[:, _T]
+        if self.t_now - float(t[0]) >= self.s.settle_s:
+            return True
+        k = int(np.searchsorted(t, self.t_now - self.s.ref_quiet_s))
+        return k > 0 and bool((b[k:, _Q] > 0.5).all())
+
+    # -- sets ------------------------------------------------------------------------------------
+
+    def _check_set_end(self, up: FloatArray) -> list[Event]:
+        """End the open set after a long gap, or when the segment leaves the set's range of motion."""
+        st = self._set
+        if st is None or self._pending is not None:
+            return []
+        opened = self.detector.first_open_s
+        if self.t_now - st.last_end_s > self.s.set_gap_s and (
+            opened is None or opened - st.last_end_s > self.s.set_gap_s
+        ):
+            return self._end_set()
+        u = up[-1:]
+        theta = float(sagittal_angle_deg(u, st.axis, st.bottom_up)[0])
+        side = abs(float(tilt_deg(u, st.axis, st.bottom_up)[0]))
+        lim = self.s.leave_deg
+        if theta < -lim or theta > st.max_rom_deg + lim or side > lim:
+            if st.leave_since_s is None:
+                st.leave_since_s = self.t_now
+            elif self.t_now - st.leave_since_s >= self.s.leave_s:
+                return self._end_set()
+        else:
+            st.leave_since_s = None
+        return []
+
+    def _quiet_run_before(self, i: int) -> tuple[int, int]:
+        """The last run of quiet samples ending at or before absolute index ``i``, within
+        ``_LOOKBACK_S`` before it: (first, last) absolute indices; (i, i) when there is none."""
+        b = self.buf.view(i - 100_000, i + 1)
+        t = b[:, _T]
+        k = int(np.searchsorted(t, float(t[-1]) - _LOOKBACK_S))
+        b = b[k:]
+        first = i + 1 - b.shape[0]
+        quiet = b[:, _Q] > 0.5
+        idx = np.flatnonzero(quiet)
+        if idx.size == 0:
+            return i, i
+        to = int(idx[-1])
+        gaps = np.flatnonzero(~quiet[: to + 1])
+        frm = int(gaps[-1]) + 1 if gaps.size else 0
+        return first + frm, first + to
+
+    def _judge(self, ex: Excursion) -> None:
+        """Keep ``ex`` as the pending rep if it moves like one."""
+        s = self.s
+        if not s.min_rom_deg <= ex.peak_deg <= s.max_rom_deg:
+            logger.debug("excursion at %.2f s rejected: range %.1f deg", ex.t_open_s, ex.peak_deg)
+            return
+        b = self.buf.view(ex.i_open, ex.i_close + 1)
+        t = b[:, _T]
+        if float(t[-1] - t[0]) > s.max_rep_s:
+            return
+        if float(np.max(b[:, _H])) > s.max_impact_mps2:
+            logger.debug("excursion at %.2f s rejected: impact %.1f m/s2", t[0], float(np.max(b[:, _H])))
+            return
+        up_peak = self.buf.view(ex.i_peak, ex.i_peak + 1)[0, _U]
+        gyr = b[:, _G]
+        axis = rep_axis(gyr, ex.up_rest, up_peak)
+        on = gyr @ axis
+        tot = float(np.sum(gyr * gyr))
+        off = 1.0 - float(np.sum(on * on)) / tot if tot > 0 else 1.0
+        if off > s.max_off_axis:
+            logger.debug("excursion at %.2f s rejected: off-axis %.2f", t[0], off)
+            return
+        self._pending = (ex, axis)
+
+    def _complete(self, *, final: bool, stop: int) -> list[Event]:
+        """Measure the pending rep on samples up to ``stop``; keep it pending if not yet returned."""
+        assert self._pending is not None
+        ex, axis = self._pending
+        s = self.s
+        events: list[Event] = []
+        st = self._set
+        if st is not None and not (
+            angle_between_deg(axis, st.axis) <= s.max_axis_change_deg
+            and angle_between_deg(ex.up_rest, st.bottom_up) <= s.max_bottom_change_deg
+        ):
+            if not final:
+                return []
+            events.extend(self._end_set())
+            st = None
+        new_set = st is None
+        if st is None:
+            # the first rep of a set starts from the start position: quiet, right before the rep
+            q_from, q_to = self._quiet_run_before(ex.i_rest)
+            tq = self.buf.view(q_from, q_to + 1)[:, _T]
+            quiet_s = float(tq[-1] - tq[0]) if tq.size else 0.0
+            if quiet_s < s.ref_quiet_s:
+                logger.debug("excursion at %.2f s rejected: no start position", ex.t_open_s)
+                self._pending = None
+                return events
+            if quiet_s >= s.baseline_quiet_s:
+                base = unit(self.buf.view(q_from, q_to + 1)[:, _U].mean(axis=0))
+                source = "start_position"
+            else:
+                base = ex.up_rest.copy()
+                source = "first_rep_bottom"
+            k = int(np.searchsorted(tq, float(tq[-1]) - s.baseline_quiet_s))
+            st = _OpenSet(0, axis, ex.up_rest.copy(), base, source, i_from=q_from + k)
+            st.quiet_end_s = float(tq[-1])
+        i_from = st.reps[-1].i_close if st.reps else st.i_from
+        span = _Span(i_from, ex.i_peak, ex.i_close, stop, axis)
+        axes = [r.axis for r in st.reps] + [axis]
+        set_axis = robust_axis(axes)
+        rep = self._measure(st, set_axis, span, len(st.results) + 1, settled=final)
+        if rep is None:
+            if final:
+                logger.debug("excursion at %.2f s rejected: no rep shape on the sagittal angle", ex.t_open_s)
+                self._pending = None
+            return events
+        if new_set:
+            if rep.start_s - st.quiet_end_s > s.start_gap_s:
+                logger.debug("excursion at %.2f s rejected: did not start from rest", ex.t_open_s)
+                self._pending = None
+                return events
+            # a set's first rep must also come back to rest, not swing through (a walking step)
+            after = self.buf.view(span.i_from, stop)
+            k = int(np.searchsorted(after[:, _T], rep.end_s))
+            if float(after[-1, _T]) < rep.end_s + s.confirm_s and not final:
+                return events
+            th = sagittal_angle_deg(after[k:, _U], set_axis, st.baseline_up)
+            bottom = float(sagittal_angle_deg(after[:k, _U], set_axis, st.baseline_up).min())
+            if th.size and float(th.min()) < bottom - s.overshoot_fraction * rep.rom_deg:
+                logger.debug("excursion at %.2f s rejected: swings through its start", ex.t_open_s)
+                self._pending = None
+                return events
+        self._pending = None
+        roms = [r.rom_deg for r in st.results]
+        if roms and rep.rom_deg < s.min_rep_fraction * float(np.median(roms)):
+            logger.debug("excursion at %.2f s rejected: %.1f deg is a partial movement", ex.t_open_s, rep.rom_deg)
+            return events
+        if new_set:
+            self._n_sets += 1
+            st.index = self._n_sets
+            st.start_s = rep.start_s
+            self._set = st
+            events.append(SetStarted(st.index, rep.start_s))
+        st.reps.append(span)
+        st.axis = set_axis
+        if len(st.reps) > 1:
+            st.bottom_up = unit(0.7 * st.bottom_up + 0.3 * ex.up_rest)
+        median = float(np.median([r.rom_deg for r in st.results] + [rep.rom_deg]))
+        rep = self._with_faults(rep, median)
+        if st.results:
+            prev = st.results[-1]
+            st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
+        st.results.append(rep)
+        st.last_end_s = rep.end_s
+        st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
+        events.append(RepCompleted(st.index, rep, self.t_now))
+        return events
+
+    def _measure(
+        self, st: _OpenSet, axis: FloatArray, span: _Span, index: int, *, settled: bool
+    ) -> RepResult | None:
+        first = max(span.i_from, self.buf.first_index)
+        b = self.buf.view(first, span.stop)
+        t = b[:, _T]
+        up = b[:, _U]
+        theta = sagittal_angle_deg(up, axis, st.baseline_up)
+        timing = rep_timing(
+            t, theta, span.i_peak - first, span.i_close - first, self.s.band_fraction, settled=settled
+        )
+        if timing is None or not self.s.min_rom_deg <= timing.rom_deg <= self.s.max_rom_deg:
+            return None
+        if (
+            timing.top_start_s - timing.start_s < self.s.min_concentric_s
+            or timing.end_s - timing.top_end_s < self.s.min_eccentric_s
+        ):
+            return None
+        tilt: float | None = None
+        if self.measure_tilt:
+            tl = tilt_deg(up[timing.i_start : timing.i_end + 1], axis, st.baseline_up)
+            tilt = float(np.max(np.abs(tl))) if tl.size else 0.0
+        return RepResult(
+            index=index,
+            start_s=timing.start_s,
+            top_start_s=timing.top_start_s,
+            top_end_s=timing.top_end_s,
+            end_s=timing.end_s,
+            rom_deg=timing.rom_deg,
+            peak_tilt_deg=tilt,
+        )
+
+    def _with_faults(self, rep: RepResult, median_rom_deg: float) -> RepResult:
+        faults = rep_faults(
+            self.fs,
+            eccentric_s=rep.eccentric_s,
+            top_hold_s=rep.top_hold_s,
+            rom_deg=rep.rom_deg,
+            median_rom_deg=median_rom_deg,
+            peak_tilt_deg=rep.peak_tilt_deg,
+        )
+        return replace(rep, faults=faults)
+
+    def _end_set(self) -> list[Event]:
+        st = self._set
+        self._set = None
+        if st is None or not st.reps:
+            return []
+        axis = robust_axis([r.axis for r in st.reps])
+        measured: list[RepResult] = []
+        for span in st.reps:
+            rep = self._measure(st, axis, span, len(measured) + 1, settled=True)
+            if rep is not None:
+                measured.append(rep)
+        if measured:
+            median = float(np.median([r.rom_deg for r in measured]))
+            measured = [r for r in measured if r.rom_deg >= self.s.min_rep_fraction * median]
+            median = float(np.median([r.rom_deg for r in measured]))
+        final: list[RepResult] = []
+        for k, r in enumerate(measured):
+            pause = measured[k + 1].start_s - r.end_s if k + 1 < len(measured) else None
+            r = self._with_faults(replace(r, index=k + 1), median)
+            final.append(replace(r, bottom_pause_s=pause))
+        if not final:
+            return []
+        reps = tuple(final)
+        side = self.sides[min(len(self.sets), len(self.sides) - 1)]
+        result = SetResult(
+            index=len(self.sets) + 1,
+            side=side,
+            start_s=reps[0].start_s,
+            end_s=reps[-1].end_s,
+            reps=reps,
+            summary=SetSummary.from_reps(reps, FAULTS),
+            baseline_source=st.baseline_source,
+        )
+        self.sets.append(result)
+        return [SetEnded(result)]
+
+    def _trim(self) -> None:
+        keep_s = _LOOKBACK_S + 1.0
+        st = self._set
+        if st is not None:
+            self.buf.drop_before(st.i_from)
+            return
+        lim = self.buf.end_index
+        if self._pending is not None:
+            lim = self._pending[0].i_open
+        op = self.detector.open_since
+        if op is not None:
+            lim = min(lim, op)
+        # keep a few seconds before the newest sample / the open excursion for the start position
+        v = self.buf.view(self.buf.first_index, lim + 1)
+        if v.shape[0]:
+            k = int(np.searchsorted(v[:, _T], float(v[-1, _T]) - keep_s))
+            self.buf.drop_before(self.buf.first_index + k)

@@ -1,0 +1,298 @@
+"""Data types passed between the stages: input chunks, results and pipeline events.
+
+All arrays are float64 numpy arrays.  Shapes and finiteness are checked once, at construction.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import DataValidationError
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class ImuChunk:
+    """A run of consecutive IMU samples.
+
+    Parameters
+    ----------
+    t_s
+        Sample times, shape ``(n,)``, seconds, strictly increasing, any origin.
+    acc_mps2
+        Specific force (gravity included), shape ``(n, 3)``, m/s², sensor frame.
+    gyr_rads
+        Angular rate, shape ``(n, 3)``, rad/s, sensor frame.
+    frame
+        Name of the frame the vectors are expressed in (always ``"sensor"`` for raw data).
+    """
+
+    t_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_rads: FloatArray
+    frame: str = "sensor"
+
+    def __post_init__(self) -> None:
+        t = np.ascontiguousarray(self.t_s, dtype=np.float64)
+        acc = np.ascontiguousarray(self.acc_mps2, dtype=np.float64)
+        gyr = np.ascontiguousarray(self.gyr_rads, dtype=np.float64)
+        if t.ndim != 1:
+            raise DataValidationError(f"t_s must have shape (n,), got {t.shape}")
+        n = t.shape[0]
+        for name, arr in (("acc_mps2", acc), ("gyr_rads", gyr)):
+            if arr.shape != (n, 3):
+                raise DataValidationError(f"{name} must have shape ({n}, 3), got {arr.shape}")
+        for name, arr in (("t_s", t), ("acc_mps2", acc), ("gyr_rads", gyr)):
+            if not np.isfinite(arr).all():
+                bad = int(np.argwhere(~np.isfinite(arr.reshape(n, -1)))[0][0]) if n else 0
+                raise DataValidationError(f"{name} holds NaN or infinite values (sample {bad})")
+        if n > 1 and not (np.diff(t) > 0).all():
+            bad = int(np.argmax(np.diff(t) <= 0)) + 1
+            raise DataValidationError(
+                f"t_s must be strictly increasing; sample {bad} is at {t[bad]!r} s after {t[bad - 1]!r} s"
+            )
+        object.__setattr__(self, "t_s", t)
+        object.__setattr__(self, "acc_mps2", acc)
+        object.__setattr__(self, "gyr_rads", gyr)
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    def slice(self, start: int, stop: int) -> ImuChunk:
+        """Samples ``start:stop`` as a new chunk (views, no copy)."""
+        return ImuChunk(self.t_s[start:stop], self.acc_mps2[start:stop], self.gyr_rads[start:stop], self.frame)
+
+
+class Phase(enum.Enum):
+    """Phase of a rep on the sagittal angle."""
+
+    BOTTOM = "bottom"
+    CONCENTRIC = "concentric"
+    TOP_HOLD = "top_hold"
+    ECCENTRIC = "eccentric"
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """One rep, its phase boundaries (recording time base, s) and metrics.
+
+    ``rom_deg`` is top angle minus the bottom angle before the rep (degrees, sagittal plane);
+    ``peak_tilt_deg`` is the largest absolute pelvis tilt during the rep relative to the set's start
+    position (degrees; ``None`` for thigh placement).  ``bottom_pause_s`` is the time from this rep's
+    ``end_s`` to the next rep's ``start_s`` (``None`` for the last rep of a set).
+    """
+
+    index: int
+    start_s: float
+    top_start_s: float
+    top_end_s: float
+    end_s: float
+    rom_deg: float
+    peak_tilt_deg: float | None
+    faults: tuple[str, ...] = ()
+    bottom_pause_s: float | None = None
+
+    @property
+    def concentric_s(self) -> float:
+        """Lifting time, s."""
+        return self.top_start_s - self.start_s
+
+    @property
+    def top_hold_s(self) -> float:
+        """Squeeze time at the top, s."""
+        return self.top_end_s - self.top_start_s
+
+    @property
+    def eccentric_s(self) -> float:
+        """Lowering time, s."""
+        return self.end_s - self.top_end_s
+
+    @property
+    def duration_s(self) -> float:
+        """Time under tension of this rep, s."""
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view (schema ``imurep.analysis/1``)."""
+        return {
+            "index": self.index,
+            "start_s": self.start_s,
+            "top_start_s": self.top_start_s,
+            "top_end_s": self.top_end_s,
+            "end_s": self.end_s,
+            "concentric_s": self.concentric_s,
+            "top_hold_s": self.top_hold_s,
+            "eccentric_s": self.eccentric_s,
+            "bottom_pause_s": self.bottom_pause_s,
+            "rom_deg": self.rom_deg,
+            "peak_tilt_deg": self.peak_tilt_deg,
+            "faults": list(self.faults),
+        }
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+@dataclass(frozen=True)
+class SetSummary:
+    """Aggregates over the reps of one set (times in s, angles in degrees)."""
+
+    reps: int
+    time_under_tension_s: float
+    mean_concentric_s: float | None
+    mean_top_hold_s: float | None
+    mean_eccentric_s: float | None
+    mean_rom_deg: float | None
+    max_peak_tilt_deg: float | None
+    fault_counts: dict[str, int]
+    clean_reps: int
+
+    @classmethod
+    def from_reps(cls, reps: tuple[RepResult, ...], fault_codes: tuple[str, ...]) -> SetSummary:
+        """Summarise ``reps``; ``fault_codes`` lists every fault code (all appear in the counts)."""
+        tilts = [r.peak_tilt_deg for r in reps if r.peak_tilt_deg is not None]
+        return cls(
+            reps=len(reps),
+            time_under_tension_s=float(sum(r.duration_s for r in reps)),
+            mean_concentric_s=_mean([r.concentric_s for r in reps]),
+            mean_top_hold_s=_mean([r.top_hold_s for r in reps]),
+            mean_eccentric_s=_mean([r.eccentric_s for r in reps]),
+            mean_rom_deg=_mean([r.rom_deg for r in reps]),
+            max_peak_tilt_deg=float(max(tilts)) if tilts else None,
+            fault_counts={code: sum(code in r.faults for r in reps) for code in fault_codes},
+            clean_reps=sum(not r.faults for r in reps),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return {
+            "reps": self.reps,
+            "clean_reps": self.clean_reps,
+            "time_under_tension_s": self.time_under_tension_s,
+            "mean_concentric_s": self.mean_concentric_s,
+            "mean_top_hold_s": self.mean_top_hold_s,
+            "mean_eccentric_s": self.mean_eccentric_s,
+            "mean_rom_deg": self.mean_rom_deg,
+            "max_peak_tilt_deg": self.max_peak_tilt_deg,
+            "fault_counts": dict(self.fault_counts),
+        }
+
+
+@dataclass(frozen=True)
+class SetResult:
+    """One set: its time span (s, recording time base), its reps and their summary."""
+
+    index: int
+    side: str | None
+    start_s: float
+    end_s: float
+    reps: tuple[RepResult, ...]
+    summary: SetSummary
+    baseline_source: str = "start_position"
+    """Where the tilt reference came from: ``"start_position"`` or ``"first_rep_bottom"``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return {
+            "index": self.index,
+            "side": self.side,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "tilt_baseline": self.baseline_source,
+            "reps": [r.to_dict() for r in self.reps],
+            "summary": self.summary.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What the input looked like: sample count, achieved rate, gaps, stillness found."""
+
+    n_samples: int
+    duration_s: float
+    sample_rate_hz: float
+    n_gaps: int
+    gap_total_s: float
+    still_fraction: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return {
+            "n_samples": self.n_samples,
+            "duration_s": self.duration_s,
+            "sample_rate_hz": self.sample_rate_hz,
+            "n_gaps": self.n_gaps,
+            "gap_total_s": self.gap_total_s,
+            "still_fraction": self.still_fraction,
+        }
+
+
+ANALYSIS_SCHEMA = "imurep.analysis/1"
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """The analysis of a whole recording."""
+
+    source: str
+    placement: str
+    sample_rate_hz: float
+    settings: dict[str, Any]
+    sets: tuple[SetResult, ...]
+    quality: DataQuality
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view, schema ``imurep.analysis/1``."""
+        return {
+            "schema": ANALYSIS_SCHEMA,
+            "source": self.source,
+            "sample_rate_hz": self.sample_rate_hz,
+            "placement": self.placement,
+            "settings": self.settings,
+            "quality": self.quality.to_dict(),
+            "metadata": self.metadata,
+            "sets": [s.to_dict() for s in self.sets],
+        }
+
+
+# --- pipeline events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetStarted:
+    """A set began (its first rep started at ``start_s``)."""
+
+    set_index: int
+    start_s: float
+
+
+@dataclass(frozen=True)
+class RepCompleted:
+    """A rep was completed (emitted as soon as its ``end_s`` is decided).
+
+    ``rep`` holds the values known at that moment; faults judged against the whole set (partial
+    range) and the tilt reference may still be refined when the set ends (see :class:`SetEnded`).
+    """
+
+    set_index: int
+    rep: RepResult
+    t_emit_s: float
+    """Time (recording time base) of the newest sample processed when the event was emitted."""
+
+
+@dataclass(frozen=True)
+class SetEnded:
+    """A set ended; ``result`` is final and equals what offline analysis reports."""
+
+    result: SetResult
+
+
+Event = SetStarted | RepCompleted | SetEnded
