@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(rec.truth, res, stats)
         if args.verbose:
             print(
-                f"seed {seed} {placement} {rate:g} Hz: truth {sum(len(s['reps']) for s in rec.truth['sets'])} "
+                f"seed {seed} {placement} {rate:g} Hz: "
+                f"truth {sum(len(s['reps']) for s in rec.truth['sets'])} "
                 f"found {sum(len(s.reps) for s in res.sets)} reps",
                 file=sys.stderr,
             )
@@ -158,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"phase boundary error: median {np.median(be):.1f} ms, p95 {np.percentile(be, 95):.1f} ms")
         print(
-            f"ROM error: mean {np.mean(stats['rom_err']):.2f} deg, p95 {np.percentile(stats['rom_err'], 95):.2f} deg"
+            f"ROM error: mean {np.mean(stats['rom_err']):.2f} deg, "
+            f"p95 {np.percentile(stats['rom_err'], 95):.2f} deg"
         )
     if stats["tilt_err"]:
         te = np.asarray(stats["tilt_err"])

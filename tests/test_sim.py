@@ -76,8 +76,8 @@ def _integrate(rec: SimRecording, i0: int, times: list[float]) -> list[Rotation]
     out = []
     for tq in times:
         k = int(np.searchsorted(t, tq, side="right")) - 1
-        dts = np.diff(t[i0:k + 1])
-        wm = 0.5 * (w[i0:k] + w[i0 + 1:k + 1])
+        dts = np.diff(t[i0 : k + 1])
+        wm = 0.5 * (w[i0:k] + w[i0 + 1 : k + 1])
         steps = Rotation.from_rotvec(wm * dts[:, None])
         r = Rotation.identity()
         for q in steps:  # tiny: a few hundred steps
@@ -181,8 +181,11 @@ def test_truth_is_unambiguous_and_faults_present() -> None:
     """Metrics keep a margin from the fault thresholds; every fault type shows up."""
     seen: set[str] = set()
     for seed in (21, 22):
-        rec = simulate(SimSettings(seed=seed, noise=False, pre_activity=False, fault_probability=0.3,
-                                   reps_per_set=(10, 12)))
+        rec = simulate(
+            SimSettings(
+                seed=seed, noise=False, pre_activity=False, fault_probability=0.3, reps_per_set=(10, 12)
+            )
+        )
         for s in rec.truth["sets"]:
             med = float(np.median([r["rom_deg"] for r in s["reps"]]))
             n_partial = 0
@@ -264,15 +267,26 @@ def test_gyro_integration_reproduces_truth(ideal: SimRecording) -> None:
         # the peak: ROM within 0.5 deg
         r = reps[0]
         ts = np.linspace(r["top_start_s"], r["top_end_s"], 25).tolist()
-        thetas = [float(_theta_from_up(q.inv().apply(up0), s["mounting_quat_xyzw"], placement))
-                  for q in _integrate(ideal, i0, ts)]
+        thetas = [
+            float(_theta_from_up(q.inv().apply(up0), s["mounting_quat_xyzw"], placement))
+            for q in _integrate(ideal, i0, ts)
+        ]
         assert max(thetas) - theta0 == pytest.approx(r["rom_deg"], abs=0.5)
 
 
 def test_tilt_reps_visible_in_gravity() -> None:
     """Hip tilt: the sensor's gravity direction at the top reflects the ML-axis elevation."""
-    rec = simulate(SimSettings(seed=8, noise=False, pre_activity=False, faults=("hip_tilt",),
-                               fault_probability=0.35, n_sets=1, reps_per_set=(10, 10)))
+    rec = simulate(
+        SimSettings(
+            seed=8,
+            noise=False,
+            pre_activity=False,
+            faults=("hip_tilt",),
+            fault_probability=0.35,
+            n_sets=1,
+            reps_per_set=(10, 10),
+        )
+    )
     s = rec.truth["sets"][0]
     m = Rotation.from_quat(s["mounting_quat_xyzw"])
     tilted = [r for r in s["reps"] if "hip_tilt" in r["faults"]]
@@ -289,8 +303,10 @@ def test_tilt_reps_visible_in_gravity() -> None:
 
 
 def test_walking_has_gait_signal(ideal_hip: SimRecording) -> None:
-    walk = max((a for a in ideal_hip.truth["activities"] if a["kind"] == "walking"),
-               key=lambda a: a["end_s"] - a["start_s"])
+    walk = max(
+        (a for a in ideal_hip.truth["activities"] if a["kind"] == "walking"),
+        key=lambda a: a["end_s"] - a["start_s"],
+    )
     idx = _window(ideal_hip, walk["start_s"] + 2.0, walk["end_s"] - 2.0)
     norm = np.linalg.norm(ideal_hip.acc_mps2[idx], axis=1)
     assert norm.std() > 1.0 and norm.max() > G + 3.0
@@ -313,8 +329,11 @@ def test_thigh_restrapped_on_side_change(ideal_thigh: SimRecording) -> None:
 
 @pytest.mark.parametrize("rate", [50.0, 1000.0])
 def test_sample_rates(rate: float) -> None:
-    rec = simulate(SimSettings(seed=2, sample_rate_hz=rate, noise=False, pre_activity=False, n_sets=1,
-                               reps_per_set=(3, 3)))
+    rec = simulate(
+        SimSettings(
+            seed=2, sample_rate_hz=rate, noise=False, pre_activity=False, n_sets=1, reps_per_set=(3, 3)
+        )
+    )
     dt = np.diff(rec.t_s)
     assert np.allclose(dt, 1.0 / rate, rtol=1e-9)
     assert rec.truth["sample_rate_hz"] == rate == rec.metadata["sample_rate_hz"]

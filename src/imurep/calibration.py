@@ -113,13 +113,16 @@ class GyroCalibrator:
         )
         m = stats.shape[0]
         allstats = np.concatenate((self._carry, stats))
-        c = np.concatenate((np.zeros((1, 13)), np.cumsum(allstats, axis=0)))
-        j = np.arange(self._carry.shape[0], allstats.shape[0]) + 1
-        win = c[j] - c[np.maximum(j - self._k, 0)]
-        full = j >= self._k
+        # window sums of the last k blocks, summed directly (not as differences of running sums) so
+        # that the rounding is the same whatever batch a block arrives in
+        k = self._k
+        pad = np.concatenate((np.full((k - 1 + m - allstats.shape[0], 13), np.nan), allstats))
+        win = np.lib.stride_tricks.sliding_window_view(pad, k, axis=0).sum(axis=-1)[-m:]
+        full = ~np.isnan(win[:, 0])
+        win = np.nan_to_num(win)
         n = win[:, :1]
-        mean = win[:, 1:7] / n
-        var = np.maximum(win[:, 7:13] / n - mean * mean, 0.0)
+        mean = win[:, 1:7] / np.maximum(n, 1.0)
+        var = np.maximum(win[:, 7:13] / np.maximum(n, 1.0) - mean * mean, 0.0)
         still = (
             full
             & (n[:, 0] >= 5)
@@ -140,7 +143,7 @@ class GyroCalibrator:
                     logger.debug("gyro bias initialised to %s rad/s", b)
             biases[i] = b
         self.bias_rads = b
-        self._carry = allstats[-(self._k - 1) :]
+        self._carry = allstats[-(k - 1) :]
         self.n_blocks += m
         self.n_still_blocks += int(still.sum())
         counts = stats[:, 0].astype(np.intp)

@@ -45,7 +45,8 @@ class OrientationSettings:
             raise SettingsError(f"orientation.gain must be in (0, 10], got {self.gain!r}")
         if not 0 <= self.acceleration_rejection_deg <= 90:
             raise SettingsError(
-                f"orientation.acceleration_rejection_deg must be in [0, 90], got {self.acceleration_rejection_deg!r}"
+                "orientation.acceleration_rejection_deg must be in [0, 90], "
+                f"got {self.acceleration_rejection_deg!r}"
             )
         if not self.rejection_timeout_s > 0 or not self.max_dt_s > 0:
             raise SettingsError("orientation.rejection_timeout_s and max_dt_s must be > 0")

@@ -72,14 +72,16 @@ class AnalysisSettings:
         if not 0.005 <= self.hop_s <= 1.0:
             raise SettingsError(f"hop_s must be in [0.005, 1] s, got {self.hop_s!r}")
         if not 0 < self.speed_time_constant_s <= 2:
-            raise SettingsError(f"speed_time_constant_s must be in (0, 2] s, got {self.speed_time_constant_s!r}")
+            raise SettingsError(
+                f"speed_time_constant_s must be in (0, 2] s, got {self.speed_time_constant_s!r}"
+            )
         if not 0 < self.acc_highpass_hz < 50:
             raise SettingsError(f"acc_highpass_hz must be in (0, 50) Hz, got {self.acc_highpass_hz!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON view (tuples become lists)."""
         d = asdict(self)
-        return _jsonable(d)  # type: ignore[no-any-return]
+        return _jsonable(d)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AnalysisSettings:
@@ -90,7 +92,7 @@ class AnalysisSettings:
         SettingsError
             On unknown keys or invalid values.
         """
-        return _from_dict(cls, d, "")  # type: ignore[no-any-return]
+        return _from_dict(cls, d, "")
 
     def replace(self, **changes: Any) -> AnalysisSettings:
         """A copy with top-level fields changed."""
@@ -237,13 +239,17 @@ class Pipeline:
             np.concatenate([p[2] for p in parts]),
         )
 
-    def _run_blocks(self, t: FloatArray, acc: FloatArray, gyr: FloatArray, blocks: NDArray[np.int64]) -> list[Event]:
+    def _run_blocks(
+        self, t: FloatArray, acc: FloatArray, gyr: FloatArray, blocks: NDArray[np.int64]
+    ) -> list[Event]:
         """Run the stages over consecutive whole blocks (``blocks`` = block number of each sample)."""
         starts = np.concatenate(([0], np.flatnonzero(np.diff(blocks)) + 1)).astype(np.intp)
         if self._orient is None:
             t_first = t[: starts[1]] if starts.size > 1 else t
             rate = 1.0 / float(np.median(np.diff(t_first))) if t_first.size > 1 else 100.0
-            self._orient = GravityTracker(self.settings.orientation, nominal_rate_hz=min(max(rate, 10.0), 2000.0))
+            self._orient = GravityTracker(
+                self.settings.orientation, nominal_rate_hz=min(max(rate, 10.0), 2000.0)
+            )
             a = 1.0 - math.exp(-2.0 * math.pi * self.settings.acc_highpass_hz / max(rate, 10.0))
             self._lp_ba = (np.array([a]), np.array([1.0, a - 1.0]))
             self._lp_zi = ((1.0 - a) * acc[0]).reshape(1, 3)
@@ -256,7 +262,9 @@ class Pipeline:
         lp, self._lp_zi = lfilter(self._lp_ba[0], self._lp_ba[1], acc, axis=0, zi=self._lp_zi)
         hf = np.linalg.norm(acc - lp, axis=1)
         assert self._sp_ba is not None
-        speed, self._sp_zi = lfilter(self._sp_ba[0], self._sp_ba[1], np.linalg.norm(gyr_c, axis=1), zi=self._sp_zi)
+        speed, self._sp_zi = lfilter(
+            self._sp_ba[0], self._sp_ba[1], np.linalg.norm(gyr_c, axis=1), zi=self._sp_zi
+        )
         return self._tracker.update(t, up, gyr_c, hf, speed, starts)
 
     def quality(self) -> DataQuality:
@@ -305,7 +313,9 @@ def analyze(
     pipe.finish()
     q = pipe.quality()
     if q.n_samples < 2:
-        raise DataValidationError(f"the recording holds {q.n_samples} sample(s); at least a few seconds are needed")
+        raise DataValidationError(
+            f"the recording holds {q.n_samples} sample(s); at least a few seconds are needed"
+        )
     return SessionResult(
         source=source,
         placement=pipe.settings.placement,

@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 _LOOKBACK_S = 5.0
 """How far before a set's first rep the start position is looked for, s."""
 
+_FLICKER_S = 0.4
+"""Interruptions of quietness shorter than this (s) are ignored when finding the start position."""
+
 # buffer columns: time, up vector, angular rate, high-frequency acceleration, quiet flag
 _T, _U, _G, _H, _Q = 0, slice(1, 4), slice(4, 7), 7, 8
 
@@ -122,17 +125,29 @@ class SegmentationSettings:
     overshoot_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        positive = (
-            "open_deg ref_quiet_s min_rom_deg max_rom_deg max_rep_s quiet_rads set_gap_s "
-            "leave_deg leave_s max_axis_change_deg max_bottom_change_deg max_impact_mps2"
-        ).split()
+        positive = [
+            "open_deg",
+            "ref_quiet_s",
+            "min_rom_deg",
+            "max_rom_deg",
+            "max_rep_s",
+            "quiet_rads",
+            "set_gap_s",
+            "leave_deg",
+            "leave_s",
+            "max_axis_change_deg",
+            "max_bottom_change_deg",
+            "max_impact_mps2",
+        ]
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SettingsError(f"segmentation.{name} must be > 0, got {getattr(self, name)!r}")
         if not 0 < self.band_fraction < 0.5:
             raise SettingsError(f"segmentation.band_fraction must be in (0, 0.5), got {self.band_fraction!r}")
         if not 0 < self.return_fraction < 0.5:
-            raise SettingsError(f"segmentation.return_fraction must be in (0, 0.5), got {self.return_fraction!r}")
+            raise SettingsError(
+                f"segmentation.return_fraction must be in (0, 0.5), got {self.return_fraction!r}"
+            )
         if not 0 <= self.min_rep_fraction < 1 or not 0 < self.max_off_axis <= 1:
             raise SettingsError("segmentation.min_rep_fraction must be in [0, 1) and max_off_axis in (0, 1]")
         if self.min_rom_deg >= self.max_rom_deg:
@@ -228,7 +243,7 @@ class ExcursionDetector:
             refs.append(_Ref(up[0].copy(), i0))
 
         def angles(v: FloatArray) -> list[float]:
-            return np.degrees(np.arccos(np.clip(up @ v, -1.0, 1.0))).tolist()  # type: ignore[no-any-return]
+            return np.degrees(np.arccos(np.clip(up @ v, -1.0, 1.0))).tolist()
 
         ang = [angles(r.up) for r in refs]
         tl = t_s.tolist()
@@ -283,7 +298,6 @@ class ExcursionDetector:
                 if r.i_open >= 0 and t - r.t_open_s > s.max_rep_s:
                     r.i_open, r.peak_deg, r.i_peak = -1, 0.0, -1
         return closed
-
 
 
 @dataclass(frozen=True)
@@ -451,20 +465,34 @@ class SetTracker:
         return []
 
     def _quiet_run_before(self, i: int) -> tuple[int, int]:
-        """The last run of quiet samples ending at or before absolute index ``i``, within
-        ``_LOOKBACK_S`` before it: (first, last) absolute indices; (i, i) when there is none."""
+        """The last quiet run ending at or before absolute index ``i``, within ``_LOOKBACK_S``.
+
+        Interruptions shorter than ``_FLICKER_S`` do not end a run.  Returns (first, last) absolute
+        indices; (i, i) when there is none.
+        """
         b = self.buf.view(i - 100_000, i + 1)
         t = b[:, _T]
         k = int(np.searchsorted(t, float(t[-1]) - _LOOKBACK_S))
-        b = b[k:]
-        first = i + 1 - b.shape[0]
-        quiet = b[:, _Q] > 0.5
+        t = t[k:]
+        quiet = b[k:, _Q] > 0.5
+        first = i + 1 - t.shape[0]
         idx = np.flatnonzero(quiet)
         if idx.size == 0:
             return i, i
-        to = int(idx[-1])
-        gaps = np.flatnonzero(~quiet[: to + 1])
-        frm = int(gaps[-1]) + 1 if gaps.size else 0
+        to = frm = int(idx[-1])
+        while frm > 0:
+            gaps = np.flatnonzero(~quiet[:frm])
+            if gaps.size == 0:
+                frm = 0
+                break
+            g_end = int(gaps[-1])  # last non-quiet sample before the run
+            if g_end + 1 < frm:
+                frm = g_end + 1
+                continue
+            before = np.flatnonzero(quiet[:g_end])
+            if before.size == 0 or t[g_end] - t[int(before[-1])] > _FLICKER_S:
+                break
+            frm = int(before[-1])
         return first + frm, first + to
 
     def _judge(self, ex: Excursion) -> None:
@@ -554,7 +582,9 @@ class SetTracker:
         self._pending = None
         roms = [r.rom_deg for r in st.results]
         if roms and rep.rom_deg < s.min_rep_fraction * float(np.median(roms)):
-            logger.debug("excursion at %.2f s rejected: %.1f deg is a partial movement", ex.t_open_s, rep.rom_deg)
+            logger.debug(
+                "excursion at %.2f s rejected: %.1f deg is a partial movement", ex.t_open_s, rep.rom_deg
+            )
             return events
         if new_set:
             self._n_sets += 1
@@ -621,27 +651,31 @@ class SetTracker:
         return replace(rep, faults=faults)
 
     def _end_set(self) -> list[Event]:
+        """Close the open set: final tilt with the set's robust axis, final median-based rules.
+
+        Rep boundaries and ROM stay as they were shown live; only what needs the whole set changes.
+        """
         st = self._set
         self._set = None
-        if st is None or not st.reps:
+        if st is None or not st.results:
             return []
         axis = robust_axis([r.axis for r in st.reps])
-        measured: list[RepResult] = []
-        for span in st.reps:
-            rep = self._measure(st, axis, span, len(measured) + 1, settled=True)
-            if rep is not None:
-                measured.append(rep)
-        if measured:
-            median = float(np.median([r.rom_deg for r in measured]))
-            measured = [r for r in measured if r.rom_deg >= self.s.min_rep_fraction * median]
-            median = float(np.median([r.rom_deg for r in measured]))
+        median = float(np.median([r.rom_deg for r in st.results]))
+        kept = [r for r in st.results if r.rom_deg >= self.s.min_rep_fraction * median]
+        median = float(np.median([r.rom_deg for r in kept]))
+        b = self.buf.view(st.i_from, self._i_end)
+        t = b[:, _T]
         final: list[RepResult] = []
-        for k, r in enumerate(measured):
-            pause = measured[k + 1].start_s - r.end_s if k + 1 < len(measured) else None
-            r = self._with_faults(replace(r, index=k + 1), median)
-            final.append(replace(r, bottom_pause_s=pause))
-        if not final:
-            return []
+        for k, r in enumerate(kept):
+            tilt = r.peak_tilt_deg
+            if self.measure_tilt:
+                i, j = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
+                tl = tilt_deg(b[i:j, _U], axis, st.baseline_up)
+                tilt = float(np.max(np.abs(tl))) if tl.size else 0.0
+            pause = kept[k + 1].start_s - r.end_s if k + 1 < len(kept) else None
+            final.append(
+                self._with_faults(replace(r, index=k + 1, peak_tilt_deg=tilt, bottom_pause_s=pause), median)
+            )
         reps = tuple(final)
         side = self.sides[min(len(self.sets), len(self.sides) - 1)]
         result = SetResult(

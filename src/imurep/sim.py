@@ -244,8 +244,10 @@ def parse_faults(text: str) -> tuple[str, ...]:
         if not code:
             continue
         if code not in FAULTS:
-            raise SettingsError(f"unknown fault {part.strip()!r}; expected a comma-separated subset of "
-                                f"{', '.join(FAULTS)} (or 'none')")
+            raise SettingsError(
+                f"unknown fault {part.strip()!r}; expected a comma-separated subset of "
+                f"{', '.join(FAULTS)} (or 'none')"
+            )
         if code not in out:
             out.append(code)
     return tuple(out)
@@ -498,8 +500,13 @@ class _Builder:
         self.H.append(H)
         self.ang.append(ang)
         self.n += H.shape[0]
-        self.state = _State(H=H[-1].copy(), h=float(ang[-1, 0]), flex=float(ang[-1, 1]),
-                            roll=float(ang[-1, 2]), wob=float(ang[-1, 3]))
+        self.state = _State(
+            H=H[-1].copy(),
+            h=float(ang[-1, 0]),
+            flex=float(ang[-1, 1]),
+            roll=float(ang[-1, 2]),
+            wob=float(ang[-1, 3]),
+        )
 
     def _act(self, kind: str, t_a: float, t_b: float) -> None:
         self.acts.append({"kind": kind, "start_s": t_a, "end_s": t_b})
@@ -508,8 +515,9 @@ class _Builder:
         rng = self.rng
         sgn = 1.0 if side == "right" else -1.0
         if self.hip:
-            return np.array([sgn * rng.uniform(0.10, 0.16), rng.uniform(-0.05, 0.05),
-                             rng.uniform(-0.02, 0.08)])
+            return np.array(
+                [sgn * rng.uniform(0.10, 0.16), rng.uniform(-0.05, 0.05), rng.uniform(-0.02, 0.08)]
+            )
         return np.array([sgn * rng.uniform(0.06, 0.09), rng.uniform(0.03, 0.07), -rng.uniform(0.15, 0.25)])
 
     # ---- phases --------------------------------------------------------------------------
@@ -528,8 +536,12 @@ class _Builder:
                 for _ in range(2):
                     f = rng.uniform(0.1, 0.6)
                     ph = rng.uniform(0, 2 * math.pi)
-                    H[:, k] += sway * win * rng.uniform(0.001, 0.004 if k < 2 else 0.0015) * np.sin(
-                        2 * math.pi * f * tl + ph)
+                    H[:, k] += (
+                        sway
+                        * win
+                        * rng.uniform(0.001, 0.004 if k < 2 else 0.0015)
+                        * np.sin(2 * math.pi * f * tl + ph)
+                    )
             for k in range(1, 4):
                 f = rng.uniform(0.1, 0.5)
                 ph = rng.uniform(0, 2 * math.pi)
@@ -538,8 +550,12 @@ class _Builder:
         if kind:
             self._act(kind, t_a, self.tau)
 
-    def move(self, waypoints: list[tuple[_State, float]], kind: str | None = "transition",
-             jolts: tuple[float, ...] = ()) -> None:
+    def move(
+        self,
+        waypoints: list[tuple[_State, float]],
+        kind: str | None = "transition",
+        jolts: tuple[float, ...] = (),
+    ) -> None:
         """Min-jerk moves through ``waypoints`` [(state, duration s)], with landing jolts.
 
         ``jolts`` lists (fractional) waypoint positions, e.g. 1.6 = 60 % into waypoint 2.
@@ -633,10 +649,12 @@ class _Builder:
         _, fwd = _heading_dirs(np.array([h]))
         xy = base.H + fwd[0] * rng.uniform(-0.1, 0.1)
         if self.hip:
-            return _State(H=np.array([xy[0], xy[1], rng.uniform(0.11, 0.15)]), h=h,
-                          flex=rng.uniform(20, 40) * _DEG)
-        return _State(H=np.array([xy[0], xy[1], rng.uniform(0.09, 0.13)]), h=h,
-                      flex=rng.uniform(110, 130) * _DEG)
+            return _State(
+                H=np.array([xy[0], xy[1], rng.uniform(0.11, 0.15)]), h=h, flex=rng.uniform(20, 40) * _DEG
+            )
+        return _State(
+            H=np.array([xy[0], xy[1], rng.uniform(0.09, 0.13)]), h=h, flex=rng.uniform(110, 130) * _DEG
+        )
 
     def mid_squat(self, a: _State, b: _State) -> _State:
         hh = a.h + 0.6 * _wrap(b.h - a.h)
@@ -715,17 +733,32 @@ class _Builder:
                 tilt = rng.uniform(-1.5, 1.5) * _DEG
                 wob = rng.uniform(-1.5, 1.5) * _DEG
             inj = tuple(f for f, on in ((f, bool(flags.get(f, no)[k])) for f in FAULTS) if on)
-            reps.append(_RepPlan(bottom=bottom, rom=rom, next_bottom=nb, conc_m=conc_m, hold_m=hold_m,
-                                 ecc_m=ecc_m, pause_m=pause, a_c=a_c, a_e=a_e, e0=e0, tilt=tilt, wob=wob,
-                                 injected=inj))
+            reps.append(
+                _RepPlan(
+                    bottom=bottom,
+                    rom=rom,
+                    next_bottom=nb,
+                    conc_m=conc_m,
+                    hold_m=hold_m,
+                    ecc_m=ecc_m,
+                    pause_m=pause,
+                    a_c=a_c,
+                    a_e=a_e,
+                    e0=e0,
+                    tilt=tilt,
+                    wob=wob,
+                    injected=inj,
+                )
+            )
             bottom = nb
         reps[-1].pause_m = rng.uniform(1.0, 3.0)  # still at the bottom after the last rep
         geo["roll0"] = rng.uniform(-2.0, 2.0) * _DEG if self.hip else rng.uniform(-3.0, 3.0) * _DEG
         geo["pre"] = rng.uniform(0.2, 0.5) if rng.random() < 0.15 else rng.uniform(1.5, 4.0)
         return _SetPlan(index=index, side=side, mount=mount, theta_b=theta_b, reps=reps), geo
 
-    def set_pose(self, geo: dict[str, float], h: float, theta: _Arr, roll: _Arr,
-                 wob: _Arr, u: _Arr) -> tuple[_Arr, _Arr]:
+    def set_pose(
+        self, geo: dict[str, float], h: float, theta: _Arr, roll: _Arr, wob: _Arr, u: _Arr
+    ) -> tuple[_Arr, _Arr]:
         """Anchor position (n,3) and angles (n,4) on the bench for sagittal angle θ (rad)."""
         hh = np.full(theta.shape, h)
         flex = (0.5 * math.pi + theta) if self.hip else (0.5 * math.pi - theta)
@@ -748,8 +781,9 @@ class _Builder:
             geo["px"], geo["py"] = near.H[0] + geo["L"] * z[0], near.H[1] + geo["L"] * z[1]
         else:
             geo["kx"], geo["ky"] = near.H[0] - geo["L"] * z[0], near.H[1] - geo["L"] * z[1]
-        H, ang = self.set_pose(geo, h, np.array([theta_b]), np.array([geo["roll0"]]), np.array([0.0]),
-                               np.array([0.0]))
+        H, ang = self.set_pose(
+            geo, h, np.array([theta_b]), np.array([geo["roll0"]]), np.array([0.0]), np.array([0.0])
+        )
         return _State(H=H[0], h=h, flex=float(ang[0, 1]), roll=geo["roll0"], wob=0.0)
 
     def do_set(self, sp: _SetPlan, geo: dict[str, float], h: float) -> None:
@@ -835,8 +869,15 @@ class _Builder:
                 turned = self.state.copy()
                 turned.h = h_bench
                 mid = self.mid_squat(turned, seat)
-                self.move([(turned, rng.uniform(1.8, 2.6)), (mid, rng.uniform(0.9, 1.4)),
-                           (seat, rng.uniform(0.8, 1.2)), (start, rng.uniform(1.0, 1.6))], jolts=(2.85, 3.55))
+                self.move(
+                    [
+                        (turned, rng.uniform(1.8, 2.6)),
+                        (mid, rng.uniform(0.9, 1.4)),
+                        (seat, rng.uniform(0.8, 1.2)),
+                        (start, rng.uniform(1.0, 1.6)),
+                    ],
+                    jolts=(2.85, 3.55),
+                )
             else:  # no pre-activity, later set: adjust into the new start position while lying
                 start = self.place_set(geo, h_bench, sp.theta_b, self.state)
                 self.move([(start, rng.uniform(1.5, 2.5))])
@@ -895,8 +936,14 @@ class _Builder:
         seat = self.seated_floor(self.state, self.state.h)
         stand = self.standing_pose(seat)
         mid = self.mid_squat(seat, stand)
-        self.move([(seat, self.rng.uniform(0.8, 1.4)), (mid, self.rng.uniform(0.8, 1.2)),
-                   (stand, self.rng.uniform(0.8, 1.2))], jolts=(0.6,))
+        self.move(
+            [
+                (seat, self.rng.uniform(0.8, 1.4)),
+                (mid, self.rng.uniform(0.8, 1.2)),
+                (stand, self.rng.uniform(0.8, 1.2)),
+            ],
+            jolts=(0.6,),
+        )
 
     def _fidget(self) -> None:
         rng = self.rng
@@ -1008,13 +1055,13 @@ class _Builder:
                 idx = np.arange(a, bb + 1)
                 w = _mj((idx - a) / max(1, bb - a))
                 sl = Slerp([0.0, 1.0], Rotation.concatenate([ra, rb]))
-                mount_q[a:bb + 1] = sl(w).as_quat()
-            mount_q[i1 + 1:] = r1.as_quat()
+                mount_q[a : bb + 1] = sl(w).as_quat()
+            mount_q[i1 + 1 :] = r1.as_quat()
         for j in range(1, len(self.lever_keys), 2):
             (i0, l0), (i1, l1) = self.lever_keys[j], self.lever_keys[j + 1]
             w = _mj((np.arange(i0, i1 + 1) - i0) / max(1, i1 - i0))[:, None]
-            lever[i0:i1 + 1] = l0[None, :] + w * (l1 - l0)[None, :]
-            lever[i1 + 1:] = l1
+            lever[i0 : i1 + 1] = l0[None, :] + w * (l1 - l0)[None, :]
+            lever[i1 + 1 :] = l1
 
 
 # --------------------------------------------------------------------------------------------
@@ -1056,8 +1103,15 @@ def _rep_truth(t: _Arr, th: _Arr, i_on: int, i_stop: int) -> dict[str, Any]:
         raise RuntimeError("simulated rep does not return to its bottom")
     i_e = i_te + int(after[0])
     end = _cross_up(t, -th, i_e, -lo)
-    return {"start": start, "top_start": top_start, "top_end": top_end, "end": end, "rom": rom,
-            "bottom": bottom, "top": top}
+    return {
+        "start": start,
+        "top_start": top_start,
+        "top_end": top_end,
+        "end": end,
+        "rom": rom,
+        "bottom": bottom,
+        "top": top,
+    }
 
 
 def _truth(settings: SimSettings, b: _Builder, kin: _Kin, t0: float) -> dict[str, Any]:
@@ -1092,33 +1146,42 @@ def _truth(settings: SimSettings, b: _Builder, kin: _Kin, t0: float) -> dict[str
             if x["rom"] < _PARTIAL_FRACTION * med:
                 faults.append("partial_rom")
             faults = [f for f in FAULTS if f in faults]
-            reps_out.append({
-                "index": k + 1,
-                "start_s": t0 + x["start"],
-                "top_start_s": t0 + x["top_start"],
-                "top_end_s": t0 + x["top_end"],
-                "end_s": t0 + x["end"],
-                "concentric_s": conc,
-                "top_hold_s": hold,
-                "eccentric_s": ecc,
-                "rom_deg": rom_deg,
-                "peak_tilt_deg": peak,
-                "faults": faults,
-                "bottom_deg": x["bottom"] / _DEG,
-                "top_deg": x["top"] / _DEG,
-                "injected_faults": list(sp.reps[k].injected),
-            })
-        sets_out.append({
-            "index": sp.index,
-            "side": sp.side,
-            "start_s": reps_out[0]["start_s"],
-            "end_s": reps_out[-1]["end_s"],
-            "mounting_quat_xyzw": [float(v) for v in sp.mount.as_quat()],
-            "baseline_tilt_deg": (base / _DEG) if base is not None else None,
-            "reps": reps_out,
-        })
-    acts = sorted(({"kind": a["kind"], "start_s": t0 + float(a["start_s"]), "end_s": t0 + float(a["end_s"])}
-                   for a in b.acts), key=lambda a: (a["start_s"], a["kind"] == "rest"))
+            reps_out.append(
+                {
+                    "index": k + 1,
+                    "start_s": t0 + x["start"],
+                    "top_start_s": t0 + x["top_start"],
+                    "top_end_s": t0 + x["top_end"],
+                    "end_s": t0 + x["end"],
+                    "concentric_s": conc,
+                    "top_hold_s": hold,
+                    "eccentric_s": ecc,
+                    "rom_deg": rom_deg,
+                    "peak_tilt_deg": peak,
+                    "faults": faults,
+                    "bottom_deg": x["bottom"] / _DEG,
+                    "top_deg": x["top"] / _DEG,
+                    "injected_faults": list(sp.reps[k].injected),
+                }
+            )
+        sets_out.append(
+            {
+                "index": sp.index,
+                "side": sp.side,
+                "start_s": reps_out[0]["start_s"],
+                "end_s": reps_out[-1]["end_s"],
+                "mounting_quat_xyzw": [float(v) for v in sp.mount.as_quat()],
+                "baseline_tilt_deg": (base / _DEG) if base is not None else None,
+                "reps": reps_out,
+            }
+        )
+    acts = sorted(
+        (
+            {"kind": a["kind"], "start_s": t0 + float(a["start_s"]), "end_s": t0 + float(a["end_s"])}
+            for a in b.acts
+        ),
+        key=lambda a: (a["start_s"], a["kind"] == "rest"),
+    )
     return {
         "schema": TRUTH_SCHEMA,
         "seed": int(settings.seed),
@@ -1139,8 +1202,7 @@ def _interp3(x: _Arr, xp: _Arr, fp: _Arr) -> _Arr:
     return np.column_stack([np.interp(x, xp, fp[:, k]) for k in range(3)])
 
 
-def _sample(settings: SimSettings, rng: np.random.Generator, kin: _Kin, t0: float
-            ) -> tuple[_Arr, _Arr, _Arr]:
+def _sample(settings: SimSettings, rng: np.random.Generator, kin: _Kin, t0: float) -> tuple[_Arr, _Arr, _Arr]:
     rate = float(settings.sample_rate_hz)
     noise = settings.noise
     eps = rng.uniform(-0.005, 0.005) if noise else 0.0
@@ -1170,7 +1232,7 @@ def _sample(settings: SimSettings, rng: np.random.Generator, kin: _Kin, t0: floa
         for _ in range(int(rng.integers(1, 4))):
             ln = int(rng.integers(5, 51))
             a = int(rng.integers(1, max(2, n - ln - 1)))
-            keep[a:a + ln] = False
+            keep[a : a + ln] = False
         keep[0] = True
         ts, acc, gyr = ts[keep], acc[keep], gyr[keep]
     return ts.astype(np.float64), np.ascontiguousarray(acc), np.ascontiguousarray(gyr)

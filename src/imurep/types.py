@@ -66,7 +66,9 @@ class ImuChunk:
 
     def slice(self, start: int, stop: int) -> ImuChunk:
         """Samples ``start:stop`` as a new chunk (views, no copy)."""
-        return ImuChunk(self.t_s[start:stop], self.acc_mps2[start:stop], self.gyr_rads[start:stop], self.frame)
+        return ImuChunk(
+            self.t_s[start:stop], self.acc_mps2[start:stop], self.gyr_rads[start:stop], self.frame
+        )
 
 
 class Phase(enum.Enum):
