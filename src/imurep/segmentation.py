@@ -72,13 +72,20 @@ class SegmentationSettings:
     max_rep_s
         An excursion that has not returned after this long is a change of posture, not a rep, s.
     min_concentric_s, min_eccentric_s
-        Shorter lifting / lowering phases are jolts, not reps, s.
+        Shorter lifting / lowering phases are jolts or steps, not reps, s.
+    max_concentric_s
+        Longer lifting is a change of posture, not a rep, s.
+    min_set_reps
+        Fewer reps are not a set (a lone movement); the first rep is reported once the second
+        confirms the set.
     max_off_axis
         Largest fraction of rotation energy off the rep's main axis (walking, fidgeting twist), 0..1.
     max_impact_mps2
         Largest high-frequency acceleration (heel strikes, bumps) during a rep, m/s².
     quiet_rads
         Smoothed angular speed below which the segment counts as quiet, rad/s.
+    quiet_drift_deg
+        A quiet run ends when the posture drifts this far from the run's mean (slow movement), degrees.
     baseline_quiet_s
         Quiet time in the start position needed to use it as tilt reference (otherwise the first
         rep's bottom is used), s.
@@ -109,10 +116,12 @@ class SegmentationSettings:
     min_rep_fraction: float = 0.5
     max_rep_s: float = 20.0
     min_concentric_s: float = 0.4
+    max_concentric_s: float = 5.0
     min_eccentric_s: float = 0.15
     max_off_axis: float = 0.3
     max_impact_mps2: float = 30.0
-    quiet_rads: float = 0.12
+    quiet_rads: float = 0.08
+    quiet_drift_deg: float = 2.0
     baseline_quiet_s: float = 0.5
     set_gap_s: float = 12.0
     leave_deg: float = 30.0
@@ -120,7 +129,8 @@ class SegmentationSettings:
     max_axis_change_deg: float = 35.0
     max_bottom_change_deg: float = 25.0
     settle_s: float = 2.0
-    start_gap_s: float = 0.5
+    min_set_reps: int = 2
+    start_gap_s: float = 0.8
     confirm_s: float = 0.3
     overshoot_fraction: float = 0.2
 
@@ -150,6 +160,8 @@ class SegmentationSettings:
             )
         if not 0 <= self.min_rep_fraction < 1 or not 0 < self.max_off_axis <= 1:
             raise SettingsError("segmentation.min_rep_fraction must be in [0, 1) and max_off_axis in (0, 1]")
+        if self.min_set_reps < 1:
+            raise SettingsError(f"segmentation.min_set_reps must be >= 1, got {self.min_set_reps!r}")
         if self.min_rom_deg >= self.max_rom_deg:
             raise SettingsError("segmentation.min_rom_deg must be below max_rom_deg")
         if self.open_deg >= self.min_rom_deg:
@@ -199,6 +211,7 @@ class ExcursionDetector:
         self._quiet_sum = np.zeros(3)
         self._quiet_n = 0
         self._t_quiet_start = 0.0
+        self._cos_drift = math.cos(math.radians(settings.quiet_drift_deg))
 
     @property
     def up_rest(self) -> FloatArray | None:
@@ -273,6 +286,11 @@ class ExcursionDetector:
             elif top.i_open < 0 and ang[-1][k] > s.open_deg:
                 top.i_open, top.t_open_s, top.peak_deg, top.i_peak = i0 + k, t, ang[-1][k], i0 + k
             # 3. quiet: follow the rest posture, or push a new one once quiet long enough away from it
+            if ql[k] and self._quiet_n > 0:
+                # slow movement is not rest: the posture must not drift from the quiet run's mean
+                mean = self._quiet_sum / self._quiet_n
+                if float(np.dot(up[k], mean)) < self._cos_drift * float(np.linalg.norm(mean)):
+                    self._quiet_n = 0
             if ql[k]:
                 if self._quiet_n == 0:
                     self._t_quiet_start = t
@@ -565,7 +583,11 @@ class SetTracker:
             return events
         if new_set:
             if rep.start_s - st.quiet_end_s > s.start_gap_s:
-                logger.debug("excursion at %.2f s rejected: did not start from rest", ex.t_open_s)
+                logger.debug(
+                    "excursion at %.2f s rejected: did not start from rest (%.2f s after it)",
+                    ex.t_open_s,
+                    rep.start_s - st.quiet_end_s,
+                )
                 self._pending = None
                 return events
             # a set's first rep must also come back to rest, not swing through (a walking step)
@@ -587,11 +609,9 @@ class SetTracker:
             )
             return events
         if new_set:
-            self._n_sets += 1
-            st.index = self._n_sets
+            # tentative until its second rep: one lone movement is not a set
             st.start_s = rep.start_s
             self._set = st
-            events.append(SetStarted(st.index, rep.start_s))
         st.reps.append(span)
         st.axis = set_axis
         if len(st.reps) > 1:
@@ -604,6 +624,13 @@ class SetTracker:
         st.results.append(rep)
         st.last_end_s = rep.end_s
         st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
+        if len(st.results) < s.min_set_reps:
+            return events
+        if len(st.results) == s.min_set_reps:
+            self._n_sets += 1
+            st.index = self._n_sets
+            events.append(SetStarted(st.index, st.start_s))
+            events.extend(RepCompleted(st.index, r, self.t_now) for r in st.results[:-1])
         events.append(RepCompleted(st.index, rep, self.t_now))
         return events
 
@@ -621,7 +648,7 @@ class SetTracker:
         if timing is None or not self.s.min_rom_deg <= timing.rom_deg <= self.s.max_rom_deg:
             return None
         if (
-            timing.top_start_s - timing.start_s < self.s.min_concentric_s
+            not self.s.min_concentric_s <= timing.top_start_s - timing.start_s <= self.s.max_concentric_s
             or timing.end_s - timing.top_end_s < self.s.min_eccentric_s
         ):
             return None
@@ -657,7 +684,11 @@ class SetTracker:
         """
         st = self._set
         self._set = None
-        if st is None or not st.results:
+        if st is None or len(st.results) < self.s.min_set_reps:
+            if st is not None and st.results:
+                logger.debug(
+                    "movement at %.2f s dropped: a set needs %d reps", st.start_s, self.s.min_set_reps
+                )
             return []
         axis = robust_axis([r.axis for r in st.reps])
         median = float(np.median([r.rom_deg for r in st.results]))
