@@ -32,7 +32,7 @@ class OrientationSettings:
     rejection_timeout_s
         After this long of continuous rejection the filter re-initialises on the accelerometer, s.
     max_dt_s
-        Gaps longer than this are integrated as if this long (the accelerometer re-aligns), s.
+        After a gap longer than this the filter restarts from the accelerometer, s.
     """
 
     gain: float = 0.5
@@ -77,6 +77,13 @@ class GravityTracker:
         self._t_prev: float | None = None
         self._dt_default = 1.0 / nominal_rate_hz
 
+    def _align(self, acc: FloatArray) -> None:
+        """Set the orientation so that ``acc`` (any unit, sensor frame) points up."""
+        if float(np.linalg.norm(acc)) > 0:
+            rot, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [acc])
+            x, y, z, w = rot.as_quat()
+            self._ahrs.set_quaternion(np.array([w, x, y, z]))
+
     def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_rads: FloatArray) -> FloatArray:
         """Process samples in order.
 
@@ -102,21 +109,20 @@ class GravityTracker:
         dts = np.empty(n)
         dts[0] = self._dt_default if prev is None else t_s[0] - prev
         dts[1:] = np.diff(t_s)
+        # after a gap the prediction is stale: restart from the accelerometer (heading is irrelevant)
+        realign = dts > self.settings.max_dt_s
+        if prev is None:
+            realign[0] = True
         np.minimum(dts, self.settings.max_dt_s, out=dts)
         gyr_dps = gyr_rads * DEG_PER_RAD
         acc_g = acc_mps2 * (1.0 / STANDARD_GRAVITY_MPS2)
         ahrs = self._ahrs
-        if prev is None:
-            # start aligned with the first accelerometer reading: no convergence transient
-            a0 = acc_mps2[0]
-            if float(np.linalg.norm(a0)) > 0:
-                rot, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [a0])
-                x, y, z, w = rot.as_quat()
-                ahrs.set_quaternion(np.array([w, x, y, z]))
         set_dt = ahrs.set_sample_period
         upd = ahrs.update_no_magnetometer
         grav = ahrs.get_gravity
         for i in range(n):
+            if realign[i]:
+                self._align(acc_g[i])
             set_dt(float(dts[i]))
             upd(gyr_dps[i], acc_g[i])
             out[i] = grav()

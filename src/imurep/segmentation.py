@@ -427,7 +427,12 @@ class SetTracker:
         events: list[Event] = []
         for ex in self.detector.update(i0, t_s, up, quiet):
             if self._pending is not None:
-                events.extend(self._complete(final=True, stop=ex.i_open))
+                # measure the pending rep up to where the next movement began (an older, enclosing
+                # excursion may close after it: then up to now)
+                p_close = self._pending[0].i_close
+                events.extend(
+                    self._complete(final=True, stop=ex.i_open if ex.i_open > p_close else ex.i_close)
+                )
             self._judge(ex)
         if self._pending is not None:
             ex = self._pending[0]
