@@ -208,7 +208,7 @@ class ExcursionDetector:
     def __init__(self, settings: SegmentationSettings) -> None:
         self.s = settings
         self._stack: list[_Ref] = []
-        self._quiet_sum = np.zeros(3)
+        self._quiet_sum = [0.0, 0.0, 0.0]
         self._quiet_n = 0
         self._t_quiet_start = 0.0
         self._cos_drift = math.cos(math.radians(settings.quiet_drift_deg))
@@ -261,6 +261,8 @@ class ExcursionDetector:
         ang = [angles(r.up) for r in refs]
         tl = t_s.tolist()
         ql = quiet.tolist()
+        ul = up.tolist()
+        follow = False
         for k in range(n):
             t = tl[k]
             # 1. a return close to a reference that was left far enough closes the excursion from it
@@ -278,6 +280,7 @@ class ExcursionDetector:
                     del ang[d + 1 :]
                     r.i_open, r.peak_deg, r.i_peak, r.armed = -1, 0.0, -1, False
                     self._quiet_n = 0
+                    follow = False
                     break
             top = refs[-1]
             # 2. leaving the top reference opens an excursion from it
@@ -286,35 +289,42 @@ class ExcursionDetector:
             elif top.i_open < 0 and ang[-1][k] > s.open_deg:
                 top.i_open, top.t_open_s, top.peak_deg, top.i_peak = i0 + k, t, ang[-1][k], i0 + k
             # 3. quiet: follow the rest posture, or push a new one once quiet long enough away from it
-            if ql[k] and self._quiet_n > 0:
-                # slow movement is not rest: the posture must not drift from the quiet run's mean
-                mean = self._quiet_sum / self._quiet_n
-                if float(np.dot(up[k], mean)) < self._cos_drift * float(np.linalg.norm(mean)):
-                    self._quiet_n = 0
             if ql[k]:
+                ux, uy, uz = ul[k]
+                qs = self._quiet_sum
+                if self._quiet_n > 0:
+                    # slow movement is not rest: the posture must not drift from the quiet run's mean
+                    dot = ux * qs[0] + uy * qs[1] + uz * qs[2]
+                    if dot < self._cos_drift * math.sqrt(qs[0] * qs[0] + qs[1] * qs[1] + qs[2] * qs[2]):
+                        self._quiet_n = 0
                 if self._quiet_n == 0:
                     self._t_quiet_start = t
-                    self._quiet_sum = up[k].copy()
+                    self._quiet_sum = [ux, uy, uz]
                 else:
-                    self._quiet_sum = self._quiet_sum + up[k]
+                    qs[0] += ux
+                    qs[1] += uy
+                    qs[2] += uz
                 self._quiet_n += 1
                 if top.i_open < 0:
                     top.i_rest = i0 + k
-                    if self._quiet_n > 1:
-                        top.up = unit(self._quiet_sum / self._quiet_n)
-                        ang[-1] = angles(top.up)
+                    follow = self._quiet_n > 1
                 elif t - self._t_quiet_start >= s.ref_quiet_s:
-                    refs.append(_Ref(unit(self._quiet_sum / self._quiet_n), i0 + k))
+                    refs.append(_Ref(unit(np.array(self._quiet_sum)), i0 + k))
                     ang.append(angles(refs[-1].up))
+                    follow = False
                     if len(refs) > self._DEPTH:
                         del refs[0]
                         del ang[0]
             else:
                 self._quiet_n = 0
+                follow = False
             # 4. an excursion that never comes back is a change of posture
             for r in refs:
                 if r.i_open >= 0 and t - r.t_open_s > s.max_rep_s:
                     r.i_open, r.peak_deg, r.i_peak = -1, 0.0, -1
+        # the rest posture follows the quiet run (once per block)
+        if follow and refs[-1].i_open < 0:
+            refs[-1].up = unit(np.array(self._quiet_sum))
         return closed
 
 
@@ -342,6 +352,23 @@ class _OpenSet:
     last_end_s: float = -math.inf
     max_rom_deg: float = 0.0
     quiet_end_s: float = math.nan
+    _frame: tuple[list[float], list[float], list[float], float] | None = None
+    _frame_of: tuple[bytes, bytes] | None = None
+
+    def frame(self) -> tuple[list[float], list[float], list[float], float]:
+        """In-plane basis (from the bottom posture), axis and the axis' elevation at the bottom.
+
+        Cached while the axis and bottom posture stay the same.
+        """
+        key = (self.axis.tobytes(), self.bottom_up.tobytes())
+        if self._frame is None or self._frame_of != key:
+            p_ref = unit(self.bottom_up - np.dot(self.bottom_up, self.axis) * self.axis)
+            q_dir = np.cross(self.axis, p_ref)
+            el0 = math.asin(max(-1.0, min(1.0, float(np.dot(self.bottom_up, self.axis)))))
+            self._frame = (p_ref.tolist(), q_dir.tolist(), self.axis.tolist(), el0)
+            self._frame_of = key
+        return self._frame
+
     start_s: float = 0.0
     leave_since_s: float | None = None
 
@@ -474,9 +501,15 @@ class SetTracker:
             opened is None or opened - st.last_end_s > self.s.set_gap_s
         ):
             return self._end_set()
-        u = up[-1:]
-        theta = float(sagittal_angle_deg(u, st.axis, st.bottom_up)[0])
-        side = abs(float(tilt_deg(u, st.axis, st.bottom_up)[0]))
+        p_ref, q_dir, ax, el0 = st.frame()
+        ux, uy, uz = up[-1].tolist()
+        theta = math.degrees(
+            math.atan2(
+                ux * q_dir[0] + uy * q_dir[1] + uz * q_dir[2], ux * p_ref[0] + uy * p_ref[1] + uz * p_ref[2]
+            )
+        )
+        el = math.asin(max(-1.0, min(1.0, ux * ax[0] + uy * ax[1] + uz * ax[2])))
+        side = abs(math.degrees(el - el0))
         lim = self.s.leave_deg
         if theta < -lim or theta > st.max_rom_deg + lim or side > lim:
             if st.leave_since_s is None:
