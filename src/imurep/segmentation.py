@@ -36,12 +36,25 @@ from .metrics import (
     tilt_deg,
     unit,
 )
-from .types import Event, FloatArray, RepCompleted, RepResult, SetEnded, SetResult, SetStarted, SetSummary
+from .types import (
+    Event,
+    FloatArray,
+    RepCompleted,
+    RepResult,
+    SetEnded,
+    SetResult,
+    SetStarted,
+    SetSummary,
+    SetTrace,
+)
 
 logger = logging.getLogger(__name__)
 
 _LOOKBACK_S = 5.0
 """How far before a set's first rep the start position is looked for, s."""
+
+_TRACE_AFTER_S = 3.0
+"""How long after a set's last rep its trace goes on, s."""
 
 _FLICKER_S = 0.4
 """Interruptions of quietness shorter than this (s) are ignored when finding the start position."""
@@ -734,17 +747,28 @@ class SetTracker:
         median = float(np.median([r.rom_deg for r in kept]))
         b = self.buf.view(st.i_from, self._i_end)
         t = b[:, _T]
+        t_stop = kept[-1].end_s + _TRACE_AFTER_S
+        b = b[: int(np.searchsorted(t, t_stop, side="right"))]
+        t = b[:, _T]
+        theta = sagittal_angle_deg(b[:, _U], axis, st.baseline_up)
+        tilt_all = tilt_deg(b[:, _U], axis, st.baseline_up) if self.measure_tilt else None
         final: list[RepResult] = []
         for k, r in enumerate(kept):
+            i, j = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
             tilt = r.peak_tilt_deg
-            if self.measure_tilt:
-                i, j = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
-                tl = tilt_deg(b[i:j, _U], axis, st.baseline_up)
-                tilt = float(np.max(np.abs(tl))) if tl.size else 0.0
+            if tilt_all is not None:
+                tilt = float(np.max(np.abs(tilt_all[i:j]))) if j > i else 0.0
+            top = float(np.max(theta[i:j])) if j > i else math.nan
             pause = kept[k + 1].start_s - r.end_s if k + 1 < len(kept) else None
-            final.append(
-                self._with_faults(replace(r, index=k + 1, peak_tilt_deg=tilt, bottom_pause_s=pause), median)
+            r = replace(
+                r,
+                index=k + 1,
+                peak_tilt_deg=tilt,
+                bottom_pause_s=pause,
+                top_deg=top,
+                bottom_deg=top - r.rom_deg,
             )
+            final.append(self._with_faults(r, median))
         reps = tuple(final)
         side = self.sides[min(len(self.sets), len(self.sides) - 1)]
         result = SetResult(
@@ -755,6 +779,7 @@ class SetTracker:
             reps=reps,
             summary=SetSummary.from_reps(reps, FAULTS),
             baseline_source=st.baseline_source,
+            trace=SetTrace(t.copy(), theta, tilt_all),
         )
         self.sets.append(result)
         return [SetEnded(result)]

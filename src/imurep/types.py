@@ -99,6 +99,10 @@ class RepResult:
     peak_tilt_deg: float | None
     faults: tuple[str, ...] = ()
     bottom_pause_s: float | None = None
+    bottom_deg: float | None = None
+    """Sagittal angle at the bottom before the rep, degrees, on the scale of :class:`SetTrace`."""
+    top_deg: float | None = None
+    """Highest sagittal angle of the rep, degrees, on the scale of :class:`SetTrace`."""
 
     @property
     def concentric_s(self) -> float:
@@ -134,6 +138,8 @@ class RepResult:
             "bottom_pause_s": self.bottom_pause_s,
             "rom_deg": self.rom_deg,
             "peak_tilt_deg": self.peak_tilt_deg,
+            "bottom_deg": self.bottom_deg,
+            "top_deg": self.top_deg,
             "faults": list(self.faults),
         }
 
@@ -187,6 +193,26 @@ class SetSummary:
         }
 
 
+@dataclass(frozen=True, eq=False)
+class SetTrace:
+    """The angles of one set over time, for plots.
+
+    Attributes
+    ----------
+    t_s
+        Sample times, shape ``(n,)``, s, recording time base.
+    sagittal_deg
+        Sagittal angle relative to the set's start position, shape ``(n,)``, degrees, increasing
+        as the hips rise.
+    tilt_deg
+        Pelvis tilt relative to the start position, shape ``(n,)``, degrees (None for thigh).
+    """
+
+    t_s: FloatArray
+    sagittal_deg: FloatArray
+    tilt_deg: FloatArray | None = None
+
+
 @dataclass(frozen=True)
 class SetResult:
     """One set: its time span (s, recording time base), its reps and their summary."""
@@ -199,6 +225,8 @@ class SetResult:
     summary: SetSummary
     baseline_source: str = "start_position"
     """Where the tilt reference came from: ``"start_position"`` or ``"first_rep_bottom"``."""
+    trace: SetTrace | None = field(default=None, compare=False, repr=False)
+    """Angles over time (not part of the JSON view)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
