@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from imurep.conventions import STANDARD_GRAVITY_MPS2
 from imurep.errors import DataValidationError, SettingsError
 from imurep.pipeline import AnalysisSettings, Pipeline, analyze
+from imurep.segmentation import Marker
 from imurep.sim import SimRecording, SimSettings, simulate
 from imurep.types import ImuChunk, RepCompleted, SetEnded, SetStarted
 
@@ -154,3 +155,23 @@ def test_settings_round_trip_and_validation() -> None:
         AnalysisSettings(placement="knee")
     with pytest.raises(SettingsError):
         AnalysisSettings.from_dict({"segmentation": {"band_fraction": 0.7}})
+
+
+def test_markers_split_sets_and_switch_sides_the_same_for_any_chunking() -> None:
+    rec = _rec(12)
+    base = analyze([_chunk(rec)], AnalysisSettings(placement="hip", sides=("left",)))
+    first = base.sets[0]
+    mid = first.reps[len(first.reps) // 2]
+    t_new = mid.end_s + 0.05  # the lifter presses "n" right after this rep
+    markers = [Marker(t_new, "new_set"), Marker(base.sets[1].start_s - 5.0, "side", "right")]
+    whole = analyze([_chunk(rec)], AnalysisSettings(placement="hip", sides=("left",)), markers=markers)
+    assert len(whole.sets) == len(base.sets) + 1
+    assert whole.sets[0].reps[-1].end_s == pytest.approx(mid.end_s)
+    assert [s.side for s in whole.sets] == ["left", "left", "right"]
+    assert sum(len(s.reps) for s in whole.sets) == sum(len(s.reps) for s in base.sets)
+    n = rec.t_s.size
+    chunks = [_chunk(rec, a, min(a + 53, n)) for a in range(0, n, 53)]
+    pieces = analyze(chunks, AnalysisSettings(placement="hip", sides=("left",)), markers=markers)
+    assert pieces.to_dict() == whole.to_dict()
+    with pytest.raises(SettingsError):
+        Marker(1.0, "side", "up")

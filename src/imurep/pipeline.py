@@ -27,7 +27,7 @@ from .conventions import PLACEMENTS, SIDES
 from .errors import DataValidationError, SettingsError
 from .faults import FaultSettings
 from .orientation import GravityTracker, OrientationSettings
-from .segmentation import SegmentationSettings, SetTracker
+from .segmentation import Marker, SegmentationSettings, SetTracker
 from .types import DataQuality, Event, FloatArray, ImuChunk, SessionResult, SetResult
 
 logger = logging.getLogger(__name__)
@@ -212,6 +212,30 @@ class Pipeline:
             return []
         return self._run_blocks(t_all[:k], acc[:k], gyr[:k], blocks[:k])
 
+    def mark(self, marker: Marker) -> None:
+        """Register a lifter's marker (new set / side switch) at ``marker.t_s``.
+
+        It takes effect when the block holding that time is processed, so registering it before
+        feeding a recording (offline) or right after the samples up to it (live) gives the same
+        result.
+        """
+        self._tracker.mark(marker)
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the gyroscope bias has been learned from a still period."""
+        return self._calib.calibrated
+
+    @property
+    def gyro_bias_rads(self) -> FloatArray:
+        """Current gyroscope-bias estimate, shape ``(3,)``, rad/s, sensor frame."""
+        return np.asarray(self._calib.bias_rads, dtype=np.float64)
+
+    @property
+    def t_last_s(self) -> float:
+        """Time of the newest sample fed, s (-inf before any)."""
+        return self._t_last
+
     def finish(self) -> list[Event]:
         """End of stream: process what is pending and close the open set."""
         if self._finished:
@@ -290,6 +314,7 @@ def analyze(
     *,
     source: str = "",
     metadata: dict[str, Any] | None = None,
+    markers: Iterable[Marker] = (),
 ) -> SessionResult:
     """Offline driver: run the :class:`Pipeline` over a whole recording.
 
@@ -301,6 +326,8 @@ def analyze(
         Analysis settings (defaults when None).
     source, metadata
         Recorded in the result.
+    markers
+        The lifter's markers from a live session (see :meth:`Pipeline.mark`).
 
     Raises
     ------
@@ -308,6 +335,8 @@ def analyze(
         When the stream is not in time order or too short to analyse.
     """
     pipe = Pipeline(settings)
+    for marker in markers:
+        pipe.mark(marker)
     for chunk in chunks:
         pipe.update(chunk)
     pipe.finish()

@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 _LOOKBACK_S = 5.0
 """How far before a set's first rep the start position is looked for, s."""
 
+_RETAIN_S = 40.0
+"""Samples this recent are always kept; no look-back reaches further (s, > max_rep_s + _LOOKBACK_S)."""
+
 _TRACE_AFTER_S = 3.0
 """How long after a set's last rep its trace goes on, s."""
 
@@ -342,6 +345,36 @@ class ExcursionDetector:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A lifter's input during a live session, kept with the recording.
+
+    Attributes
+    ----------
+    t_s
+        Time of the newest sample when the lifter pressed the key, s (recording time base).
+    kind
+        ``"new_set"`` (end the current set) or ``"side"`` (switch the working side; also ends
+        the current set).
+    side
+        The new side for ``"side"`` markers.
+    """
+
+    t_s: float
+    kind: str
+    side: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("new_set", "side"):
+            raise SettingsError(f"marker kind must be 'new_set' or 'side', got {self.kind!r}")
+        if self.kind == "side" and self.side not in ("left", "right"):
+            raise SettingsError(f"a side marker needs side 'left' or 'right', got {self.side!r}")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON view."""
+        return {"t_s": self.t_s, "kind": self.kind, "side": self.side}
+
+
+@dataclass(frozen=True)
 class _Span:
     """Where a rep lies in the buffer (absolute indices) and its own rotation axis."""
 
@@ -365,6 +398,7 @@ class _OpenSet:
     last_end_s: float = -math.inf
     max_rom_deg: float = 0.0
     quiet_end_s: float = math.nan
+    side: str | None = None
     _frame: tuple[list[float], list[float], list[float], float] | None = None
     _frame_of: tuple[bytes, bytes] | None = None
 
@@ -415,6 +449,9 @@ class SetTracker:
         self.detector = ExcursionDetector(settings)
         self._set: _OpenSet | None = None
         self._pending: tuple[Excursion, FloatArray] | None = None
+        self._markers: list[Marker] = []
+        self._side: str | None = None  # set by a side marker; overrides ``sides``
+        self._forced_start = False  # a marker just opened a new set: no quiet start needed
         self.sets: list[SetResult] = []
         self._n_sets = 0
         self._last_hf = np.zeros(3)
@@ -460,11 +497,30 @@ class SetTracker:
         self._trim()
         return events
 
+    def mark(self, marker: Marker) -> None:
+        """Register a lifter's marker (new set, side switch); applied when its time is processed."""
+        self._markers.append(marker)
+        self._markers.sort(key=lambda m: m.t_s)
+
+    def _apply_markers(self) -> list[Event]:
+        events: list[Event] = []
+        while self._markers and self._markers[0].t_s <= self.t_now:
+            m = self._markers.pop(0)
+            if self._pending is not None:
+                events.extend(self._complete(final=True, stop=self._i_end))
+            if self._set is not None:
+                events.extend(self._end_set())
+            self._forced_start = True
+            if m.kind == "side":
+                self._side = m.side
+            logger.debug("marker %s at %.2f s applied", m.kind, m.t_s)
+        return events
+
     def _block(self, i0: int, t_s: FloatArray, up: FloatArray, quiet: NDArray[np.bool_]) -> list[Event]:
         """One block, whose samples are buffered at absolute indices ``i0 : i0 + len(t_s)``."""
         self.t_now = float(t_s[-1])
         self._i_end = i0 + t_s.shape[0]
-        events: list[Event] = []
+        events: list[Event] = self._apply_markers() if self._markers else []
         for ex in self.detector.update(i0, t_s, up, quiet):
             if self._pending is not None:
                 # measure the pending rep up to where the next movement began (an older, enclosing
@@ -539,9 +595,9 @@ class SetTracker:
         Interruptions shorter than ``_FLICKER_S`` do not end a run.  Returns (first, last) absolute
         indices; (i, i) when there is none.
         """
-        b = self.buf.view(i - 100_000, i + 1)
+        b = self.buf.view(i - 1_000_000, i + 1)
         t = b[:, _T]
-        k = int(np.searchsorted(t, float(t[-1]) - _LOOKBACK_S))
+        k = int(np.searchsorted(t, max(float(t[-1]) - _LOOKBACK_S, self.t_now - _RETAIN_S)))
         t = t[k:]
         quiet = b[k:, _Q] > 0.5
         first = i + 1 - t.shape[0]
@@ -606,10 +662,18 @@ class SetTracker:
         new_set = st is None
         if st is None:
             # the first rep of a set starts from the start position: quiet, right before the rep
+            # (unless the lifter just marked a new set: then a quiet start is not required)
+            forced = self._forced_start
             q_from, q_to = self._quiet_run_before(ex.i_rest)
             tq = self.buf.view(q_from, q_to + 1)[:, _T]
             quiet_s = float(tq[-1] - tq[0]) if tq.size else 0.0
-            if quiet_s < s.ref_quiet_s:
+            if forced and (quiet_s < s.ref_quiet_s or ex.t_open_s - float(tq[-1]) > s.start_gap_s):
+                w = self.buf.view(ex.i_open - 1_000_000, ex.i_open + 1)
+                k0 = int(np.searchsorted(w[:, _T], ex.t_open_s - s.start_gap_s))
+                q_from = q_to = self.buf.first_index + k0
+                tq = w[k0 : k0 + 1, _T]
+                quiet_s = 0.0
+            elif quiet_s < s.ref_quiet_s:
                 logger.debug("excursion at %.2f s rejected: no start position", ex.t_open_s)
                 self._pending = None
                 return events
@@ -621,6 +685,9 @@ class SetTracker:
                 source = "first_rep_bottom"
             k = int(np.searchsorted(tq, float(tq[-1]) - s.baseline_quiet_s))
             st = _OpenSet(0, axis, ex.up_rest.copy(), base, source, i_from=q_from + k)
+            st.side = (
+                self._side if self._side is not None else self.sides[min(self._n_sets, len(self.sides) - 1)]
+            )
             st.quiet_end_s = float(tq[-1])
         i_from = st.reps[-1].i_close if st.reps else st.i_from
         span = _Span(i_from, ex.i_peak, ex.i_close, stop, axis)
@@ -663,6 +730,7 @@ class SetTracker:
             # tentative until its second rep: one lone movement is not a set
             st.start_s = rep.start_s
             self._set = st
+            self._forced_start = False
         st.reps.append(span)
         st.axis = set_axis
         if len(st.reps) > 1:
@@ -770,7 +838,7 @@ class SetTracker:
             )
             final.append(self._with_faults(r, median))
         reps = tuple(final)
-        side = self.sides[min(len(self.sets), len(self.sides) - 1)]
+        side = st.side
         result = SetResult(
             index=len(self.sets) + 1,
             side=side,
@@ -785,19 +853,16 @@ class SetTracker:
         return [SetEnded(result)]
 
     def _trim(self) -> None:
-        keep_s = _LOOKBACK_S + 1.0
-        st = self._set
-        if st is not None:
-            self.buf.drop_before(st.i_from)
+        """Forget samples no stage can look at any more.
+
+        Everything within ``_RETAIN_S`` of the newest sample is always kept (and every look-back is
+        bounded by that window), plus the open set; so what is kept never depends on chunking.
+        """
+        v = self.buf.view()
+        if not v.shape[0]:
             return
-        lim = self.buf.end_index
-        if self._pending is not None:
-            lim = self._pending[0].i_open
-        op = self.detector.open_since
-        if op is not None:
-            lim = min(lim, op)
-        # keep a few seconds before the newest sample / the open excursion for the start position
-        v = self.buf.view(self.buf.first_index, lim + 1)
-        if v.shape[0]:
-            k = int(np.searchsorted(v[:, _T], float(v[-1, _T]) - keep_s))
-            self.buf.drop_before(self.buf.first_index + k)
+        k = int(np.searchsorted(v[:, _T], self.t_now - _RETAIN_S))
+        keep_from = self.buf.first_index + k
+        if self._set is not None:
+            keep_from = min(keep_from, self._set.i_from)
+        self.buf.drop_before(keep_from)
