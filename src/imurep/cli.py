@@ -137,20 +137,25 @@ def load_config(path: str) -> dict[str, Any]:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .io import iter_canonical_chunks, read_sidecar, render_table, write_json
+    from .io import open_recording, render_table, write_json
 
     path = Path(args.path)
     if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
         raise SettingsError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")
     # Read the first chunk before importing the (slower to import) core, so that a bad file is
     # reported at once; the rest of the file is streamed through the analysis.
-    chunks = iter_canonical_chunks(path)
+    # Any format (canonical CSV, MetaBase, phyphox, Sensor Logger, Physics Toolbox; see
+    # docs/formats.md); metadata holds {"format": ...} plus the sidecar.
+    recording = open_recording(path, getattr(args, "format", None))
+    chunks = recording.chunks
     first = next(chunks)
-    meta = read_sidecar(path)
+    meta = recording.metadata
 
     from .pipeline import AnalysisSettings, analyze
 
     settings_dict = copy.deepcopy(AnalysisSettings().to_dict())
+    if isinstance(meta.get("settings"), dict):  # a live recording keeps the settings it ran with
+        merge_settings(settings_dict, meta["settings"])
     explicit: dict[str, Any] = {}  # top-level keys the user set through --config / --set
     if args.config:
         config = load_config(args.config)
@@ -177,7 +182,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     settings = AnalysisSettings.from_dict(settings_dict)
     logger.debug("settings: %s", settings.to_dict())
 
-    result = analyze(itertools.chain([first], chunks), settings, source=str(path), metadata=meta)
+    markers = _markers(meta)
+    result = analyze(
+        itertools.chain([first], chunks), settings, source=str(path), metadata=meta, markers=markers
+    )
 
     if args.json == "-":
         write_json(result, "-")
@@ -188,6 +196,50 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     render_table(result, console)
     if args.json:
         console.print(f"\nJSON written to {args.json}")
+    return EXIT_OK
+
+
+def _markers(meta: dict[str, Any]) -> list[Any]:
+    """The lifter's markers (new set / side switch) saved by ``imurep live`` in the sidecar."""
+    from .segmentation import Marker
+
+    raw = meta.get("markers") or []
+    if not isinstance(raw, list):
+        raise SettingsError("sidecar 'markers' must be a list of {t_s, kind, side} objects")
+    try:
+        return [Marker(float(m["t_s"]), str(m["kind"]), m.get("side")) for m in raw]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SettingsError(
+            f"sidecar 'markers' entry is malformed ({exc}); expected {{t_s, kind, side}}"
+        ) from None
+
+
+def _cmd_live(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .live import LiveOptions, PlainView, RichView, run_live
+    from .pipeline import AnalysisSettings
+
+    if args.speed is not None and args.simulate is None:
+        raise SettingsError("--speed only applies with --simulate RECORDING.csv")
+    if args.out is not None and not Path(args.out).resolve().parent.is_dir():
+        raise SettingsError(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
+    settings = AnalysisSettings(placement=args.placement, sides=(args.side,) if args.side else ())
+    options = LiveOptions(
+        device=args.device,
+        simulate=Path(args.simulate) if args.simulate else None,
+        speed=args.speed or 1.0,
+        out=Path(args.out) if args.out else None,
+        beep=args.beep,
+        events=Path(args.events) if args.events else None,
+    )
+    view = RichView() if sys.stdout.isatty() and not args.plain else PlainView()
+    try:
+        asyncio.run(run_live(options, settings, view))
+    except KeyboardInterrupt:
+        view.status("stopped (Ctrl-C); the recording is saved")
+    finally:
+        view.close()
     return EXIT_OK
 
 
@@ -261,7 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyze a recording (canonical CSV) and print the rep table",
         description="Analyze a canonical recording CSV (t,ax,ay,az,gx,gy,gz) and print one table per set.",
     )
-    p.add_argument("path", metavar="PATH", help="recording CSV (a <stem>.json sidecar is read if present)")
+    p.add_argument(
+        "path",
+        metavar="PATH",
+        help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if present)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("auto", "canonical", "metabase", "phyphox", "sensor_logger", "physics_toolbox"),
+        default="auto",
+        help="recording format (default: auto-detect; see docs/formats.md)",
+    )
     p.add_argument(
         "--placement",
         choices=PLACEMENTS,
@@ -301,6 +363,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rate", type=_positive_float, metavar="HZ", help="sample rate, Hz (default: 104)")
     s.add_argument("--no-noise", action="store_true", help="no sensor noise or bias")
     s.set_defaults(func=_cmd_simulate)
+
+    lv = sub.add_parser(
+        "live",
+        parents=[common],
+        help="coach a live session from a sensor (or a simulated one) and record it",
+        description="Connect to an imurep sensor, show rep-by-rep feedback and record the session "
+        "(canonical CSV + sidecar, flushed every second). "
+        "Keys: n new set, s switch side, q quit; Ctrl-C stops.",
+    )
+    lv.add_argument("--device", metavar="NAME|ADDRESS", help="sensor to use (default: the first one found)")
+    lv.add_argument(
+        "--simulate",
+        metavar="RECORDING.csv",
+        help="play this recording through the simulated sensor (no hardware)",
+    )
+    lv.add_argument(
+        "--speed", type=_positive_float, metavar="X", help="playback speed with --simulate (default 1)"
+    )
+    lv.add_argument("--placement", choices=PLACEMENTS, required=True, help="where the sensor sits")
+    lv.add_argument("--side", choices=SIDES, help="working leg of the first set")
+    lv.add_argument(
+        "--out", metavar="SESSION.csv", help="recording to write (default: session-<time>.csv here)"
+    )
+    lv.add_argument("--beep", action="store_true", help="ring the terminal bell on faults")
+    lv.add_argument("--plain", action="store_true", help="one line per event even on a terminal")
+    lv.add_argument("--events", metavar="FILE", help="also write every event as a JSON line to FILE")
+    lv.set_defaults(func=_cmd_live)
     return parser
 
 

@@ -41,6 +41,7 @@ from .types import (
     FloatArray,
     RepCompleted,
     RepResult,
+    SetDiscarded,
     SetEnded,
     SetResult,
     SetStarted,
@@ -92,8 +93,8 @@ class SegmentationSettings:
     max_concentric_s
         Longer lifting is a change of posture, not a rep, s.
     min_set_reps
-        Fewer reps are not a set (a lone movement); the first rep is reported once the second
-        confirms the set.
+        Fewer reps are not a set (a lone movement): such a set is announced, then discarded when
+        it ends (:class:`~imurep.types.SetDiscarded`).
     max_off_axis
         Largest fraction of rotation energy off the rep's main axis (walking, fidgeting twist), 0..1.
     max_impact_mps2
@@ -727,10 +728,13 @@ class SetTracker:
             )
             return events
         if new_set:
-            # tentative until its second rep: one lone movement is not a set
+            # announced at once; discarded at its end if it stays a lone movement
+            self._n_sets += 1
+            st.index = self._n_sets
             st.start_s = rep.start_s
             self._set = st
             self._forced_start = False
+            events.append(SetStarted(st.index, rep.start_s))
         st.reps.append(span)
         st.axis = set_axis
         if len(st.reps) > 1:
@@ -743,13 +747,6 @@ class SetTracker:
         st.results.append(rep)
         st.last_end_s = rep.end_s
         st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
-        if len(st.results) < s.min_set_reps:
-            return events
-        if len(st.results) == s.min_set_reps:
-            self._n_sets += 1
-            st.index = self._n_sets
-            events.append(SetStarted(st.index, st.start_s))
-            events.extend(RepCompleted(st.index, r, self.t_now) for r in st.results[:-1])
         events.append(RepCompleted(st.index, rep, self.t_now))
         return events
 
@@ -803,12 +800,12 @@ class SetTracker:
         """
         st = self._set
         self._set = None
-        if st is None or len(st.results) < self.s.min_set_reps:
-            if st is not None and st.results:
-                logger.debug(
-                    "movement at %.2f s dropped: a set needs %d reps", st.start_s, self.s.min_set_reps
-                )
+        if st is None or not st.results:
             return []
+        if len(st.results) < self.s.min_set_reps:
+            logger.debug("movement at %.2f s dropped: a set needs %d reps", st.start_s, self.s.min_set_reps)
+            self._n_sets -= 1
+            return [SetDiscarded(st.index, f"a set needs at least {self.s.min_set_reps} reps")]
         axis = robust_axis([r.axis for r in st.reps])
         median = float(np.median([r.rom_deg for r in st.results]))
         kept = [r for r in st.results if r.rom_deg >= self.s.min_rep_fraction * median]

@@ -325,4 +325,15 @@ class SetEnded:
     result: SetResult
 
 
-Event = SetStarted | RepCompleted | SetEnded
+@dataclass(frozen=True)
+class SetDiscarded:
+    """A set that had started turned out to be a lone movement, not a set; its reps do not count.
+
+    The next set gets the same index.
+    """
+
+    set_index: int
+    reason: str
+
+
+Event = SetStarted | RepCompleted | SetEnded | SetDiscarded

@@ -1,0 +1,127 @@
+"""Live session: same reps as offline, recording that loses nothing, markers, views."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imurep.errors import DataValidationError
+from imurep.io import load_canonical
+from imurep.live import (
+    LiveSession,
+    PlainView,
+    RecordingWriter,
+    level_indicator,
+    qualifies_for_progression,
+    tempo_text,
+)
+from imurep.pipeline import AnalysisSettings, analyze
+from imurep.segmentation import Marker
+from imurep.sim import SimSettings, simulate
+from imurep.types import ImuChunk, RepCompleted, SetEnded
+
+
+@pytest.fixture(scope="module")
+def rec():  # type: ignore[no-untyped-def]
+    return simulate(SimSettings(seed=41, n_sets=2))
+
+
+def _stream(rec, step: int = 26):  # type: ignore[no-untyped-def]
+    n = rec.t_s.size
+    for a in range(0, n, step):
+        yield ImuChunk(rec.t_s[a : a + step], rec.acc_mps2[a : a + step], rec.gyr_rads[a : a + step])
+
+
+class _Gap:
+    def __init__(self, t_s: float, n: int) -> None:
+        self.t_s, self.n_samples, self.reason = t_s, n, "lost"
+
+
+def test_live_session_records_everything_and_analyze_reports_the_same_reps(rec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "session.csv"
+    settings = AnalysisSettings(placement="hip", sides=("left",))
+    text = io.StringIO()
+    writer = RecordingWriter(out, {"placement": "hip", "settings": settings.to_dict()})
+    session = LiveSession(settings, PlainView(text), writer)
+    marker_done = False
+    for chunk in _stream(rec):
+        session.on_chunk(chunk)
+        if not marker_done and session.pipeline.sets:  # after the first set: switch leg
+            session.on_key("s")
+            marker_done = True
+    session.on_gap(_Gap(float(rec.t_s[-1]), 12))
+    session.finish()
+    # the file holds every sample, exactly as fed (to the printed precision)
+    saved = load_canonical(out)
+    assert saved.t_s.size == rec.t_s.size
+    np.testing.assert_allclose(saved.acc_mps2, rec.acc_mps2, rtol=1e-5, atol=1e-5)
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert side["gaps"] == [{"t_s": float(rec.t_s[-1]), "n_samples": 12, "reason": "lost"}]
+    assert side["markers"][0]["kind"] == "side" and side["markers"][0]["side"] == "right"
+    # offline analysis of the saved recording = what was shown live
+    offline = analyze(
+        [ImuChunk(saved.t_s, saved.acc_mps2, saved.gyr_rads)],
+        AnalysisSettings.from_dict(side["settings"]),
+        markers=[Marker(**m) for m in side["markers"]],
+    )
+    live_reps = [
+        (e.set_index, e.rep.index, round(e.rep.start_s, 4), round(e.rep.end_s, 4))
+        for e in session.events
+        if isinstance(e, RepCompleted)
+    ]
+    off_reps = [
+        (s.index, r.index, round(r.start_s, 4), round(r.end_s, 4)) for s in offline.sets for r in s.reps
+    ]
+    assert live_reps == off_reps
+    assert [s.side for s in offline.sets] == ["left", "right"] == side["sides"]
+    ended = [e.result for e in session.events if isinstance(e, SetEnded)]
+    assert [s.to_dict() for s in ended] == [s.to_dict() for s in offline.sets]
+    shown = text.getvalue()
+    assert "calibrated" in shown and "set 1 (left) done" in shown
+    assert shown.count("[set 1] rep ") == len(offline.sets[0].reps)
+
+
+def test_recording_is_flushed_while_streaming(rec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "s.csv"
+    writer = RecordingWriter(out, {"placement": "hip"}, flush_interval_s=0.0)  # flush on every append
+    chunks = list(_stream(rec))[:50]
+    for c in chunks:
+        writer.append(c)
+    # without close(): what a crash would leave
+    lines = out.read_text().splitlines()
+    assert lines[0] == "t,ax,ay,az,gx,gy,gz"
+    assert len(lines) - 1 == sum(len(c) for c in chunks)
+    writer.close()
+
+
+def test_recording_writer_refuses_bad_targets(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match="does not exist"):
+        RecordingWriter(tmp_path / "nope" / "s.csv", {})
+    (tmp_path / "x.csv").write_text("t\n")
+    with pytest.raises(DataValidationError, match="never overwritten"):
+        RecordingWriter(tmp_path / "x.csv", {})
+    with pytest.raises(DataValidationError, match=r"\.csv"):
+        RecordingWriter(tmp_path / "x.txt", {})
+
+
+def test_view_helpers() -> None:
+    from imurep.types import RepResult
+
+    rep = RepResult(3, 10.0, 11.1, 12.3, 14.6, 40.0, 1.0, ("rushed_lowering",))
+    assert tempo_text(rep) == "up 1.1 s · hold 1.2 s · down 2.3 s"
+    assert level_indicator(0.0, 5.0) == "[-----*-----]"
+    assert level_indicator(20.0, 5.0).endswith("*]")
+    assert level_indicator(None, 5.0) == ""
+    assert not math.isnan(rep.eccentric_s)
+
+
+def test_progression_rule(rec) -> None:  # type: ignore[no-untyped-def]
+    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], AnalysisSettings())
+    for s in res.sets:
+        expected = 12 <= s.summary.reps <= 15 and s.summary.clean_reps == s.summary.reps
+        assert qualifies_for_progression(s) == expected
