@@ -43,17 +43,17 @@ def test_live_then_analyze_report_the_same_reps(tmp_path: Path) -> None:
     assert "calibrated" in run.stdout and "connected to" in run.stdout
     assert "Traceback" not in run.stderr
     shown = [json.loads(line) for line in events.read_text().splitlines()]
-    live_reps = [
-        (
-            e["set"],
-            e["rep"]["index"],
-            round(e["rep"]["start_s"], 4),
-            round(e["rep"]["end_s"], 4),
-            e["rep"]["faults"],
-        )
-        for e in shown
-        if e["event"] == "rep"
-    ]
+    live_reps: list[tuple[object, ...]] = []
+    current: list[tuple[object, ...]] = []
+    for e in shown:  # reps of a discarded set (a lone movement) are withdrawn, as the view does
+        if e["event"] == "rep":
+            r = e["rep"]
+            current.append((e["set"], r["index"], round(r["start_s"], 4), round(r["end_s"], 4), r["faults"]))
+        elif e["event"] == "set_discarded":
+            current = []
+        elif e["event"] == "set_ended":
+            live_reps += current
+            current = []
     assert len(live_reps) >= 10
     analysis = _imurep("analyze", str(out), "--json", "-")
     assert analysis.returncode == 0, analysis.stderr
