@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             reps += n
     ms = np.asarray(lat) * 1000
     print(
-        f"sessions: {args.sessions} at {args.rate:g} Hz, speed x{args.speed:g}, {wall:.0f} s streamed, {reps} reps"
+        f"sessions: {args.sessions} at {args.rate:g} Hz, speed x{args.speed:g}, "
+        f"{wall:.0f} s streamed, {reps} reps"
     )
     if ms.size:
         print(
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             f"(target <= 300), max {ms.max():.0f} ms, n = {ms.size}"
         )
     print(
-        f"CPU: {100 * cpu / max(wall, 1e-9):.1f} % of one core (target <= 15 %; includes the simulated sensor)"
+        f"CPU: {100 * cpu / max(wall, 1e-9):.1f} % of one core "
+        "(target <= 15 %; includes the simulated sensor)"
     )
     return 0
 
