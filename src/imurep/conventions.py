@@ -74,3 +74,71 @@ FAULT_LABELS: Final[dict[str, str]] = {
     "short_hold": "short squeeze",
     "partial_rom": "partial range",
 }
+
+# --- display: colours and labels of plots (reports) ---------------------------------------------
+
+PHASES: Final = ("concentric", "top_hold", "eccentric", "bottom_pause")
+"""Phases of a rep, in time order (display order of plots)."""
+
+PHASE_METRIC: Final[dict[str, str]] = {
+    "concentric": "concentric_s",
+    "top_hold": "top_hold_s",
+    "eccentric": "eccentric_s",
+    "bottom_pause": "bottom_pause_s",
+}
+"""The :data:`METRICS` key of each phase's duration (its label is the phase's display name)."""
+
+PHASE_COLORS: Final[dict[str, str]] = {
+    "concentric": "#4C9BE8",  # Up: blue
+    "top_hold": "#3BB273",  # Squeeze: green
+    "eccentric": "#F0A030",  # Down: amber
+    "bottom_pause": "#BDBDBD",  # Pause: grey
+}
+"""One colour per phase, used by every plot (shading, stacked tempo bars)."""
+
+FAULT_COLORS: Final[dict[str, str]] = {
+    "hip_tilt": "#D62728",  # red
+    "rushed_lowering": "#7B3FA0",  # purple
+    "short_hold": "#C2185B",  # magenta
+    "partial_rom": "#6D4C41",  # brown
+}
+"""One colour per fault code, used by every plot (markers, highlighted bars and table cells)."""
+
+FAULT_MARKERS: Final[dict[str, str]] = {
+    "hip_tilt": "X",
+    "rushed_lowering": "v",
+    "short_hold": "D",
+    "partial_rom": "^",
+}
+"""Matplotlib marker of each fault code."""
+
+SIDE_COLORS: Final[dict[str, str]] = {"left": "#3366AA", "right": "#AA3377", "unknown": "#777777"}
+"""Colour of each working side in left-vs-right plots."""
+
+METRICS.update(
+    {
+        m.key: m
+        for m in (
+            MetricLabel("sagittal_deg", "Sagittal angle", "°", ".1f"),
+            MetricLabel("tilt_deg", "Pelvis tilt", "°", ".1f"),
+            MetricLabel("time_in_set_s", "Time from set start", "s", ".1f"),
+            MetricLabel("clean_reps", "Clean reps", "", "d"),
+            MetricLabel("reps", "Reps", "", "d"),
+            MetricLabel("duration_s", "Duration", "s", ".1f"),
+            MetricLabel("n_samples", "Samples", "", ",d"),
+            MetricLabel("n_gaps", "Gaps", "", "d"),
+            MetricLabel("gap_total_s", "Time in gaps", "s", ".2f"),
+            MetricLabel("still_fraction", "Calibration stillness", "%", ".0f"),
+            MetricLabel("asymmetry_pct", "Asymmetry", "%", ".0f"),
+        )
+    }
+)
+"""Plot labels and units (added to the same table that feeds the CLI tables)."""
+
+FAULT_CUES: Final[dict[str, str]] = {
+    "hip_tilt": "brace the core, squeeze both glutes and keep the hips level",
+    "rushed_lowering": "lower under control, for a slow count of two",
+    "short_hold": "squeeze the glutes for about a second at the top",
+    "partial_rom": "drive up until shoulders, hips and knee form a straight line",
+}
+"""Short coaching cue for each fault, shown live, in tables and in reports."""

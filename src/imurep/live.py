@@ -579,9 +579,9 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
     link_kwargs: dict[str, Any] = {}
     if options.simulate is not None:
         from .ble.simulated import SimulatedSensor, simulated_backends
-        from .io import load_canonical
+        from .io import load_recording
 
-        rec = load_canonical(options.simulate)
+        rec = load_recording(options.simulate)
         sensor = SimulatedSensor(rec.t_s, rec.acc_mps2, rec.gyr_rads, speed=options.speed)
         link_kwargs = simulated_backends(sensor)
     out = options.out or default_recording_path()

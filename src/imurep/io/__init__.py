@@ -1,4 +1,7 @@
-"""File formats at the edges of imurep: the canonical recording CSV and the analysis outputs.
+"""File formats at the edges of imurep: recordings (canonical CSV and vendor exports) and outputs.
+
+:func:`load_recording` / :func:`open_recording` read any supported recording format (see
+``docs/formats.md``); the importers live in one module per format.
 
 This is the only part of the package (besides the CLI and the sensor link) allowed to use pandas;
 the signal core sees :class:`imurep.types.ImuChunk` objects only.
@@ -14,11 +17,18 @@ from .canonical import (
     read_sidecar,
     sidecar_path,
 )
+from .detect import FORMATS, detect_format
+from .loader import RecordingStream, load_recording, open_recording
 from .results import render_table, result_to_jsonable, write_json
 
 __all__ = [
+    "FORMATS",
     "MIN_DURATION_S",
     "Recording",
+    "RecordingStream",
+    "detect_format",
+    "load_recording",
+    "open_recording",
     "iter_canonical_chunks",
     "load_canonical",
     "read_sidecar",
