@@ -2,14 +2,20 @@
 
 Two stages, both fed once per pipeline block:
 
-* :class:`ExcursionDetector` finds *excursions*: the up vector leaves a rest posture by more than
-  ``open_deg`` and comes back.  It needs no knowledge of the mounting: the excursion is the angle
-  between the up vector and the posture before the movement.
-* :class:`SetTracker` judges each excursion (range, smoothness, single rotation axis, posture), groups
-  accepted reps into sets, learns each set's flexion axis and start position, and computes the rep
-  metrics and faults on the buffered samples.  Rep events are emitted as soon as a rep is complete;
-  when a set ends its reps are re-measured with the set's final axis and median ROM (see
-  :class:`imurep.types.SetEnded`).
+* :class:`ExcursionDetector` finds *excursions*: the up vector leaves a quiet rest posture by more
+  than ``open_deg`` and comes back to it.  Quiet postures (start position, bottom, top) are kept on
+  a small stack, so a rep is measured from the bottom that was established before it.  It needs no
+  knowledge of the mounting.
+* :class:`SetTracker` judges each excursion (range, single rotation axis, lifting time, start from
+  rest, no swing-through), groups accepted reps into sets, learns each set's flexion axis and start
+  position, and measures rep phases, ROM, tilt and faults on the buffered samples.  Rep events are
+  emitted as soon as a rep is complete.  When a set ends, tilt is re-measured with the set's final
+  axis and the median-based rules are applied with the final median; boundaries and ROM do not
+  change (see :class:`imurep.types.SetEnded`).  A set with fewer than ``min_set_reps`` reps is
+  withdrawn (:class:`imurep.types.SetDiscarded`).
+
+Every look-back is bounded in time (``_RETAIN_S``), and decisions are taken at block ends, so the
+results do not depend on how the stream was chunked.
 
 All vectors are in the sensor frame; ``up`` is the unit vector opposite to gravity's pull.
 """
