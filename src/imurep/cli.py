@@ -137,11 +137,41 @@ def load_config(path: str) -> dict[str, Any]:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .io import open_recording, render_table, write_json
+    from .io import render_table, write_json
 
-    path = Path(args.path)
     if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
         raise SettingsError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")
+    if args.report:
+        from .report import check_report_path
+
+        check_report_path(args.report)
+    result = _analyze_args(args)
+    report_note = _write_report(result, args.report) if args.report else ""
+
+    if args.json == "-":
+        write_json(result, "-")
+        if report_note:
+            sys.stderr.write(report_note + "\n")
+        return EXIT_OK
+    if args.json:
+        write_json(result, args.json)
+    console = Console()
+    render_table(result, console)
+    if args.json:
+        console.print(f"\nJSON written to {args.json}")
+    if report_note:
+        console.print(f"\n{report_note}", highlight=False)
+    return EXIT_OK
+
+
+def _analyze_args(args: argparse.Namespace) -> Any:
+    """Analyse the recording named by ``args`` (the options shared by ``analyze`` and ``report``).
+
+    Returns the :class:`imurep.types.SessionResult`.
+    """
+    from .io import open_recording
+
+    path = Path(args.path)
     # Read the first chunk before importing the (slower to import) core, so that a bad file is
     # reported at once; the rest of the file is streamed through the analysis.
     # Any format (canonical CSV, MetaBase, phyphox, Sensor Logger, Physics Toolbox; see
@@ -183,19 +213,27 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     logger.debug("settings: %s", settings.to_dict())
 
     markers = _markers(meta)
-    result = analyze(
+    return analyze(
         itertools.chain([first], chunks), settings, source=str(path), metadata=meta, markers=markers
     )
 
-    if args.json == "-":
-        write_json(result, "-")
-        return EXIT_OK
-    if args.json:
-        write_json(result, args.json)
-    console = Console()
-    render_table(result, console)
-    if args.json:
-        console.print(f"\nJSON written to {args.json}")
+
+def _write_report(result: Any, out: str | Path) -> str:
+    """Render the plot report of ``result`` to ``out``; returns a line saying where it is."""
+    from .report import write_report
+
+    files = write_report(result, out)
+    names = ", ".join(p.name for p in files.paths) if len(files.paths) <= 4 else f"{len(files.paths)} files"
+    return f"report ({files.pages} page(s)) written to {out}: {names}"
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import check_report_path
+
+    out = Path(args.out) if args.out else Path(f"{Path(args.path).stem}-report")
+    check_report_path(out)
+    result = _analyze_args(args)
+    print(_write_report(result, out))
     return EXIT_OK
 
 
@@ -240,6 +278,22 @@ def _cmd_live(args: argparse.Namespace) -> int:
         view.status("stopped (Ctrl-C); the recording is saved")
     finally:
         view.close()
+    return EXIT_OK
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .ble.client import format_scan, scan
+
+    kwargs: dict[str, Any] = {}
+    if args.simulate:
+        from .ble.simulated import sensor_from_recording, simulated_backends
+
+        backends = simulated_backends(sensor_from_recording(args.simulate))
+        kwargs = {k: backends[k] for k in ("scanner_backend", "backend_kwargs")}
+    results = asyncio.run(scan(args.timeout, **kwargs))
+    print(format_scan(results))
     return EXIT_OK
 
 
@@ -291,6 +345,34 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_recording_args(p: argparse.ArgumentParser) -> None:
+    """The recording and settings options shared by ``analyze`` and ``report``."""
+    p.add_argument(
+        "path",
+        metavar="PATH",
+        help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if present)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("auto", "canonical", "metabase", "phyphox", "sensor_logger", "physics_toolbox"),
+        default="auto",
+        help="recording format (default: auto-detect; see docs/formats.md)",
+    )
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        help=f"where the sensor sat (default: the sidecar's, else {DEFAULT_PLACEMENT})",
+    )
+    p.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    p.add_argument("--config", metavar="SETTINGS.json", help="settings file (JSON object, nested by stage)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. faults.tilt_threshold_deg=6 (repeatable; VALUE is JSON or text)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``imurep`` command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -313,36 +395,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyze a recording (canonical CSV) and print the rep table",
         description="Analyze a canonical recording CSV (t,ax,ay,az,gx,gy,gz) and print one table per set.",
     )
-    p.add_argument(
-        "path",
-        metavar="PATH",
-        help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if present)",
-    )
-    p.add_argument(
-        "--format",
-        choices=("auto", "canonical", "metabase", "phyphox", "sensor_logger", "physics_toolbox"),
-        default="auto",
-        help="recording format (default: auto-detect; see docs/formats.md)",
-    )
-    p.add_argument(
-        "--placement",
-        choices=PLACEMENTS,
-        help=f"where the sensor sat (default: the sidecar's, else {DEFAULT_PLACEMENT})",
-    )
-    p.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    _add_recording_args(p)
     p.add_argument(
         "--json",
         metavar="FILE",
         help="also write the result as JSON to FILE; '-' prints only the JSON to stdout",
     )
-    p.add_argument("--config", metavar="SETTINGS.json", help="settings file (JSON object, nested by stage)")
     p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override one setting, e.g. faults.tilt_threshold_deg=6 (repeatable; VALUE is JSON or text)",
+        "--report",
+        metavar="DIR|FILE",
+        help="also render the plot report: a folder (PNG per page + report.pdf + report.html) "
+        "or one .pdf, .html or .png (session page) file",
     )
     p.set_defaults(func=_cmd_analyze)
+
+    r = sub.add_parser(
+        "report",
+        parents=[common],
+        help="analyze a recording and render the plot report (PNG, PDF, HTML)",
+        description="Analyze a recording and render one page per set and one for the session.",
+    )
+    _add_recording_args(r)
+    r.add_argument(
+        "--out",
+        metavar="DIR|FILE",
+        help="a folder (set-N.png, session.png, report.pdf, report.html; default: ./<stem>-report/) "
+        "or one file: .pdf (all pages), .html (all pages, self-contained) or .png (the session page)",
+    )
+    r.set_defaults(func=_cmd_report)
 
     s = sub.add_parser(
         "simulate",
@@ -390,6 +470,20 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--plain", action="store_true", help="one line per event even on a terminal")
     lv.add_argument("--events", metavar="FILE", help="also write every event as a JSON line to FILE")
     lv.set_defaults(func=_cmd_live)
+
+    sc = sub.add_parser(
+        "scan",
+        parents=[common],
+        help="list imurep sensors in range (name, address, RSSI, battery)",
+        description="Scan for sensors advertising the imurep BLE service.",
+    )
+    sc.add_argument(
+        "--timeout", type=_positive_float, default=5.0, metavar="S", help="scan time, s (default 5)"
+    )
+    sc.add_argument(
+        "--simulate", metavar="RECORDING.csv", help="scan a simulated sensor playing RECORDING (no hardware)"
+    )
+    sc.set_defaults(func=_cmd_scan)
     return parser
 
 
