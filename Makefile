@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	$(BIN)/imurep analyze recordings/demo_hip.csv --placement hip
+	@mkdir -p out
+	$(BIN)/imurep report recordings/demo_hip.csv --placement hip --out out/demo_report
+	@echo "open out/demo_report/report.html (or report.pdf, session.png, set-N.png) to see the report"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -142,3 +142,11 @@ FAULT_CUES: Final[dict[str, str]] = {
     "partial_rom": "drive up until shoulders, hips and knee form a straight line",
 }
 """Short coaching cue for each fault, shown live, in tables and in reports."""
+
+# --- coaching observations (not pipeline faults: judged by imurep.coaching) -----------------------
+
+FAULT_LABELS["over_extension"] = "over-extension"
+FAULT_CUES["over_extension"] = "ribs down: stop when hips line up with knees and shoulders"
+"""Over-extension at the top (hips driven past the straight line, lower back arching) is a
+coaching observation of :func:`imurep.coaching.over_extended_reps` (a relative criterion), not a
+code of :data:`FAULTS`."""
