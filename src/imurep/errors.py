@@ -47,7 +47,8 @@ class DataValidationError(ImurepError, ValueError):
         if column is not None:
             where.append(f"column {column!r}")
         prefix = (", ".join(where) + ": ") if where else ""
-        super().__init__(prefix + message)
+        # always one line, whatever the file's text put into the message
+        super().__init__(" ".join((prefix + message).split()))
 
 
 class ProtocolError(ImurepError):
