@@ -22,6 +22,7 @@ from typing import Any
 
 from rich.console import Console
 
+from . import coaching_cli
 from .conventions import PLACEMENTS, SIDES
 from .errors import ImurepError, SettingsError
 
@@ -147,20 +148,33 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         check_report_path(args.report)
     result = _analyze_args(args)
     report_note = _write_report(result, args.report) if args.report else ""
+    # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
+    store_note, sessions = "", None
+    if not args.no_store:
+        store_note, sessions = coaching_cli.store_result(result, args.db, path=args.path, origin="analyze")
 
     if args.json == "-":
         write_json(result, "-")
-        if report_note:
-            sys.stderr.write(report_note + "\n")
+        for note in (report_note, store_note):
+            if note:
+                sys.stderr.write(note + "\n")
         return EXIT_OK
     if args.json:
         write_json(result, args.json)
     console = Console()
     render_table(result, console)
+    if result.sets:
+        from .exercises import get_profile
+
+        console.print()
+        for line in coaching_cli.coaching_lines(result, get_profile(result.metadata["exercise"]), sessions):
+            console.print(line, highlight=False)
     if args.json:
         console.print(f"\nJSON written to {args.json}")
     if report_note:
         console.print(f"\n{report_note}", highlight=False)
+    if store_note:
+        console.print(f"\n{store_note}", highlight=False)
     return EXIT_OK
 
 
@@ -186,6 +200,8 @@ def _analyze_args(args: argparse.Namespace) -> Any:
     settings_dict = copy.deepcopy(AnalysisSettings().to_dict())
     if isinstance(meta.get("settings"), dict):  # a live recording keeps the settings it ran with
         merge_settings(settings_dict, meta["settings"])
+    # Exercise profile (--exercise, else the sidecar's, else the default): below --config / --set.
+    coaching_cli.profile_settings(settings_dict, getattr(args, "exercise", None), meta)
     explicit: dict[str, Any] = {}  # top-level keys the user set through --config / --set
     if args.config:
         config = load_config(args.config)
@@ -218,11 +234,11 @@ def _analyze_args(args: argparse.Namespace) -> Any:
     )
 
 
-def _write_report(result: Any, out: str | Path) -> str:
+def _write_report(result: Any, out: str | Path, extra_pages: Any = ()) -> str:
     """Render the plot report of ``result`` to ``out``; returns a line saying where it is."""
     from .report import write_report
 
-    files = write_report(result, out)
+    files = write_report(result, out, extra_pages=extra_pages)
     names = ", ".join(p.name for p in files.paths) if len(files.paths) <= 4 else f"{len(files.paths)} files"
     return f"report ({files.pages} page(s)) written to {out}: {names}"
 
@@ -233,7 +249,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.path).stem}-report")
     check_report_path(out)
     result = _analyze_args(args)
-    print(_write_report(result, out))
+    extra = coaching_cli.progress_pages(result, args.db) if args.progress else []
+    print(_write_report(result, out, extra))
     return EXIT_OK
 
 
@@ -263,6 +280,10 @@ def _cmd_live(args: argparse.Namespace) -> int:
     if args.out is not None and not Path(args.out).resolve().parent.is_dir():
         raise SettingsError(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
     settings = AnalysisSettings(placement=args.placement, sides=(args.side,) if args.side else ())
+    from .exercises import get_profile, settings_for
+
+    profile = get_profile(args.exercise)
+    settings = settings_for(profile, settings)
     options = LiveOptions(
         device=args.device,
         simulate=Path(args.simulate) if args.simulate else None,
@@ -270,6 +291,9 @@ def _cmd_live(args: argparse.Namespace) -> int:
         out=Path(args.out) if args.out else None,
         beep=args.beep,
         events=Path(args.events) if args.events else None,
+        exercise=profile.name,
+        db=args.db,
+        store=not args.no_store,
     )
     view = RichView() if sys.stdout.isatty() and not args.plain else PlainView()
     try:
@@ -371,6 +395,7 @@ def _add_recording_args(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override one setting, e.g. faults.tilt_threshold_deg=6 (repeatable; VALUE is JSON or text)",
     )
+    coaching_cli.add_exercise_arg(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -407,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also render the plot report: a folder (PNG per page + report.pdf + report.html) "
         "or one .pdf, .html or .png (session page) file",
     )
+    coaching_cli.add_db_args(p)
     p.set_defaults(func=_cmd_analyze)
 
     r = sub.add_parser(
@@ -422,6 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder (set-N.png, session.png, report.pdf, report.html; default: ./<stem>-report/) "
         "or one file: .pdf (all pages), .html (all pages, self-contained) or .png (the session page)",
     )
+    r.add_argument(
+        "--progress", action="store_true", help="add the progress page of the exercise's training history"
+    )
+    coaching_cli.add_db_args(r, store=False)
     r.set_defaults(func=_cmd_report)
 
     s = sub.add_parser(
@@ -469,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--beep", action="store_true", help="ring the terminal bell on faults")
     lv.add_argument("--plain", action="store_true", help="one line per event even on a terminal")
     lv.add_argument("--events", metavar="FILE", help="also write every event as a JSON line to FILE")
+    coaching_cli.add_exercise_arg(lv)
+    coaching_cli.add_db_args(lv)
     lv.set_defaults(func=_cmd_live)
 
     sc = sub.add_parser(
@@ -484,6 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--simulate", metavar="RECORDING.csv", help="scan a simulated sensor playing RECORDING (no hardware)"
     )
     sc.set_defaults(func=_cmd_scan)
+    coaching_cli.add_commands(sub, common)
     return parser
 
 

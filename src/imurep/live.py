@@ -25,8 +25,10 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
+from .coaching import SetStats, advise, assess_set, leg_of, over_extended_reps
 from .conventions import CANONICAL_COLUMNS, DEG_PER_RAD, FAULT_CUES, FAULT_LABELS
-from .errors import DataValidationError
+from .errors import DataValidationError, ImurepError
+from .exercises import ExerciseProfile, get_profile, load_catalog
 from .pipeline import AnalysisSettings, Pipeline
 from .segmentation import Marker
 from .types import Event, ImuChunk, RepCompleted, RepResult, SetDiscarded, SetEnded, SetResult, SetStarted
@@ -35,9 +37,9 @@ logger = logging.getLogger(__name__)
 
 LIVE_SCHEMA = "imurep.recording/1"
 
-PROGRESSION_REPS = (12, 15)
-"""Controlled reps per set that meet the progression rule."""
-PROGRESSION_SETS = 3
+PROGRESSION_REPS = get_profile().rep_range
+"""Controlled reps per set that meet the progression rule (default exercise; see exercises.toml)."""
+PROGRESSION_SETS = load_catalog().rules.sets_required
 """Sets per leg that meet the rule before progressing."""
 
 
@@ -168,15 +170,17 @@ def level_indicator(tilt_deg: float | None, threshold_deg: float, width: int = 1
     return "[" + "".join(cells) + "]"
 
 
-def rep_line(rep: RepResult, threshold_deg: float) -> str:
-    """One line describing a rep and its faults, with the coaching cue of each fault."""
+def rep_line(rep: RepResult, threshold_deg: float, profile: ExerciseProfile | None = None) -> str:
+    """One line describing a rep and its faults, with the coaching cue of each fault (worded for
+    ``profile`` when given)."""
     tilt = ""
     if rep.peak_tilt_deg is not None:
         tilt = f" · tilt {rep.peak_tilt_deg:.1f}° {level_indicator(rep.peak_tilt_deg, threshold_deg)}"
     verdict = " · good" if not rep.faults else ""
     line = f"rep {rep.index}: {tempo_text(rep)} · ROM {rep.rom_deg:.0f}°{tilt}{verdict}"
     for f in rep.faults:
-        line += f"\n  ! {FAULT_LABELS[f]}: {FAULT_CUES.get(f, '')}"
+        cue = profile.cue(f) if profile is not None else FAULT_CUES.get(f, "")
+        line += f"\n  ! {FAULT_LABELS[f]}: {cue}"
     return line
 
 
@@ -197,11 +201,12 @@ def set_summary_lines(result: SetResult) -> list[str]:
     return lines
 
 
-def qualifies_for_progression(result: SetResult) -> bool:
-    """Whether a set meets the progression rule: 12–15 controlled reps, all with a ≥ 1 s squeeze
-    and no hip tilt (no fault at all)."""
-    lo, hi = PROGRESSION_REPS
-    return lo <= result.summary.reps <= hi and result.summary.clean_reps == result.summary.reps
+def qualifies_for_progression(result: SetResult, profile: ExerciseProfile | None = None) -> bool:
+    """Whether a set meets the progression rule of ``profile`` (default: single-leg hip thrust):
+    at least 12 (the bottom of the rep range) controlled reps, all with a ≥ 1 s squeeze, controlled
+    lowering, full range and no hip tilt (see :func:`imurep.coaching.assess_set`)."""
+    profile = profile or get_profile()
+    return assess_set(SetStats.from_set(result), profile, load_catalog().rules).qualifies
 
 
 def event_to_dict(e: Event) -> dict[str, Any]:
@@ -221,8 +226,10 @@ class View(Protocol):
     def status(self, text: str) -> None:
         """Show a state/status message."""
 
-    def rep(self, rep: RepResult, set_index: int, threshold_deg: float) -> None:
-        """Show a completed rep."""
+    def rep(
+        self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
+    ) -> None:
+        """Show a completed rep (cues worded for ``profile`` when given)."""
 
     def set_ended(self, lines: list[str]) -> None:
         """Show a set summary."""
@@ -247,8 +254,10 @@ class PlainView:
     def status(self, text: str) -> None:  # noqa: D102
         self._print(text)
 
-    def rep(self, rep: RepResult, set_index: int, threshold_deg: float) -> None:  # noqa: D102
-        self._print(f"[set {set_index}] " + rep_line(rep, threshold_deg))
+    def rep(  # noqa: D102
+        self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
+    ) -> None:
+        self._print(f"[set {set_index}] " + rep_line(rep, threshold_deg, profile))
 
     def set_ended(self, lines: list[str]) -> None:  # noqa: D102
         for line in lines:
@@ -299,9 +308,11 @@ class RichView:
         self._state = text
         self._refresh()
 
-    def rep(self, rep: RepResult, set_index: int, threshold_deg: float) -> None:  # noqa: D102
+    def rep(  # noqa: D102
+        self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
+    ) -> None:
         self._counter = f"set {set_index} · rep {rep.index}"
-        self._last = rep_line(rep, threshold_deg).splitlines()
+        self._last = rep_line(rep, threshold_deg, profile).splitlines()
         self._refresh()
 
     def set_ended(self, lines: list[str]) -> None:  # noqa: D102
@@ -334,6 +345,9 @@ class LiveSession:
         Ring the terminal bell on faults.
     event_log
         Where to write every event as a JSON line (None: nowhere).
+    profile
+        The exercise (cues and progression rule; default: single-leg hip thrust).  Its thresholds
+        should already be in ``settings`` (:func:`imurep.exercises.settings_for`).
     """
 
     settings: AnalysisSettings
@@ -341,6 +355,7 @@ class LiveSession:
     writer: RecordingWriter | None = None
     beep: bool = False
     event_log: TextIO | None = None
+    profile: ExerciseProfile = field(default_factory=get_profile)
     pipeline: Pipeline = field(init=False)
     events: list[Event] = field(default_factory=list)
     side: str | None = field(init=False)
@@ -417,7 +432,7 @@ class LiveSession:
             if isinstance(e, SetStarted):
                 self.view.status(f"in set {e.set_index} ({self.side or 'side unknown'})")
             elif isinstance(e, RepCompleted):
-                self.view.rep(e.rep, e.set_index, self.threshold_deg)
+                self.view.rep(e.rep, e.set_index, self.threshold_deg, self.profile)
                 if e.rep.faults and self.beep:
                     self.view.alert()
             elif isinstance(e, SetEnded):
@@ -427,16 +442,35 @@ class LiveSession:
 
     def _set_ended(self, result: SetResult) -> None:
         lines = set_summary_lines(result)
-        side = result.side or "unknown"
-        if qualifies_for_progression(result):
+        rules = load_catalog().rules
+        over = over_extended_reps(result, rules.over_extension_deg)
+        if over:
+            lines.append(
+                f"  ! {FAULT_LABELS['over_extension']} (rep {', '.join(map(str, over))}): "
+                f"{FAULT_CUES['over_extension']}"
+            )
+        side = leg_of(result.side, self.profile)
+        leg = "both legs" if side == "both" else f"the {side} leg"
+        assessment = assess_set(SetStats.from_set(result), self.profile, rules)
+        if assessment.qualifies:
             self.qualifying[side] = self.qualifying.get(side, 0) + 1
             n = self.qualifying[side]
+            lo = self.profile.rep_range[0]
             lines.append(
-                f"  progression: {result.summary.reps} controlled reps with a 1-s squeeze and level hips — "
-                f"{n} of {PROGRESSION_SETS} such sets on the {side} leg"
+                f"  progression: {result.summary.reps} controlled reps (≥ {lo}) with the squeeze held and "
+                f"level hips — {n} of {rules.sets_required} such sets on {leg}"
             )
-            if n >= PROGRESSION_SETS:
-                lines.append("  ready to progress to a harder variation (pause, then deficit, then banded)")
+            if n >= rules.sets_required:
+                advice = advise([[SetStats.from_set(s) for s in self.pipeline.sets]], self.profile)
+                if advice.action == "progress":
+                    lines.append("  " + advice.headline)
+                else:
+                    lines.append(
+                        f"  {leg}: ready to progress once the other leg also meets the rule "
+                        f"(next: {self.profile.harder or 'more load'})"
+                    )
+        elif assessment.struggling:
+            lines.append("  " + assessment.reasons[-1] + " — a set like this counts towards stepping back")
         self.view.set_ended(lines)
         self.view.status("resting · press n for a new set, s to switch leg, q to quit")
         if self.writer is not None:
@@ -548,6 +582,11 @@ class LiveOptions:
         Requested sample rate, Hz.
     events
         Also write every event as one JSON object per line to this file.
+    exercise
+        Exercise profile name (recorded in the sidecar; cues and progression rule).
+    db, store
+        Training-history database (None: the default one) and whether to store the session in it
+        when it ends.
     """
 
     device: str | None = None
@@ -557,6 +596,9 @@ class LiveOptions:
     beep: bool = False
     rate_hz: float = 104.0
     events: Path | None = None
+    exercise: str | None = None
+    db: str | Path | None = None
+    store: bool = False
 
 
 def default_recording_path() -> Path:
@@ -608,11 +650,14 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
                 "settings": settings.to_dict(),
                 "started_unix_s": time.time(),
                 "simulated": options.simulate is not None,
+                "exercise": get_profile(options.exercise).name,
                 "notes": "recorded by imurep live",
             },
         )
         log = options.events.open("w", encoding="utf-8") if options.events else None
-        session = LiveSession(settings, view, writer, beep=options.beep, event_log=log)
+        session = LiveSession(
+            settings, view, writer, beep=options.beep, event_log=log, profile=get_profile(options.exercise)
+        )
         try:
             with TerminalKeys() as keys:
                 await run_stream(session, link.stream(), keys=keys.poll, gap_type=StreamGap)
@@ -625,6 +670,45 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
                 f"saved {writer.n_samples} samples to {out} (achieved {q.sample_rate_hz:.1f} Hz, "
                 f"{len(writer.metadata['gaps'])} gap(s))"
             )
+            if options.store:
+                store_session(session, options.db)
             with contextlib.suppress(Exception):
                 await link.stop()
     return session
+
+
+def store_session(session: LiveSession, db: str | Path | None = None) -> str:
+    """Store the sets of a finished live session in the training history (keyed by the content of
+    its recording, so a later ``imurep analyze`` of the same file replaces it); returns a note.
+
+    Errors are reported on the view, never raised: the recording is safe on disk either way.
+    """
+    from .history import History, content_hash, recorded_at_of
+    from .types import SessionResult
+
+    q = session.pipeline.quality()
+    meta = dict(session.writer.metadata) if session.writer is not None else {}
+    meta["exercise"] = session.profile.name
+    result = SessionResult(
+        source=str(session.writer.path) if session.writer is not None else "live",
+        placement=session.settings.placement,
+        sample_rate_hz=round(q.sample_rate_hz, 3),
+        settings=session.pipeline.settings.to_dict(),
+        sets=session.pipeline.sets,
+        quality=q,
+        metadata=meta,
+    )
+    path = session.writer.path if session.writer is not None else None
+    try:
+        with History(db) as h:
+            out = h.store(
+                result,
+                key=content_hash(path) if path is not None else None,
+                recorded_at=recorded_at_of(result, path),
+                origin="live",
+            )
+            note = f"{out.n_sets} set(s) stored in the training history ({h.path})"
+    except (ImurepError, OSError) as exc:
+        note = f"could not store the session in the training history: {exc}"
+    session.view.status(note)
+    return note

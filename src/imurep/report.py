@@ -23,6 +23,8 @@ start (``t - SetResult.start_s``), s.
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import html
 import io
 import logging
@@ -30,9 +32,11 @@ import math
 import multiprocessing
 import os
 import re
+import shutil
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,13 +45,15 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import Bbox
 
 from .conventions import (
     FAULT_COLORS,
@@ -81,6 +87,7 @@ _STYLE: Any = {  # rc parameters of every report figure
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    "axes.titley": 1.0,  # no top ticks anywhere: skip the costly automatic title placement
     "axes.labelsize": 9.5,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -99,6 +106,7 @@ _OK_COLOR = "#2E7D32"
 _WARN_COLOR = "#B71C1C"
 _ASYMMETRY_WARN_PCT = 10.0
 _TABLE_HEADER_COLOR = "#EEEEEE"
+_PNG_LEVEL = 3  # zlib level of the PNGs: as small as the default 6 (within 1 %), encoded faster
 
 
 # --- labels ------------------------------------------------------------------------------------
@@ -278,6 +286,23 @@ def side_stats(result: SessionResult) -> dict[str, SideStats]:
     return dict(sorted(stats.items(), key=lambda kv: order.get(kv[0], 3)))
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restored on exit; nothing is collected here).
+
+    Building figures allocates hundreds of thousands of long-lived matplotlib objects, which makes
+    Python run full collections over all of them again and again (about 40 % of the build time of a
+    1-hour report).  The few cycles made meanwhile are collected by the next automatic collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 # --- drawing helpers -----------------------------------------------------------------------------
 
 
@@ -290,8 +315,59 @@ def _new_figure(height_in: float) -> Figure:
 def _header(fig: Figure, title: str, subtitle: str, note: str, height_in: float) -> None:
     top = 1.0 - 0.25 / height_in
     fig.text(0.05, top, title, fontsize=16, fontweight="bold", va="top", ha="left")
-    fig.text(0.05, top - 0.36 / height_in, subtitle, fontsize=11, va="top", ha="left", wrap=True)
+    sub = _WrappedText(0.05, top - 0.36 / height_in, subtitle, fontsize=11, va="top", ha="left", wrap=True)
+    fig.add_artist(sub)
+    sub.prewrap()
     fig.text(0.05, top - 0.62 / height_in, note, fontsize=8.5, color="#666666", va="top", ha="left")
+
+
+def _wrap_text(text: str, prop: FontProperties, dpi: float, width_px: float) -> str:
+    """``text`` with line breaks so that no line is wider than ``width_px`` (greedy, word by word)."""
+    renderer = RendererAgg(8, 8, dpi)
+
+    def fits(line: str) -> bool:
+        return float(renderer.get_text_width_height_descent(line, prop, ismath=False)[0]) <= width_px
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if fits(paragraph):
+            lines.append(paragraph)
+            continue
+        words = paragraph.split(" ")
+        while words:
+            n = 1
+            while n < len(words) and fits(" ".join(words[: n + 1])):
+                n += 1
+            lines.append(" ".join(words[:n]))
+            words = words[n:]
+    return "\n".join(lines)
+
+
+class _WrappedText(Text):
+    """A text wrapped at the figure's edge (``wrap=True``) whose line breaks are worked out once.
+
+    matplotlib's wrapping measures every prefix of the line again on every draw (dozens of text
+    layouts per page and format); :meth:`prewrap` computes the same greedy breaks once with the Agg
+    metrics, and drawing reuses them while the text is unchanged.  ``get_text()`` stays unwrapped.
+    """
+
+    _prewrapped: tuple[str, str] | None = None
+
+    def prewrap(self) -> None:
+        """Compute the line breaks now (the text must be in a figure)."""
+        fig = self.get_figure(root=True)
+        if fig is None or not self.get_wrap():
+            return
+        x0 = float(self.get_transform().transform(self.get_position())[0])
+        width_px = float(fig.bbox.x1) - x0
+        text = self.get_text()
+        self._prewrapped = (text, _wrap_text(text, self.get_fontproperties(), fig.dpi, width_px))
+
+    def _get_wrapped_text(self) -> str:
+        pre = self._prewrapped
+        if pre is not None and self.get_wrap() and pre[0] == self.get_text():
+            return pre[1]
+        return str(Text._get_wrapped_text(self))  # type: ignore[attr-defined]
 
 
 def _table(
@@ -302,31 +378,63 @@ def _table(
     col_widths: Sequence[float] | None = None,
     font_size: float = 8.5,
 ) -> None:
+    """A table filling ``ax``: bold header on grey, one text per cell, thin grey cell borders.
+
+    Drawn as one collection of cell rectangles plus one centred text per cell, which looks like
+    matplotlib's ``ax.table(..., bbox=(0, 0, 1, 1))`` but is several times cheaper to build and to
+    draw (PNG and PDF).  The header row is 1.8 rows tall when a header label has a line break.
+    """
     ax.axis("off")
     if not rows:
         ax.text(
             0.5, 0.5, "nothing to show", ha="center", va="center", color="#666666", transform=ax.transAxes
         )
         return
-    table = ax.table(
-        cellText=[list(r) for r in rows],
-        colLabels=list(header),
-        cellColours=[list(c) for c in colours] if colours is not None else None,
-        colWidths=list(col_widths) if col_widths is not None else None,
-        loc="upper center",
-        cellLoc="center",
-        bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),
+    n_cols = len(header)
+    widths = np.asarray(col_widths if col_widths is not None else [1.0] * n_cols, dtype=float)
+    lefts = np.concatenate([[0.0], np.cumsum(widths)[:-1]]) / widths.sum()
+    widths = widths / widths.sum()
+    header_rows = 1.8 if any("\n" in h for h in header) else 1.0
+    unit = 1.0 / (len(rows) + header_rows)
+    # (top, height, texts, colours, bold) of every row, the header first
+    table_rows: list[tuple[float, float, Sequence[str], Sequence[str], bool]] = [
+        (1.0, header_rows * unit, header, [_TABLE_HEADER_COLOR] * n_cols, True)
+    ]
+    for i, row in enumerate(rows):
+        top = 1.0 - (header_rows + i) * unit
+        table_rows.append((top, unit, row, colours[i] if colours is not None else ["white"] * n_cols, False))
+    verts: list[list[tuple[float, float]]] = []
+    faces: list[str] = []
+    for top, height, texts, fills, bold in table_rows:
+        bottom = top - height
+        for left, width, text, fill in zip(lefts, widths, texts, fills, strict=True):
+            right = left + width
+            verts.append([(left, bottom), (right, bottom), (right, top), (left, top)])
+            faces.append(fill)
+            ax.text(
+                left + width / 2,
+                bottom + height / 2,
+                text,
+                ha="center",
+                va="center",
+                fontsize=font_size,
+                fontweight="bold" if bold else "normal",
+                transform=ax.transAxes,
+                clip_on=False,
+            )
+    ax.add_collection(
+        PolyCollection(
+            verts,
+            facecolors=faces,
+            edgecolors="#CCCCCC",
+            linewidths=0.5,
+            transform=ax.transAxes,
+            clip_on=False,
+            zorder=0,
+            gid="table-cells",
+        ),
+        autolim=False,
     )
-    table.auto_set_font_size(False)
-    table.set_fontsize(font_size)
-    for (row, _col), cell in table.get_celld().items():
-        cell.set_edgecolor("#CCCCCC")
-        cell.set_linewidth(0.5)
-        if row == 0:
-            cell.set_facecolor(_TABLE_HEADER_COLOR)
-            cell.set_text_props(fontweight="bold")
-            if any("\n" in h for h in header):
-                cell.set_height(cell.get_height() * 1.8)
 
 
 def _row_major(handles: Sequence[Any], ncol: int) -> list[Any]:
@@ -362,7 +470,9 @@ def _draw_angle(ax: Axes, s: SetResult, t0: float, th: dict[str, float], max_poi
         if r.bottom_pause_s is not None:
             spans["bottom_pause"] = (r.end_s, r.end_s + r.bottom_pause_s)
         for phase, (a, b) in spans.items():
-            ax.add_patch(
+            # add_artist, not add_patch: the x limits are set from the trace or the reps anyway, and
+            # updating the data limits per span costs more than drawing it
+            ax.add_artist(
                 Rectangle(
                     (a - t0, 0.0),
                     b - a,
@@ -1234,28 +1344,28 @@ def build_pages(result: SessionResult, *, max_points: int = DEFAULT_MAX_POINTS) 
     max_points
         Plotted points per trace at most.
     """
-    th = _thresholds(result)
-    with matplotlib.rc_context(_STYLE):
-        pages = [ReportPage("session", "Session", session_verdict(result), build_session_figure(result))]
-        for s in result.sets:
-            verdict = set_verdict(s, result.placement, th["tilt"] if _is_hip(result) else None)
-            pages.append(
-                ReportPage(
-                    f"set-{s.index}",
-                    _set_name(s),
-                    verdict,
-                    build_set_figure(result, s, max_points=max_points),
-                )
-            )
+    with _gc_paused(), matplotlib.rc_context(_STYLE):
+        pages = list(_iter_pages(result, max_points))
     logger.debug("built %d report page(s)", len(pages))
     return pages
+
+
+def _iter_pages(result: SessionResult, max_points: int) -> Iterator[ReportPage]:
+    """The pages of :func:`build_pages`, built one by one (call with the report style active)."""
+    th = _thresholds(result)
+    yield ReportPage("session", "Session", session_verdict(result), build_session_figure(result))
+    for s in result.sets:
+        verdict = set_verdict(s, result.placement, th["tilt"] if _is_hip(result) else None)
+        yield ReportPage(
+            f"set-{s.index}", _set_name(s), verdict, build_set_figure(result, s, max_points=max_points)
+        )
 
 
 def figure_png(fig: Figure, dpi: float = DEFAULT_DPI) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
-    with matplotlib.rc_context(_STYLE):
-        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    with _gc_paused(), matplotlib.rc_context(_STYLE):
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": _PNG_LEVEL})
     return buf.getvalue()
 
 
@@ -1274,7 +1384,14 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def write_pdf(pages: Sequence[ReportPage], path: str | Path, *, title: str = "imurep report") -> int:
     """Write all ``pages`` to one multi-page PDF; returns the number of pages written."""
+    return _write_pdf(pages, path, title=title)
+
+
+def _write_pdf(
+    pages: Sequence[ReportPage], path: str | Path, *, title: str, after_page: Callable[[], None] | None = None
+) -> int:
     with (
+        _gc_paused(),
         matplotlib.rc_context(_STYLE),
         PdfPages(
             path, metadata={"Title": title, "Creator": "imurep", "Subject": "single-leg hip thrust analysis"}
@@ -1282,6 +1399,8 @@ def write_pdf(pages: Sequence[ReportPage], path: str | Path, *, title: str = "im
     ):
         for page in pages:
             pdf.savefig(page.figure, facecolor="white")
+            if after_page is not None:
+                after_page()
         count = pdf.get_pagecount()
     return int(count)
 
@@ -1364,28 +1483,126 @@ def check_report_path(out: str | Path) -> None:
     _check_out(Path(out))
 
 
-# Worker state of the PNG process pool (set once per worker by its initializer).
+# Worker state of the PNG process pool (set once per worker by its initializer).  The workers are
+# forked after the pages were built, so they inherit the figures and only render them.
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(result: SessionResult, dpi: float, max_points: int) -> None:
-    _WORKER.update(result=result, dpi=dpi, max_points=max_points)
+def _init_worker(pages: Sequence[ReportPage], dpi: float) -> None:
+    _WORKER.update(pages=pages, dpi=dpi)
 
 
-def _render_page_png(name: str) -> bytes:
-    """Build the page ``name`` of the worker's result and render it to PNG (runs in a worker)."""
-    result: SessionResult = _WORKER["result"]
-    with matplotlib.rc_context(_STYLE):
-        if name == "session":
-            fig = build_session_figure(result)
-        else:
-            index = int(name.removeprefix("set-"))
-            s = next(x for x in result.sets if x.index == index)
-            fig = build_set_figure(result, s, max_points=_WORKER["max_points"])
+def _render_page_png(i: int) -> bytes:
+    """Render the worker's (inherited) page ``i`` to PNG (runs in a worker)."""
+    page: ReportPage = _WORKER["pages"][i]
+    return figure_png(page.figure, _WORKER["dpi"])
+
+
+class _ForkedPngs:
+    """PNGs rendered by forked worker processes while this process builds the pages and writes the PDF.
+
+    A worker is forked (so it inherits the figures: nothing is built twice or pickled) whenever one
+    is free and pages were built since the last fork; it renders those pages in order.  Each page is
+    claimed with an exclusive file create before it is rendered, so :meth:`finish` can take the
+    pages no worker has started yet, from the last one backwards.  Workers write their PNGs into a
+    temporary folder; a page a crashed worker left undone is rendered here.
+    """
+
+    def __init__(self, dpi: float, n_workers: int) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="imurep-report-"))
+        self.dpi = dpi
+        self.n_workers = n_workers
+        self.pages: list[ReportPage] = []
+        self.handed = 0  # pages [0, handed) went to a worker
+        self.procs: list[Any] = []
+        self.ctx = multiprocessing.get_context("fork")
+
+    def _claim(self, i: int) -> bool:
+        try:
+            os.close(os.open(self.dir / f"{i}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
+
+    def _work(self, start: int, stop: int) -> None:  # runs in a worker
+        for i in range(start, stop):
+            if self._claim(i):
+                tmp = self.dir / f"{i}.tmp"
+                tmp.write_bytes(figure_png(self.pages[i].figure, self.dpi))
+                tmp.rename(self.dir / f"{i}.png")
+
+    def add(self, page: ReportPage) -> None:
+        self.pages.append(page)
+        self.poll()
+
+    def poll(self) -> None:
+        """Fork a worker for the pages not handed out yet when fewer than ``n_workers`` run."""
+        self.procs = [p for p in self.procs if p.is_alive()]
+        if len(self.procs) < self.n_workers and self.handed < len(self.pages):
+            proc = self.ctx.Process(target=self._work, args=(self.handed, len(self.pages)), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.handed = len(self.pages)
+
+    def finish(self) -> list[bytes]:
+        """Render the pages nobody took, wait for the workers and return every page's PNG in order."""
+        try:
+            self.poll()
+            mine: dict[int, bytes] = {}
+            for i in reversed(range(len(self.pages))):
+                if self._claim(i):
+                    mine[i] = figure_png(self.pages[i].figure, self.dpi)
+            for proc in self.procs:
+                proc.join()
+            pngs: list[bytes] = []
+            for i, page in enumerate(self.pages):
+                path = self.dir / f"{i}.png"
+                if i in mine:
+                    pngs.append(mine[i])
+                elif path.is_file():
+                    pngs.append(path.read_bytes())
+                else:  # a crashed worker must not lose the report
+                    logger.debug("no PNG from the workers for %s; rendering here", page.name)
+                    pngs.append(figure_png(page.figure, self.dpi))
+            return pngs
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _build_and_render(
+    result: SessionResult,
+    extra_pages: Sequence[ReportPage],
+    *,
+    pdf_path: Path | None,
+    title: str,
+    dpi: float,
+    max_points: int,
+    jobs: int,
+) -> tuple[list[ReportPage], list[bytes]]:
+    """Build the pages and render them to PNG (and the PDF) with ``jobs`` processes, overlapped."""
+    workers = _ForkedPngs(dpi, max(1, jobs - 1))
     try:
-        return figure_png(fig, _WORKER["dpi"])
+        with _gc_paused(), matplotlib.rc_context(_STYLE):
+            for page in _iter_pages(result, max_points):
+                workers.add(page)
+        for page in extra_pages:
+            workers.add(page)
+        if pdf_path is not None:
+            _write_pdf(workers.pages, pdf_path, title=title, after_page=workers.poll)
+        return workers.pages, workers.finish()
     finally:
-        fig.clear()
+        workers.close()
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and sys.platform.startswith("linux")
 
 
 def default_jobs() -> int:
@@ -1409,14 +1626,15 @@ def render(
 ) -> list[bytes]:
     """Render ``pages`` to PNG (returned, in order) and/or to one PDF at ``pdf_path``.
 
-    With more than one job, worker processes (forked, Linux) render PNGs from the first page on
-    while this process writes the PDF; then this process renders the PNGs no worker has started,
-    from the last page backwards.  The output is the same as with ``jobs=1``.
+    With more than one job, ``jobs - 1`` worker processes (forked, Linux) render PNGs from the first
+    page on while this process writes the PDF; then this process renders the PNGs no worker has
+    started, from the last page backwards.  The workers inherit the built figures (nothing is built
+    twice or pickled).  The output is the same as with ``jobs=1``.
 
     Parameters
     ----------
     result
-        The analysis the pages were built from (workers rebuild their pages from it).
+        The analysis the pages were built from.
     pages
         From :func:`build_pages` with the same ``max_points``.
     png
@@ -1441,16 +1659,13 @@ def render(
             write_pdf(pages, pdf_path, title=title)
         return [figure_png(p.figure, dpi) for p in pages]
 
-    n_workers = jobs - 1 if pdf_path is not None else jobs
+    n_workers = jobs - 1  # this process renders too
     pngs: list[bytes | None] = [None] * len(pages)
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        max_workers=max(1, n_workers),
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(result, dpi, max_points),
+        max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(pages, dpi)
     ) as pool:
-        futures: list[Future[bytes]] = [pool.submit(_render_page_png, p.name) for p in pages]
+        futures: list[Future[bytes]] = [pool.submit(_render_page_png, i) for i in range(len(pages))]
         if pdf_path is not None:
             write_pdf(pages, pdf_path, title=title)
         for i in reversed(range(len(pages))):
@@ -1474,6 +1689,7 @@ def write_report(
     dpi: float = DEFAULT_DPI,
     max_points: int = DEFAULT_MAX_POINTS,
     jobs: int | None = None,
+    extra_pages: Sequence[ReportPage] = (),
 ) -> ReportFiles:
     """Render the report of ``result`` to ``out``.
 
@@ -1492,6 +1708,9 @@ def write_report(
         Plotted points per trace at most.
     jobs
         Processes used to render (None: one per available CPU; 1: no worker processes).
+    extra_pages
+        Pages appended after the set pages, e.g. the progress page of
+        :func:`imurep.report_progress.progress_page` (rendered in this process).
 
     Returns
     -------
@@ -1505,15 +1724,26 @@ def write_report(
     """
     out = Path(out)
     kind = _check_out(out)
-    pages = build_pages(result, max_points=max_points)
     title = f"imurep report — {Path(result.source).name or 'recording'}"
+    n_jobs = default_jobs() if jobs is None else max(1, jobs)
+    pngs: list[bytes] | None = None
+    if kind in ("dir", ".html") and n_jobs > 1 and _can_fork():  # build and render overlapped
+        pdf = out / "report.pdf" if kind == "dir" else None
+        if kind == "dir":
+            out.mkdir(exist_ok=True)
+        pages, pngs = _build_and_render(
+            result, extra_pages, pdf_path=pdf, title=title, dpi=dpi, max_points=max_points, jobs=n_jobs
+        )
+    else:
+        pages = build_pages(result, max_points=max_points) + list(extra_pages)
     subtitle = session_verdict(result)
     written: list[Path] = []
     opts: dict[str, Any] = {"title": title, "dpi": dpi, "max_points": max_points, "jobs": jobs}
     try:
         if kind == "dir":
             out.mkdir(exist_ok=True)
-            pngs = render(result, pages, png=True, pdf_path=out / "report.pdf", **opts)
+            if pngs is None:
+                pngs = render(result, pages, png=True, pdf_path=out / "report.pdf", **opts)
             for page, data in zip(pages, pngs, strict=True):
                 path = out / f"{page.name}.png"
                 path.write_bytes(data)
@@ -1527,7 +1757,8 @@ def write_report(
             render(result, pages, png=False, pdf_path=out, **opts)
             written.append(out)
         elif kind == ".html":
-            pngs = render(result, pages, png=True, **opts)
+            if pngs is None:
+                pngs = render(result, pages, png=True, **opts)
             out.write_text(build_html(pages, pngs, title=title, subtitle=subtitle), encoding="utf-8")
             written.append(out)
         else:

@@ -1,0 +1,325 @@
+"""Command-line parts of the coaching features: ``imurep exercises``, ``history``, ``progress``,
+and the ``--exercise`` / ``--db`` / ``--no-store`` options of ``analyze`` and ``live``.
+
+Kept apart from :mod:`imurep.cli` so that the CLI module only wires them in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .conventions import SIDES
+
+logger = logging.getLogger(__name__)
+
+
+# --- options shared with analyze / report / live -----------------------------------------------
+
+
+def add_exercise_arg(p: argparse.ArgumentParser) -> None:
+    """``--exercise NAME``."""
+    p.add_argument(
+        "--exercise",
+        metavar="NAME",
+        help="exercise profile (default: the sidecar's, else single_leg_hip_thrust; list: imurep exercises)",
+    )
+
+
+def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
+    """``--db PATH`` (and ``--no-store`` when ``store``)."""
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        help="training-history database (default: $IMUREP_DB, else ~/.local/share/imurep/history.sqlite)",
+    )
+    if store:
+        p.add_argument(
+            "--no-store", action="store_true", help="do not store the sets in the training history"
+        )
+
+
+def profile_settings(settings_dict: dict[str, Any], exercise: str | None, meta: dict[str, Any]) -> Any:
+    """Merge the profile (``--exercise``, else the sidecar's ``exercise``, else the default) into
+    ``settings_dict``; returns the profile and records its name in ``meta["exercise"]``."""
+    from .exercises import apply_profile, get_profile
+
+    name = exercise or (meta.get("exercise") if isinstance(meta.get("exercise"), str) else None)
+    profile = get_profile(name)
+    settings_dict.update(apply_profile(settings_dict, profile))
+    meta["exercise"] = profile.name
+    return profile
+
+
+def coaching_lines(result: Any, profile: Any, history_sessions: list[Any] | None = None) -> list[str]:
+    """Cue lines per set and the progression advice, as printed under the rep table."""
+    from .coaching import SetStats, advise, cue_lines
+
+    lines: list[str] = []
+    for s in result.sets:
+        cues = cue_lines(s, profile)
+        if cues:
+            lines.append(f"Set {s.index} cues:")
+            lines.extend(f"  - {c}" for c in cues)
+    sessions = history_sessions or [[SetStats.from_set(s) for s in result.sets]]
+    advice = advise(sessions, profile)
+    lines.append("")
+    lines.append(f"Progression ({profile.title}): " + advice.lines()[0])
+    lines.extend(advice.lines()[1:])
+    return lines
+
+
+def store_result(result: Any, db: str | None, *, path: str | Path | None, origin: str) -> tuple[str, Any]:
+    """Store ``result`` in the history; returns a note for the user and the open history's
+    sessions of the exercise (input to the advice)."""
+    from .history import History, content_hash, recorded_at_of
+
+    key = content_hash(path) if path is not None and Path(path).exists() else None
+    with History(db) as h:
+        outcome = h.store(result, key=key, recorded_at=recorded_at_of(result, path), origin=origin)
+        sessions = h.sessions_of(result.metadata.get("exercise") or "")
+        where = h.path
+    verb = "updated" if outcome.replaced else "stored"
+    return f"{outcome.n_sets} set(s) {verb} in the training history ({where})", sessions
+
+
+def progress_pages(result: Any, db: str | None) -> list[Any]:
+    """The progress page of ``result``'s exercise from the history (``[]`` when it holds no sets)."""
+    from .exercises import get_profile
+    from .history import History
+    from .report_progress import progress_page
+
+    profile = get_profile(result.metadata.get("exercise"))
+    with History(db) as h:
+        rows = h.sets(profile.name)
+        sessions = h.sessions_of(profile.name)
+    if not rows:
+        logger.warning("no %s sets in the training history yet: no progress page", profile.name)
+        return []
+    return [progress_page(rows, profile, sessions)]
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    from .exercises import load_catalog
+
+    catalog = load_catalog()
+    console = Console()
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    for col in ("Name", "Legs", "Reps", "Hold s", "Down s", "Tilt °", "ROM °"):
+        table.add_column(col, no_wrap=True, min_width=len(col))
+    for p in catalog.profiles.values():
+        table.add_row(
+            p.name + (" *" if p.name == catalog.default else ""),
+            str(p.legs),
+            f"{p.rep_range[0]}–{p.rep_range[1]}",
+            f"≥ {p.min_top_hold_s:g}",
+            f"≥ {p.min_eccentric_s:g}",
+            f"≤ {p.tilt_threshold_deg:g}",
+            f"{p.rom_deg[0]:g}–{p.rom_deg[1]:g}",
+        )
+    console.print(table)
+    console.print(
+        "* default.  Use with --exercise NAME (analyze, report, live; a unique part such as "
+        "'pause' is enough).\n",
+        highlight=False,
+    )
+    for p in catalog.profiles.values():
+        ladder = f"harder: {p.harder or '— (add load)'}; easier: {p.easier or '—'}"
+        console.print(f"[bold]{p.name}[/bold]: {p.title} — {ladder}", highlight=False)
+        if args.details:
+            console.print(f"  setup: {p.setup}", highlight=False)
+            console.print(f"  faults and cues: {', '.join(p.faults)}", highlight=False)
+            for key, reason in p.reasons.items():
+                console.print(f"  {key}: {reason}", highlight=False)
+    if args.details:
+        console.print("\n[bold]progression rules[/bold]")
+        for key, reason in catalog.rules.reasons.items():
+            console.print(f"  {key} = {getattr(catalog.rules, key)!r}: {reason}", highlight=False)
+    else:
+        console.print("\n--details: the setup and the reason for every number, and the progression rules.")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from .history import History
+
+    console = Console()
+    with History(args.db) as h:
+        sessions = h.sessions(args.exercise)
+        sets = h.sets(args.exercise) if args.sets else []
+        where = h.path
+    if not sessions:
+        console.print(f"no sessions in {where} yet — `imurep analyze` stores each recording", highlight=False)
+        return 0
+    table = Table(
+        box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Training history ({where})"
+    )
+    for col in ("#", "Date", "Exercise", "Sets", "Reps", "Clean", "Via", "Recording"):
+        table.add_column(
+            col,
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width={"Recording": None, "Date": 10}.get(col, len(col)),
+        )
+    for s in sessions:
+        table.add_row(
+            str(s.id),
+            s.recorded_at.strftime("%Y-%m-%d"),
+            s.exercise,
+            str(s.n_sets),
+            str(s.reps),
+            str(s.clean_reps),
+            s.origin,
+            Path(s.source).name,
+        )
+    console.print(table)
+    if sets:
+        st = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold", title="Sets")
+        for col in ("Session", "Set", "Side", "Reps", "Clean", "Squeeze (s)", "Down (s)", "Max tilt (°)"):
+            st.add_column(col, no_wrap=True)
+        for row in sets:
+            m = row.stats
+            st.add_row(
+                str(row.session_id),
+                str(m.index),
+                m.side or "—",
+                str(m.reps),
+                str(m.clean_reps),
+                _f(m.mean_top_hold_s, ".2f"),
+                _f(m.mean_eccentric_s, ".2f"),
+                _f(m.max_peak_tilt_deg, ".1f"),
+            )
+        console.print(st)
+    return 0
+
+
+def _f(x: float | None, fmt: str) -> str:
+    return "—" if x is None else format(x, fmt)
+
+
+def _cmd_progress(args: argparse.Namespace) -> int:
+    from .coaching import advise
+    from .exercises import get_profile
+    from .history import History, weekly_asymmetry, weekly_trends
+
+    if args.report:
+        from .report_progress import check_progress_path
+
+        check_progress_path(args.report)
+    console = Console()
+    with History(args.db) as h:
+        exercise = args.exercise
+        if exercise is None:
+            all_sessions = h.sessions()
+            exercise = all_sessions[-1].exercise if all_sessions else None
+        profile = get_profile(exercise)
+        rows = h.sets(profile.name, args.side)
+        sessions = h.sessions_of(profile.name)
+        where = h.path
+    if not rows:
+        console.print(f"no sets of {profile.name} in {where}", highlight=False)
+        return 0
+    trends = weekly_trends(rows, profile)
+    asym = weekly_asymmetry(trends)
+    table = Table(
+        box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Progress: {profile.title}"
+    )
+    cols = (
+        "Week of",
+        "Leg",
+        "Sess.",
+        "Sets",
+        "Reps",
+        "Clean",
+        "Hold s",
+        "Down s",
+        "Tilt °",
+        "Qual.",
+        "Asym %",
+    )
+    for col in cols:
+        table.add_column(col, no_wrap=True, min_width=len(col))
+    for t in trends:
+        table.add_row(
+            t.week.isoformat(),
+            t.leg,
+            str(t.sessions),
+            str(t.sets),
+            f"{t.mean_reps:.1f}",
+            f"{t.mean_clean_reps:.1f}",
+            _f(t.mean_top_hold_s, ".2f"),
+            _f(t.mean_eccentric_s, ".2f"),
+            _f(t.max_tilt_deg, ".1f"),
+            str(t.qualifying_sets),
+            _f(asym.get(t.week), ".0f"),
+        )
+    console.print(table)
+    console.print(
+        "per leg and week: means per set; Tilt = largest pelvis tilt; Qual. = sets meeting the progression "
+        "rule; Asym = left–right difference of clean reps, % of the stronger leg",
+        highlight=False,
+        style="dim",
+    )
+    if args.side is None:
+        advice = advise(sessions, profile)
+        console.print()
+        for line in advice.lines():
+            console.print(line, highlight=False)
+    if args.report:
+        from .report_progress import write_progress_page
+
+        write_progress_page(rows, profile, args.report, sessions=sessions)
+        console.print(f"\nprogress page written to {args.report}", highlight=False)
+    return 0
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``exercises``, ``history`` and ``progress`` to the ``imurep`` sub-command parser."""
+    e = sub.add_parser(
+        "exercises",
+        parents=[common],
+        help="list the exercise profiles (rep range, squeeze, lowering, tilt, ROM, progression ladder)",
+        description="List the exercise profiles of imurep/data/exercises.toml.",
+    )
+    e.add_argument("--details", action="store_true", help="also print the reason for every number")
+    e.set_defaults(func=_cmd_exercises)
+
+    h = sub.add_parser(
+        "history",
+        parents=[common],
+        help="list the sessions (and sets) stored in the training history",
+        description="List the sessions stored in the training history database.",
+    )
+    add_db_args(h, store=False)
+    add_exercise_arg(h)
+    h.add_argument("--sets", action="store_true", help="also list every set")
+    h.set_defaults(func=_cmd_history)
+
+    p = sub.add_parser(
+        "progress",
+        parents=[common],
+        help="per-leg trends over weeks and the progression advice",
+        description="Weekly per-leg trends (reps, tempo, tilt, qualifying sets, left-right asymmetry) "
+        "of one exercise from the training history, and the progression advice.",
+    )
+    add_db_args(p, store=False)
+    add_exercise_arg(p)
+    p.add_argument("--side", choices=SIDES, help="only this leg")
+    p.add_argument("--report", metavar="FILE", help="also write the progress page (.png, .pdf or .html)")
+    p.set_defaults(func=_cmd_progress)
+
+
+def check_exercise(name: str | None) -> None:
+    """Refuse an unknown ``--exercise`` early (SettingsError with the closest name)."""
+    if name is not None:
+        from .exercises import get_profile
+
+        get_profile(name)

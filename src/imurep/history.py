@@ -1,0 +1,451 @@
+"""Training history: every analysed or live-recorded set, in a local SQLite database (no server).
+
+Location: ``--db PATH``, else the ``IMUREP_DB`` environment variable, else
+``$XDG_DATA_HOME/imurep/history.sqlite`` (``~/.local/share/imurep/history.sqlite``).
+
+A recording is identified by the SHA-256 of its content (:func:`content_hash`): storing the same
+recording again replaces its earlier entry (e.g. re-analysed with another exercise), it is never
+duplicated.  The schema is versioned with ``PRAGMA user_version`` and migrated step by step by
+:data:`MIGRATIONS` when a database is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .coaching import SetStats
+from .errors import DataValidationError, SettingsError
+from .types import SessionResult
+
+logger = logging.getLogger(__name__)
+
+DB_ENV = "IMUREP_DB"
+"""Environment variable naming the history database (overrides the default location)."""
+
+
+def default_db_path() -> Path:
+    """``$IMUREP_DB``, else ``$XDG_DATA_HOME/imurep/history.sqlite``, else ``~/.local/share/imurep/…``."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "imurep" / "history.sqlite"
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 (hex) of a recording's content: the file's bytes, or every file of a folder export
+    (relative names and bytes, in sorted order)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file())
+    for f in files:
+        if p.is_dir():
+            h.update(str(f.relative_to(p)).encode() + b"\0")
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def result_hash(result: SessionResult) -> str:
+    """A content key for a result without a file: its source, quality figures and rep times."""
+    key = {
+        "source": result.source,
+        "quality": result.quality.to_dict(),
+        "reps": [[round(r.start_s, 4), round(r.end_s, 4)] for s in result.sets for r in s.reps],
+    }
+    return "result:" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+# --- schema and migrations -------------------------------------------------------------------------
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            content_hash TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,      -- ISO 8601, UTC
+            stored_at TEXT NOT NULL,        -- ISO 8601, UTC
+            exercise TEXT NOT NULL,
+            placement TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE sets (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            set_index INTEGER NOT NULL,
+            side TEXT,
+            reps INTEGER NOT NULL,
+            clean_reps INTEGER NOT NULL,
+            time_under_tension_s REAL NOT NULL,
+            mean_concentric_s REAL,
+            mean_top_hold_s REAL,
+            mean_eccentric_s REAL,
+            mean_rom_deg REAL,
+            max_peak_tilt_deg REAL,
+            fault_counts TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    """v2: how a session was recorded (``origin``), per-rep rows, indexes for the progress queries."""
+    db.executescript(
+        """
+        ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'analyze';
+        CREATE TABLE reps (
+            id INTEGER PRIMARY KEY,
+            set_id INTEGER NOT NULL REFERENCES sets(id) ON DELETE CASCADE,
+            rep_index INTEGER NOT NULL,
+            concentric_s REAL NOT NULL,
+            top_hold_s REAL NOT NULL,
+            eccentric_s REAL NOT NULL,
+            rom_deg REAL NOT NULL,
+            peak_tilt_deg REAL,
+            faults TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX sets_session ON sets(session_id);
+        CREATE INDEX reps_set ON reps(set_id);
+        CREATE INDEX sessions_exercise ON sessions(exercise, recorded_at);
+        """
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
+"""Migration to each schema version from the one before (version 1 creates the tables)."""
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring ``db`` to schema version ``target``, one transaction per step; returns the old version.
+
+    Raises
+    ------
+    DataValidationError
+        The database is newer than this imurep knows.
+    """
+    (current,) = db.execute("PRAGMA user_version").fetchone()
+    if current > SCHEMA_VERSION:
+        raise DataValidationError(
+            f"history database schema version {current} is newer than this imurep supports "
+            f"({SCHEMA_VERSION}); upgrade imurep or use another --db"
+        )
+    for version in range(current + 1, target + 1):
+        logger.info("migrating the history database to version %d", version)
+        with db:
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version}")
+    return int(current)
+
+
+# --- rows ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One stored session (a recording of one exercise)."""
+
+    id: int
+    recorded_at: datetime
+    exercise: str
+    source: str
+    placement: str
+    origin: str
+    n_sets: int
+    reps: int
+    clean_reps: int
+
+
+@dataclass(frozen=True)
+class SetRow:
+    """One stored set with the date and exercise of its session."""
+
+    session_id: int
+    recorded_at: datetime
+    exercise: str
+    stats: SetStats
+    time_under_tension_s: float
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    """What :meth:`History.store` did."""
+
+    session_id: int
+    replaced: bool
+    n_sets: int
+
+
+def _iso(t: datetime) -> str:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return t.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def recorded_at_of(result: SessionResult, path: str | Path | None = None) -> datetime:
+    """When a recording was made: the sidecar's ``started_unix_s`` / ``recorded_at``, else the file's
+    modification time, else now (UTC)."""
+    meta = result.metadata
+    if isinstance(meta.get("started_unix_s"), int | float):
+        return datetime.fromtimestamp(float(meta["started_unix_s"]), UTC)
+    if isinstance(meta.get("recorded_at"), str):
+        try:
+            t = datetime.fromisoformat(meta["recorded_at"])
+            return t if t.tzinfo else t.replace(tzinfo=UTC)
+        except ValueError:
+            logger.warning("sidecar recorded_at %r is not an ISO date; ignored", meta["recorded_at"])
+    if path is not None and Path(path).exists():
+        return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC)
+    return datetime.now(UTC)
+
+
+class History:
+    """The training-history database.
+
+    Parameters
+    ----------
+    path
+        The SQLite file (created with its folder if missing); None: :func:`default_db_path`.
+
+    Raises
+    ------
+    SettingsError
+        The file cannot be opened as a database.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise SettingsError(f"{self.path}: cannot open the history database ({exc})") from None
+        except OSError as exc:
+            raise SettingsError(f"{self.path}: cannot create the history database ({exc.strerror})") from None
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @property
+    def version(self) -> int:
+        """Schema version of the open database."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def store(
+        self,
+        result: SessionResult,
+        *,
+        key: str | None = None,
+        recorded_at: datetime | None = None,
+        exercise: str | None = None,
+        origin: str = "analyze",
+    ) -> StoreOutcome:
+        """Store the sets of ``result``; an earlier entry with the same ``key`` is replaced.
+
+        Parameters
+        ----------
+        result
+            The analysis.
+        key
+            Content hash of the recording (:func:`content_hash`); None: :func:`result_hash`.
+        recorded_at
+            When it was recorded (default: :func:`recorded_at_of`).
+        exercise
+            Profile name (default: ``result.metadata["exercise"]``, else the default profile).
+        origin
+            ``"analyze"`` or ``"live"``.
+        """
+        from .exercises import load_catalog
+
+        key = key or result_hash(result)
+        when = recorded_at or recorded_at_of(result)
+        exercise = exercise or result.metadata.get("exercise") or load_catalog().default
+        meta = json.dumps(result.metadata, default=str, allow_nan=False)
+        with self.db:
+            cur = self.db.execute("DELETE FROM sessions WHERE content_hash = ?", (key,))
+            replaced = cur.rowcount > 0
+            cur = self.db.execute(
+                "INSERT INTO sessions (content_hash, source, recorded_at, stored_at, exercise, placement,"
+                " metadata, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    result.source,
+                    _iso(when),
+                    _iso(datetime.now(UTC)),
+                    exercise,
+                    result.placement,
+                    meta,
+                    origin,
+                ),
+            )
+            session_id = int(cur.lastrowid or 0)
+            for s in result.sets:
+                m = s.summary
+                cur = self.db.execute(
+                    "INSERT INTO sets (session_id, set_index, side, reps, clean_reps, time_under_tension_s,"
+                    " mean_concentric_s, mean_top_hold_s, mean_eccentric_s, mean_rom_deg, max_peak_tilt_deg,"
+                    " fault_counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_id, s.index, s.side, m.reps, m.clean_reps, m.time_under_tension_s,
+                        m.mean_concentric_s, m.mean_top_hold_s, m.mean_eccentric_s, m.mean_rom_deg,
+                        m.max_peak_tilt_deg, json.dumps(m.fault_counts),
+                    ),
+                )  # fmt: skip
+                set_id = cur.lastrowid
+                self.db.executemany(
+                    "INSERT INTO reps (set_id, rep_index, concentric_s, top_hold_s, eccentric_s, rom_deg,"
+                    " peak_tilt_deg, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (set_id, r.index, r.concentric_s, r.top_hold_s, r.eccentric_s, r.rom_deg,
+                         r.peak_tilt_deg, ",".join(r.faults))
+                        for r in s.reps
+                    ],
+                )  # fmt: skip
+        logger.info("stored %d set(s) of %s (%s)", len(result.sets), result.source, exercise)
+        return StoreOutcome(session_id, replaced, len(result.sets))
+
+    def sessions(self, exercise: str | None = None) -> list[SessionRow]:
+        """Stored sessions, oldest first (optionally of one exercise)."""
+        sql = (
+            "SELECT s.id, s.recorded_at, s.exercise, s.source, s.placement, s.origin, COUNT(t.id),"
+            " COALESCE(SUM(t.reps), 0), COALESCE(SUM(t.clean_reps), 0)"
+            " FROM sessions s LEFT JOIN sets t ON t.session_id = s.id"
+        )
+        args: tuple[Any, ...] = ()
+        if exercise:
+            sql += " WHERE s.exercise = ?"
+            args = (exercise,)
+        sql += " GROUP BY s.id ORDER BY s.recorded_at, s.id"
+        return [
+            SessionRow(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+            for r in self.db.execute(sql, args)
+        ]
+
+    def sets(self, exercise: str | None = None, side: str | None = None) -> list[SetRow]:
+        """Stored sets, oldest session first (optionally of one exercise and/or one side)."""
+        sql = (
+            "SELECT s.id, s.recorded_at, s.exercise, t.set_index, t.side, t.reps, t.clean_reps,"
+            " t.fault_counts, t.mean_concentric_s, t.mean_top_hold_s, t.mean_eccentric_s, t.mean_rom_deg,"
+            " t.max_peak_tilt_deg, t.time_under_tension_s FROM sets t JOIN sessions s ON t.session_id = s.id"
+        )
+        where, args = [], []
+        if exercise:
+            where.append("s.exercise = ?")
+            args.append(exercise)
+        if side:
+            where.append("t.side = ?")
+            args.append(side)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.recorded_at, s.id, t.set_index"
+        out = []
+        for r in self.db.execute(sql, args):
+            stats = SetStats(
+                index=r[3], side=r[4], reps=r[5], clean_reps=r[6], fault_counts=json.loads(r[7]),
+                mean_concentric_s=r[8], mean_top_hold_s=r[9], mean_eccentric_s=r[10], mean_rom_deg=r[11],
+                max_peak_tilt_deg=r[12],
+            )  # fmt: skip
+            out.append(SetRow(r[0], datetime.fromisoformat(r[1]), r[2], stats, r[13]))
+        return out
+
+    def sessions_of(self, exercise: str) -> list[list[SetStats]]:
+        """The sets of each session of ``exercise``, oldest session first (input to coaching.advise)."""
+        grouped: dict[int, list[SetStats]] = {}
+        for row in self.sets(exercise):
+            grouped.setdefault(row.session_id, []).append(row.stats)
+        return list(grouped.values())
+
+
+# --- progress over weeks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekTrend:
+    """One leg in one ISO week: means over its sets."""
+
+    week: date
+    """Monday of the week."""
+    leg: str
+    sessions: int
+    sets: int
+    mean_reps: float
+    mean_clean_reps: float
+    mean_top_hold_s: float | None
+    mean_eccentric_s: float | None
+    max_tilt_deg: float | None
+    qualifying_sets: int
+
+
+def _fmean(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.fmean(vals) if vals else None
+
+
+def weekly_trends(rows: Sequence[SetRow], profile: Any) -> list[WeekTrend]:
+    """Per-leg weekly means of reps, clean reps, tempo, tilt and qualifying sets (oldest first)."""
+    from .coaching import assess_set, leg_of
+    from .exercises import load_catalog
+
+    rules = load_catalog().rules
+    groups: dict[tuple[date, str], list[SetRow]] = {}
+    for row in rows:
+        local = row.recorded_at.date()
+        monday = local - timedelta(days=local.weekday())
+        groups.setdefault((monday, leg_of(row.stats.side, profile)), []).append(row)
+    out = []
+    for (week, leg), items in sorted(groups.items()):
+        stats = [r.stats for r in items]
+        tilts = [s.max_peak_tilt_deg for s in stats if s.max_peak_tilt_deg is not None]
+        out.append(
+            WeekTrend(
+                week=week,
+                leg=leg,
+                sessions=len({r.session_id for r in items}),
+                sets=len(items),
+                mean_reps=statistics.fmean(s.reps for s in stats),
+                mean_clean_reps=statistics.fmean(s.clean_reps for s in stats),
+                mean_top_hold_s=_fmean(s.mean_top_hold_s for s in stats),
+                mean_eccentric_s=_fmean(s.mean_eccentric_s for s in stats),
+                max_tilt_deg=max(tilts) if tilts else None,
+                qualifying_sets=sum(assess_set(s, profile, rules).qualifies for s in stats),
+            )
+        )
+    return out
+
+
+def asymmetry_pct(left: float | None, right: float | None) -> float | None:
+    """Left–right difference as a percentage of the larger value (None when either is missing or both 0)."""
+    if left is None or right is None or max(left, right) <= 0:
+        return None
+    return 100.0 * abs(left - right) / max(left, right)
+
+
+def weekly_asymmetry(trends: Sequence[WeekTrend]) -> dict[date, float | None]:
+    """Left–right asymmetry of the mean clean reps per set, % of the stronger leg, per week."""
+    by_week: dict[date, dict[str, float]] = {}
+    for t in trends:
+        by_week.setdefault(t.week, {})[t.leg] = t.mean_clean_reps
+    return {w: asymmetry_pct(v.get("left"), v.get("right")) for w, v in sorted(by_week.items())}

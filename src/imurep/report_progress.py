@@ -1,0 +1,224 @@
+"""The progress page: training history of one exercise over time, per leg.
+
+Four plots against the session date: clean reps per set (with the exercise's rep range), tempo
+(mean squeeze and lowering with their targets), the largest pelvis tilt (with the threshold) and
+the left–right asymmetry of the clean reps; the progression advice is the page's verdict.
+
+:func:`progress_page` gives a :class:`~imurep.report.ReportPage` to append to a report;
+:func:`write_progress_page` writes the page alone (``imurep progress --report FILE``).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.figure import Figure
+
+from . import report
+from .coaching import SetStats, advise, leg_of
+from .conventions import PHASE_COLORS, SIDE_COLORS
+from .errors import SettingsError
+from .exercises import ExerciseProfile
+from .history import SetRow, asymmetry_pct
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_SUFFIXES = (".png", ".pdf", ".html")
+_LEG_COLORS = {**SIDE_COLORS, "both": "#2E7D32"}
+
+
+@dataclass(frozen=True)
+class SessionPoint:
+    """One leg in one session: means over its sets."""
+
+    when: datetime
+    leg: str
+    clean_reps: float
+    reps: float
+    top_hold_s: float | None
+    eccentric_s: float | None
+    max_tilt_deg: float | None
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.fmean(vals) if vals else None
+
+
+def session_points(rows: Sequence[SetRow], profile: ExerciseProfile) -> list[SessionPoint]:
+    """Per-session, per-leg means of the stored sets (oldest first)."""
+    groups: dict[tuple[int, str], list[SetRow]] = {}
+    for r in rows:
+        groups.setdefault((r.session_id, leg_of(r.stats.side, profile)), []).append(r)
+    points = []
+    for (_, leg), items in groups.items():
+        st = [i.stats for i in items]
+        tilts = [s.max_peak_tilt_deg for s in st if s.max_peak_tilt_deg is not None]
+        points.append(
+            SessionPoint(
+                when=items[0].recorded_at,
+                leg=leg,
+                clean_reps=statistics.fmean(s.clean_reps for s in st),
+                reps=statistics.fmean(s.reps for s in st),
+                top_hold_s=_mean([s.mean_top_hold_s for s in st]),
+                eccentric_s=_mean([s.mean_eccentric_s for s in st]),
+                max_tilt_deg=max(tilts) if tilts else None,
+            )
+        )
+    return sorted(points, key=lambda p: (p.when, p.leg))
+
+
+def _legs(points: Sequence[SessionPoint]) -> list[str]:
+    order = ["left", "right", "both", "unknown"]
+    return [leg for leg in order if any(p.leg == leg for p in points)]
+
+
+def _series(points: Sequence[SessionPoint], leg: str, attr: str) -> tuple[list[float], list[float]]:
+    """Dates (matplotlib date numbers) and values of ``attr`` of one leg."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for p in points:
+        v = getattr(p, attr)
+        if p.leg == leg and v is not None:
+            xs.append(float(date2num(p.when)))
+            ys.append(float(v))
+    return xs, ys
+
+
+def _dates(ax: Axes) -> None:
+    ax.xaxis_date()
+    loc = AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(loc))
+
+
+def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, headline: str = "") -> Figure:
+    """The progress page of ``profile``'s stored sets ``rows``."""
+    points = session_points(rows, profile)
+    legs = _legs(points)
+    fig = Figure(figsize=(report.PAGE_WIDTH_IN, 8.5))
+    FigureCanvasAgg(fig)
+    fig.suptitle(f"Progress — {profile.title}", x=0.02, ha="left", fontsize=15, fontweight="bold")
+    n_sessions = len({r.session_id for r in rows})
+    fig.text(0.02, 0.925, f"{n_sessions} session(s), {len(rows)} set(s). {headline}", fontsize=9.5, wrap=True)
+    gs = fig.add_gridspec(2, 2, left=0.07, right=0.98, top=0.86, bottom=0.07, hspace=0.38, wspace=0.2)
+    ax_reps, ax_tempo = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
+    ax_tilt, ax_asym = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
+
+    lo, hi = profile.rep_range
+    ax_reps.axhspan(
+        lo, hi, color=_LEG_COLORS["both"], alpha=0.12, lw=0, label=f"target {lo}–{hi}", gid="target"
+    )
+    for leg in legs:
+        xs, ys = _series(points, leg, "clean_reps")
+        ax_reps.plot(xs, ys, "o-", color=_LEG_COLORS.get(leg, "#777777"), label=leg, gid=f"clean:{leg}")
+    ax_reps.set_title("Clean reps per set")
+    ax_reps.set_ylabel("reps")
+    ax_reps.set_ylim(bottom=0)
+    ax_reps.legend(loc="lower right")
+
+    for leg in legs:
+        colour = _LEG_COLORS.get(leg, "#777777")
+        xs, ys = _series(points, leg, "top_hold_s")
+        ax_tempo.plot(xs, ys, "s-", color=colour, mfc=PHASE_COLORS["top_hold"], label=f"{leg} squeeze")
+        xs, ys = _series(points, leg, "eccentric_s")
+        ax_tempo.plot(xs, ys, "v--", color=colour, mfc=PHASE_COLORS["eccentric"], label=f"{leg} down")
+    ax_tempo.axhline(profile.min_top_hold_s, color=PHASE_COLORS["top_hold"], ls=":", label="squeeze target")
+    ax_tempo.axhline(profile.min_eccentric_s, color=PHASE_COLORS["eccentric"], ls=":", label="down target")
+    ax_tempo.set_title("Tempo (mean per session)")
+    ax_tempo.set_ylabel("s")
+    ax_tempo.set_ylim(bottom=0)
+    ax_tempo.legend(loc="lower right", ncol=2, fontsize=7.5)
+
+    has_tilt = False
+    for leg in legs:
+        xs, ys = _series(points, leg, "max_tilt_deg")
+        has_tilt = has_tilt or bool(ys)
+        ax_tilt.plot(xs, ys, "o-", color=_LEG_COLORS.get(leg, "#777777"), label=leg)
+    ax_tilt.axhline(
+        profile.tilt_threshold_deg, color="#D62728", ls="--", label="threshold", gid="tilt-threshold"
+    )
+    ax_tilt.set_title("Largest pelvis tilt" + ("" if has_tilt else " (no hip-sensor sessions)"))
+    ax_tilt.set_ylabel("°")
+    ax_tilt.set_ylim(bottom=0)
+    ax_tilt.legend(loc="upper right")
+
+    by_session: dict[datetime, dict[str, float]] = {}
+    for p in points:
+        by_session.setdefault(p.when, {})[p.leg] = p.clean_reps
+    asym = [(w, asymmetry_pct(v.get("left"), v.get("right"))) for w, v in sorted(by_session.items())]
+    xs = [float(date2num(w)) for w, a in asym if a is not None]
+    ys = [a for _, a in asym if a is not None]
+    ax_asym.bar(xs, ys, width=0.8, color="#777777", gid="asymmetry")
+    ax_asym.axhline(10.0, color="#B71C1C", ls=":", label="10 %")
+    ax_asym.set_title("Left–right asymmetry of clean reps" + ("" if ys else " (needs both legs)"))
+    ax_asym.set_ylabel("% of the stronger leg")
+    ax_asym.set_ylim(bottom=0)
+    ax_asym.legend(loc="upper right")
+    when = [float(date2num(p.when)) for p in points]
+    for ax in (ax_reps, ax_tempo, ax_tilt, ax_asym):
+        _dates(ax)
+        if when:  # the same date span on every plot, at least a week wide
+            ax.set_xlim(min(when) - 3.5, max(max(when), min(when) + 7.0) + 0.5)
+    return fig
+
+
+def progress_page(
+    rows: Sequence[SetRow], profile: ExerciseProfile, sessions: Sequence[Sequence[SetStats]] | None = None
+) -> report.ReportPage:
+    """The progress page as a report page (name ``"progress"``); its verdict is the advice."""
+    if sessions is None:
+        grouped: dict[int, list[SetStats]] = {}
+        for r in rows:
+            grouped.setdefault(r.session_id, []).append(r.stats)
+        sessions = list(grouped.values())
+    headline = advise(sessions, profile).headline
+    with matplotlib.rc_context(report._STYLE):
+        fig = build_progress_figure(rows, profile, headline)
+    return report.ReportPage("progress", f"Progress — {profile.title}", headline, fig)
+
+
+def check_progress_path(out: str | Path) -> None:
+    """Refuse an output the progress page cannot be written to (SettingsError)."""
+    p = Path(out)
+    if p.suffix.lower() not in PROGRESS_SUFFIXES:
+        raise SettingsError(f"progress page {out}: give a file ending in {', '.join(PROGRESS_SUFFIXES)}")
+    if not p.resolve().parent.is_dir():
+        raise SettingsError(f"progress page {out}: the folder {p.parent} does not exist")
+
+
+def write_progress_page(
+    rows: Sequence[SetRow],
+    profile: ExerciseProfile,
+    out: str | Path,
+    *,
+    sessions: Sequence[Sequence[SetStats]] | None = None,
+) -> Path:
+    """Write the progress page alone to ``out`` (.png, .pdf or .html, by suffix)."""
+    check_progress_path(out)
+    out = Path(out)
+    page = progress_page(rows, profile, sessions)
+    try:
+        suffix = out.suffix.lower()
+        if suffix == ".pdf":
+            report.write_pdf([page], out, title=page.title)
+        else:
+            png = report.figure_png(page.figure)
+            if suffix == ".png":
+                out.write_bytes(png)
+            else:
+                html = report.build_html([page], [png], title=f"imurep — {page.title}", subtitle=page.summary)
+                out.write_text(html, encoding="utf-8")
+    finally:
+        page.figure.clear()
+    logger.info("progress page written to %s", out)
+    return out
