@@ -1710,7 +1710,7 @@ def write_report(
         Processes used to render (None: one per available CPU; 1: no worker processes).
     extra_pages
         Pages appended after the set pages, e.g. the progress page of
-        :func:`imurep.report_progress.progress_page` (rendered in this process).
+        :func:`imurep.report_progress.progress_page`; rendered like the other pages.
 
     Returns
     -------
