@@ -37,11 +37,6 @@ logger = logging.getLogger(__name__)
 
 LIVE_SCHEMA = "imurep.recording/1"
 
-PROGRESSION_REPS = get_profile().rep_range
-"""Controlled reps per set that meet the progression rule (default exercise; see exercises.toml)."""
-PROGRESSION_SETS = load_catalog().rules.sets_required
-"""Sets per leg that meet the rule before progressing."""
-
 
 class GapLike(Protocol):
     """A gap in the stream (see :class:`imurep.ble.protocol.StreamGap`)."""

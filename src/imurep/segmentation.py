@@ -237,11 +237,6 @@ class ExcursionDetector:
         self._cos_drift = math.cos(math.radians(settings.quiet_drift_deg))
 
     @property
-    def up_rest(self) -> FloatArray | None:
-        """The current reference posture."""
-        return self._stack[-1].up if self._stack else None
-
-    @property
     def in_excursion(self) -> bool:
         """Whether the segment is away from every reference posture."""
         return bool(self._stack) and self._stack[-1].i_open >= 0
