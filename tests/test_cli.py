@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 
 from imurep.cli import apply_override, merge_settings, parse_override
+from imurep.coaching import OVER_EXTENSION, advise
+from imurep.conventions import FAULT_LABELS
 from imurep.errors import SettingsError
+from imurep.exercises import get_profile
+from imurep.history import History
 
 REP_KEYS = {
     "index",
@@ -41,7 +45,20 @@ SUMMARY_KEYS = {
     "max_peak_tilt_deg",
     "fault_counts",
 }
-TOP_KEYS = {"schema", "source", "sample_rate_hz", "placement", "settings", "quality", "metadata", "sets"}
+TOP_KEYS = {
+    "schema",
+    "source",
+    "sample_rate_hz",
+    "placement",
+    "settings",
+    "quality",
+    "metadata",
+    "sets",
+    "coaching",
+}
+ADVICE_KEYS = {"exercise", "action", "suggestion", "headline", "reasons", "plateau", "focus"}
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "recordings" / "demo_hip.csv"
 QUALITY_KEYS = {"n_samples", "duration_s", "sample_rate_hz", "n_gaps", "gap_total_s", "still_fraction"}
 
 
@@ -89,8 +106,10 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def analysis(simulated: Path) -> dict[str, Any]:
-    proc = run("analyze", simulated, "--json", "-")
+def analysis(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    # A module fixture runs before the autouse IMUREP_DB fixture: name a private history here.
+    db = tmp_path_factory.mktemp("db") / "history.sqlite"
+    proc = run("analyze", simulated, "--json", "-", "--db", db)
     assert proc.returncode == 0, proc.stderr
     doc: dict[str, Any] = json.loads(proc.stdout)  # only JSON on stdout
     return doc
@@ -146,6 +165,71 @@ def test_analyze_prints_table_and_writes_json_file(simulated: Path, tmp_path: Pa
     assert "tempo up" in proc.stdout
     doc = json.loads(dest.read_text(encoding="utf-8"))
     assert doc["schema"] == "imurep.analysis/1"
+
+
+def test_analyze_json_holds_the_coaching(analysis: dict[str, Any]) -> None:
+    coaching = analysis["coaching"]
+    profile = get_profile(analysis["metadata"]["exercise"])
+    assert coaching["exercise"] == profile.name == "single_leg_hip_thrust"
+    assert coaching["exercise_title"] == profile.title
+    assert [(c["set"], c["side"]) for c in coaching["sets"]] == [
+        (s["index"], s["side"]) for s in analysis["sets"]
+    ]
+    n_cues = 0
+    for s, c in zip(analysis["sets"], coaching["sets"], strict=True):
+        expected: dict[str, list[int]] = {}
+        for rep in s["reps"]:
+            for code in rep["faults"]:
+                expected.setdefault(code, []).append(rep["index"])
+        cued = {x["fault"]: x["reps"] for x in c["cues"] if x["fault"] != OVER_EXTENSION}
+        assert cued == expected, "one cue per fault seen, naming the reps that showed it"
+        over = [x["reps"] for x in c["cues"] if x["fault"] == OVER_EXTENSION]
+        assert over == ([c["over_extended_reps"]] if c["over_extended_reps"] else [])
+        for x in c["cues"]:
+            assert x["cue"] == profile.cue(x["fault"]) and x["label"] == FAULT_LABELS[x["fault"]]
+        n_cues += len(c["cues"])
+    assert n_cues > 0, "the simulated recording has faults (hip_tilt injected)"
+    advice = coaching["advice"]
+    assert set(advice) == ADVICE_KEYS
+    assert advice["exercise"] == profile.name and advice["action"] in ("progress", "stay", "regress")
+    assert advice["headline"] and advice["reasons"]
+
+
+def test_analyze_json_advice_uses_the_stored_history_like_the_printed_one(tmp_path: Path) -> None:
+    """Two sessions in the history: the JSON advice is the printed one, from both sessions."""
+    db = tmp_path / "history.sqlite"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    lines = DEMO.read_text(encoding="utf-8").splitlines(keepends=True)
+    first.write_text("".join(lines), encoding="utf-8")
+    second.write_text("".join(lines[:-1]), encoding="utf-8")  # other bytes: another session
+    for path in (first, second):
+        path.with_suffix(".json").write_text(DEMO.with_suffix(".json").read_text(encoding="utf-8"))
+    assert run("analyze", first, "--db", db).returncode == 0
+    dest = tmp_path / "b.json.out"
+    proc = run("analyze", second, "--db", db, "--json", dest)
+    assert proc.returncode == 0, proc.stderr
+    advice = json.loads(dest.read_text(encoding="utf-8"))["coaching"]["advice"]
+    profile = get_profile("single_leg_hip_thrust")
+    with History(db) as h:
+        sessions = h.sessions_of(profile.name)
+    assert len(sessions) == 2
+    assert advice == advise(sessions, profile).to_dict()
+    assert any("in the last 2 sessions" in r for r in advice["reasons"]), advice
+    printed = " ".join(proc.stdout.split())
+    for text in (advice["headline"], *advice["reasons"]):
+        assert " ".join(text.split()) in printed
+    # without the history: this recording only, and still nothing but JSON on stdout
+    alone = run("analyze", second, "--no-store", "--json", "-")
+    assert alone.returncode == 0, alone.stderr
+    advice_alone = json.loads(alone.stdout)["coaching"]["advice"]
+    assert any("in this session" in r for r in advice_alone["reasons"]), advice_alone
+
+
+def test_analyze_json_of_a_recording_without_sets_has_an_empty_coaching(tmp_path: Path) -> None:
+    proc = run("analyze", write_canonical(tmp_path / "still.csv"), "--no-store", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    coaching = json.loads(proc.stdout)["coaching"]
+    assert coaching["sets"] == [] and set(coaching["advice"]) == ADVICE_KEYS
 
 
 def test_cli_flags_override_sidecar_and_settings(simulated: Path, tmp_path: Path) -> None:

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import io
+import json
 import tomllib
 from importlib import resources
 
 import pytest
 
-from imurep.coaching import SetStats, advise, assess_set, cue_lines, over_extended_reps
+from imurep.coaching import (
+    OVER_EXTENSION,
+    SetStats,
+    advise,
+    assess_set,
+    coaching_dict,
+    cue_lines,
+    over_extended_reps,
+    set_cues,
+)
 from imurep.conventions import FAULT_CUES, FAULTS
 from imurep.errors import SettingsError
 from imurep.exercises import get_profile, load_catalog, parse_catalog, settings_for
+from imurep.io import result_to_jsonable
 from imurep.live import LiveSession, PlainView, qualifies_for_progression
 from imurep.pipeline import AnalysisSettings, analyze
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk, RepResult, SetResult, SetSummary
+from imurep.types import DataQuality, ImuChunk, RepResult, SessionResult, SetResult, SetSummary
 
 CATALOG = load_catalog()
 SLHT = CATALOG.get("single_leg_hip_thrust")
@@ -163,6 +174,68 @@ def test_over_extension_is_relative_to_the_sets_typical_top() -> None:
     rec = simulate(SimSettings(seed=41, n_sets=2))
     res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], AnalysisSettings())
     assert all(over_extended_reps(x) == () for x in res.sets), "no false alarm on simulated sets"
+
+
+def _session_result(*sets: SetResult) -> SessionResult:
+    quality = DataQuality(1000, 100.0, 100.0, 0, 0.0, 0.5)
+    return SessionResult("test.csv", "hip", 100.0, {}, tuple(sets), quality, {"exercise": SLHT.name})
+
+
+def test_coaching_dict_lists_the_cues_of_each_set_and_the_over_extended_rep() -> None:
+    over = _set(
+        [
+            _rep(1, top=40.0),
+            _rep(2, ("hip_tilt",), top=41.0),
+            _rep(3, ("hip_tilt", "short_hold"), top=52.0),  # 11.5° above the median top: over-extended
+            _rep(4, top=39.5),
+            _rep(5, ("rushed_lowering",), top=40.5),
+        ],
+        "left",
+        1,
+    )
+    clean = _set([_rep(i) for i in range(1, 14)], "right", 2)
+    result = _session_result(over, clean)
+    doc = coaching_dict(result, SLHT)
+    assert doc["exercise"] == "single_leg_hip_thrust" and doc["exercise_title"] == SLHT.title
+    first, second = doc["sets"]
+    assert (first["set"], first["side"], second["set"], second["side"]) == (1, "left", 2, "right")
+    assert first["over_extended_reps"] == [3]
+    assert first["cues"] == [
+        {"fault": "hip_tilt", "label": "hips not level", "reps": [2, 3], "cue": FAULT_CUES["hip_tilt"]},
+        {
+            "fault": "rushed_lowering",
+            "label": "rushed lowering",
+            "reps": [5],
+            "cue": FAULT_CUES["rushed_lowering"],
+        },
+        {"fault": "short_hold", "label": "short squeeze", "reps": [3], "cue": FAULT_CUES["short_hold"]},
+        {"fault": OVER_EXTENSION, "label": "over-extension", "reps": [3], "cue": FAULT_CUES[OVER_EXTENSION]},
+    ]
+    assert second["cues"] == [] and second["over_extended_reps"] == []
+    # the same data as the printed cue lines
+    assert cue_lines(over, SLHT) == [c.text for c in set_cues(over, SLHT)]
+    assert cue_lines(over, SLHT)[-1] == f"over-extension (rep 3): {FAULT_CUES[OVER_EXTENSION]}"
+    # the advice: this result only by default, else the sessions given
+    this_only = [[SetStats.from_set(s) for s in result.sets]]
+    assert doc["advice"] == advise(this_only, SLHT).to_dict()
+    assert doc["advice"]["action"] == "regress", "2 clean reps of 5 on the left leg: struggling"
+    history = [_session(13, 13)]
+    with_history = coaching_dict(result, SLHT, history)
+    assert with_history["advice"] == advise(history, SLHT).to_dict()
+    assert with_history["advice"]["action"] == "progress"
+    assert with_history["sets"] == doc["sets"], "the cues are those of the result, whatever the history"
+    # worded for the profile, and plain JSON
+    lift = CATALOG.get("glute_bridge_leg_lift")
+    lift_cues = coaching_dict(result, lift)["sets"][0]["cues"]
+    assert lift_cues[0]["cue"] == lift.cue("hip_tilt") != FAULT_CUES["hip_tilt"]
+    written = result_to_jsonable(result, doc)
+    assert json.loads(json.dumps(written))["coaching"] == doc
+
+
+def test_coaching_dict_of_a_result_without_sets() -> None:
+    doc = coaching_dict(_session_result(), SLHT)
+    assert doc["sets"] == [] and doc["advice"]["action"] == "stay"
+    assert "no sets recorded yet" in doc["advice"]["headline"]
 
 
 # --- progression advice ----------------------------------------------------------------------------

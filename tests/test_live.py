@@ -10,12 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imurep.conventions import FAULT_CUES
 from imurep.errors import DataValidationError
+from imurep.exercises import get_profile
 from imurep.io import load_canonical
 from imurep.live import (
     LiveSession,
     PlainView,
     RecordingWriter,
+    event_to_dict,
     level_indicator,
     qualifies_for_progression,
     tempo_text,
@@ -23,7 +26,7 @@ from imurep.live import (
 from imurep.pipeline import AnalysisSettings, analyze
 from imurep.segmentation import Marker
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk, RepCompleted, SetEnded
+from imurep.types import ImuChunk, RepCompleted, RepResult, SetEnded
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +128,36 @@ def test_progression_rule(rec) -> None:  # type: ignore[no-untyped-def]
     for s in res.sets:
         expected = 12 <= s.summary.reps <= 15 and s.summary.clean_reps == s.summary.reps
         assert qualifies_for_progression(s) == expected
+
+
+def test_rep_events_carry_the_cues_of_their_faults(rec) -> None:  # type: ignore[no-untyped-def]
+    log = io.StringIO()
+    profile = get_profile("single_leg_hip_thrust")
+    session = LiveSession(
+        AnalysisSettings(placement="hip"), PlainView(io.StringIO()), event_log=log, profile=profile
+    )
+    for chunk in _stream(rec):
+        session.on_chunk(chunk)
+    session.finish()
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    reps = [e for e in events if e["event"] == "rep"]
+    assert len(reps) == sum(isinstance(e, RepCompleted) for e in session.events) > 10
+    for e in reps:
+        assert list(e["cues"]) == e["rep"]["faults"]
+        assert all(cue == profile.cue(code) for code, cue in e["cues"].items())
+    assert sum(bool(e["cues"]) for e in reps) >= 3, "the simulated sets have faulty reps"
+    assert all("cues" not in e for e in events if e["event"] != "rep")
+
+
+def test_rep_event_cues_are_worded_for_the_profile() -> None:
+    rep = RepResult(2, 10.0, 11.1, 11.3, 11.6, 20.0, 4.0, ("hip_tilt", "rushed_lowering"))
+    lift = get_profile("glute_bridge_leg_lift")
+    worded = event_to_dict(RepCompleted(1, rep, 12.0), lift)
+    assert worded["cues"] == {
+        "hip_tilt": lift.cue("hip_tilt"),
+        "rushed_lowering": lift.cue("rushed_lowering"),
+    }
+    assert worded["cues"]["hip_tilt"] != FAULT_CUES["hip_tilt"], "the leg-lift profile words its own cue"
+    assert event_to_dict(RepCompleted(1, rep, 12.0))["cues"]["hip_tilt"] == FAULT_CUES["hip_tilt"]
+    clean = RepResult(3, 20.0, 21.1, 22.3, 24.6, 40.0, 1.0)
+    assert event_to_dict(RepCompleted(1, clean, 25.0), lift)["cues"] == {}

@@ -36,6 +36,13 @@ class CalibrationSettings:
         Time constant of the running bias average over still periods, s.
     max_bias_rads
         Larger apparent biases are rejected as not-still (slow steady rotation), rad/s.
+    max_bias_step_rads
+        Once calibrated, a window whose mean rate differs from the estimate by more than this is
+        a slow, smooth rotation (a pelvis rolling by a degree as a foot lifts has little scatter),
+        not stillness, rad/s.
+    rebias_s
+        ... unless such windows persist this long (s, summed): then the bias itself has changed
+        (or the first estimate was taken during a slow movement) and is re-learned.
     """
 
     still_window_s: float = 0.6
@@ -43,9 +50,18 @@ class CalibrationSettings:
     still_acc_std_mps2: float = 0.15
     bias_time_constant_s: float = 1.5
     max_bias_rads: float = 0.2
+    max_bias_step_rads: float = 0.01
+    rebias_s: float = 5.0
 
     def __post_init__(self) -> None:
-        for name in ("still_window_s", "still_gyr_std_rads", "still_acc_std_mps2", "bias_time_constant_s"):
+        for name in (
+            "still_window_s",
+            "still_gyr_std_rads",
+            "still_acc_std_mps2",
+            "bias_time_constant_s",
+            "max_bias_step_rads",
+            "rebias_s",
+        ):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"calibration.{name} must be > 0, got {getattr(self, name)!r}")
         if not 0 < self.max_bias_rads <= 1.0:
@@ -77,6 +93,7 @@ class GyroCalibrator:
         """True once a still window has been seen."""
         self.n_still_blocks = 0
         self.n_blocks = 0
+        self._off_s = 0.0  # still-by-scatter time whose mean disagreed with the estimate
 
     def update(
         self, acc_mps2: FloatArray, gyr_rads: FloatArray, block_starts: NDArray[np.intp], hop_s: float
@@ -133,7 +150,20 @@ class GyroCalibrator:
         alpha = 1.0 - math.exp(-hop_s / s.bias_time_constant_s)
         biases = np.empty((m, 3))
         b = self.bias_rads
+        step2 = s.max_bias_step_rads**2
         for i in range(m):
+            if still[i] and self.calibrated:
+                d = mean[i, 3:6] - b
+                if float(d @ d) > step2:
+                    self._off_s += hop_s
+                    if self._off_s < s.rebias_s:
+                        still[i] = False
+                    else:
+                        logger.debug("gyro bias re-learned (moved by %.4f rad/s)", math.sqrt(float(d @ d)))
+                        b = mean[i, 3:6].copy()
+                        self._off_s = 0.0
+                else:
+                    self._off_s = max(0.0, self._off_s - hop_s)
             if still[i]:
                 if self.calibrated:
                     b = b + alpha * (mean[i, 3:6] - b)

@@ -153,21 +153,24 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if not args.no_store:
         store_note, sessions = coaching_cli.store_result(result, args.db, path=args.path, origin="analyze")
 
+    # Cues and advice: computed once, for the JSON ("coaching") and the text under the table.
+    from .coaching import coach
+    from .exercises import get_profile
+
+    coaching = coach(result, get_profile(result.metadata["exercise"]), sessions)
     if args.json == "-":
-        write_json(result, "-")
+        write_json(result, "-", coaching=coaching.to_dict())
         for note in (report_note, store_note):
             if note:
                 sys.stderr.write(note + "\n")
         return EXIT_OK
     if args.json:
-        write_json(result, args.json)
+        write_json(result, args.json, coaching=coaching.to_dict())
     console = Console()
     render_table(result, console)
     if result.sets:
-        from .exercises import get_profile
-
         console.print()
-        for line in coaching_cli.coaching_lines(result, get_profile(result.metadata["exercise"]), sessions):
+        for line in coaching_cli.coaching_lines(result, coaching=coaching):
             console.print(line, highlight=False)
     if args.json:
         console.print(f"\nJSON written to {args.json}")

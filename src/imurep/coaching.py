@@ -32,7 +32,7 @@ from typing import Any
 
 from .conventions import FAULT_CUES, FAULT_LABELS, FAULTS
 from .exercises import Catalog, ExerciseProfile, ProgressionRules, load_catalog
-from .types import SetResult
+from .types import SessionResult, SetResult
 
 logger = logging.getLogger(__name__)
 
@@ -372,19 +372,184 @@ def _rep_list(indices: Sequence[int]) -> str:
     return ("rep " if len(indices) == 1 else "reps ") + ", ".join(str(i) for i in indices)
 
 
+@dataclass(frozen=True)
+class FaultCue:
+    """One fault seen in a set: which reps showed it, and the cue that fixes it.
+
+    Attributes
+    ----------
+    fault
+        Fault code (one of :data:`~imurep.conventions.FAULTS`, or :data:`OVER_EXTENSION`).
+    label
+        How the fault is shown, e.g. ``"hips not level"``.
+    reps
+        Indices of the reps with the fault, in order.
+    cue
+        The coaching cue, worded for the exercise.
+    """
+
+    fault: str
+    label: str
+    reps: tuple[int, ...]
+    cue: str
+
+    @property
+    def text(self) -> str:
+        """``"hips not level (reps 3, 7): brace the core, squeeze both glutes and keep the hips level"``."""
+        return f"{self.label} ({_rep_list(self.reps)}): {self.cue}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view: ``{"fault", "label", "reps", "cue"}``."""
+        return {"fault": self.fault, "label": self.label, "reps": list(self.reps), "cue": self.cue}
+
+
+def _cue_of(code: str, profile: ExerciseProfile | None) -> str:
+    return profile.cue(code) if profile is not None else FAULT_CUES.get(code, "")
+
+
+def set_cues(
+    s: SetResult,
+    profile: ExerciseProfile | None = None,
+    *,
+    over_extension: bool = True,
+    threshold_deg: float | None = None,
+) -> list[FaultCue]:
+    """The faults seen in set ``s``, in display order, each with its reps and cue.
+
+    Parameters
+    ----------
+    s
+        The set.
+    profile
+        The exercise the cues are worded for (the default cues of
+        :data:`~imurep.conventions.FAULT_CUES` when None).
+    over_extension
+        Also check for over-extended reps (:func:`over_extended_reps`); they come last, with the
+        code :data:`OVER_EXTENSION`.
+    threshold_deg
+        Over-extension threshold (``progression.over_extension_deg`` when None).
+
+    Returns
+    -------
+    list of FaultCue
+        One entry per fault that at least one rep showed (empty for a clean set).
+    """
+    out = []
+    for code in FAULTS:
+        reps = tuple(r.index for r in s.reps if code in r.faults)
+        if reps:
+            out.append(FaultCue(code, FAULT_LABELS.get(code, code), reps, _cue_of(code, profile)))
+    if over_extension:
+        over = over_extended_reps(s, threshold_deg)
+        if over:
+            out.append(
+                FaultCue(OVER_EXTENSION, FAULT_LABELS[OVER_EXTENSION], over, _cue_of(OVER_EXTENSION, profile))
+            )
+    return out
+
+
 def cue_lines(
     s: SetResult, profile: ExerciseProfile | None = None, *, over_extension: bool = True
 ) -> list[str]:
     """One line per fault seen in set ``s``: the reps and the cue, e.g.
-    ``"hips not level (reps 3, 7): brace the core, squeeze both glutes and keep the hips level"``."""
-    lines = []
-    for code in FAULTS:
-        reps = [r.index for r in s.reps if code in r.faults]
-        if reps:
-            cue = profile.cue(code) if profile else FAULT_CUES.get(code, "")
-            lines.append(f"{FAULT_LABELS.get(code, code)} ({_rep_list(reps)}): {cue}")
-    if over_extension:
-        over = over_extended_reps(s)
-        if over:
-            lines.append(f"{FAULT_LABELS[OVER_EXTENSION]} ({_rep_list(over)}): {FAULT_CUES[OVER_EXTENSION]}")
-    return lines
+    ``"hips not level (reps 3, 7): brace the core, squeeze both glutes and keep the hips level"``
+    (the :attr:`FaultCue.text` of :func:`set_cues`)."""
+    return [c.text for c in set_cues(s, profile, over_extension=over_extension)]
+
+
+def rep_cues(faults: Sequence[str], profile: ExerciseProfile | None = None) -> dict[str, str]:
+    """The cue of each fault of one rep, ``{code: cue}`` in the rep's order (worded for
+    ``profile``; the default cues when None)."""
+    return {code: _cue_of(code, profile) for code in faults}
+
+
+@dataclass(frozen=True)
+class SetCoaching:
+    """The coaching of one set: the cues of its faults (over-extension included)."""
+
+    index: int
+    side: str | None
+    cues: tuple[FaultCue, ...]
+    over_extended_reps: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view: ``{"set", "side", "cues": [FaultCue...], "over_extended_reps"}``."""
+        return {
+            "set": self.index,
+            "side": self.side,
+            "cues": [c.to_dict() for c in self.cues],
+            "over_extended_reps": list(self.over_extended_reps),
+        }
+
+
+@dataclass(frozen=True)
+class Coaching:
+    """The coaching of an analysed recording: cues per set and the progression advice."""
+
+    exercise: str
+    exercise_title: str
+    sets: tuple[SetCoaching, ...]
+    advice: Advice
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view (the ``"coaching"`` key of ``imurep analyze --json``)."""
+        return {
+            "exercise": self.exercise,
+            "exercise_title": self.exercise_title,
+            "sets": [s.to_dict() for s in self.sets],
+            "advice": self.advice.to_dict(),
+        }
+
+
+def coach(
+    result: SessionResult,
+    profile: ExerciseProfile,
+    sessions: Sequence[Sequence[SetStats]] | None = None,
+    *,
+    catalog: Catalog | None = None,
+) -> Coaching:
+    """The cues of every set of ``result`` and the progression advice (no I/O).
+
+    Parameters
+    ----------
+    result
+        The analysis.
+    profile
+        The exercise (wording of the cues, rules of the advice).
+    sessions
+        The sessions the advice is based on, oldest first (e.g. the training history of the
+        exercise, this recording included).  None or empty: this result only.
+    catalog
+        Profiles and rules (the packaged ones when None).
+    """
+    catalog = catalog or load_catalog()
+    threshold = catalog.rules.over_extension_deg
+    sets = []
+    for s in result.sets:
+        cues = set_cues(s, profile, threshold_deg=threshold)
+        over = next((c.reps for c in cues if c.fault == OVER_EXTENSION), ())
+        sets.append(SetCoaching(s.index, s.side, tuple(cues), over))
+    sessions = sessions or [[SetStats.from_set(s) for s in result.sets]]
+    advice = advise(sessions, profile, catalog=catalog)
+    return Coaching(profile.name, profile.title, tuple(sets), advice)
+
+
+def coaching_dict(
+    result: SessionResult,
+    profile: ExerciseProfile,
+    sessions: Sequence[Sequence[SetStats]] | None = None,
+    *,
+    catalog: Catalog | None = None,
+) -> dict[str, Any]:
+    """The coaching of ``result`` as plain JSON types (see :func:`coach`), e.g.::
+
+    {"exercise": "single_leg_hip_thrust", "exercise_title": "Single-leg hip thrust",
+     "sets": [{"set": 1, "side": "left", "over_extended_reps": [9],
+               "cues": [{"fault": "hip_tilt", "label": "hips not level", "reps": [3, 7],
+                         "cue": "brace the core, ..."},
+                        {"fault": "over_extension", "label": "over-extension", "reps": [9],
+                         "cue": "ribs down: ..."}]}],
+     "advice": {"exercise": ..., "action": "stay", "suggestion": null, "headline": ...,
+                "reasons": [...], "plateau": false, "focus": ""}}
+    """
+    return coach(result, profile, sessions, catalog=catalog).to_dict()

@@ -56,21 +56,39 @@ def profile_settings(settings_dict: dict[str, Any], exercise: str | None, meta: 
     return profile
 
 
-def coaching_lines(result: Any, profile: Any, history_sessions: list[Any] | None = None) -> list[str]:
-    """Cue lines per set and the progression advice, as printed under the rep table."""
-    from .coaching import SetStats, advise, cue_lines
+def coaching_lines(
+    result: Any, profile: Any = None, history_sessions: list[Any] | None = None, *, coaching: Any = None
+) -> list[str]:
+    """Cue lines per set and the progression advice, as printed under the rep table.
 
+    Parameters
+    ----------
+    result
+        The analysis (:class:`~imurep.types.SessionResult`).
+    profile
+        Its exercise (:class:`~imurep.exercises.ExerciseProfile`; None: the one named in
+        ``result.metadata["exercise"]``).
+    history_sessions
+        The sessions the advice is based on (None or empty: ``result`` only).
+    coaching
+        The :class:`~imurep.coaching.Coaching` of ``result`` when already computed (e.g. for the
+        JSON output); ``profile`` and ``history_sessions`` are then not used.
+    """
+    from .coaching import coach
+    from .exercises import get_profile
+
+    if coaching is None:
+        profile = profile or get_profile(result.metadata.get("exercise"))
+        coaching = coach(result, profile, history_sessions)
     lines: list[str] = []
-    for s in result.sets:
-        cues = cue_lines(s, profile)
-        if cues:
+    for s in coaching.sets:
+        if s.cues:
             lines.append(f"Set {s.index} cues:")
-            lines.extend(f"  - {c}" for c in cues)
-    sessions = history_sessions or [[SetStats.from_set(s) for s in result.sets]]
-    advice = advise(sessions, profile)
+            lines.extend(f"  - {c.text}" for c in s.cues)
+    advice_lines = coaching.advice.lines()
     lines.append("")
-    lines.append(f"Progression ({profile.title}): " + advice.lines()[0])
-    lines.extend(advice.lines()[1:])
+    lines.append(f"Progression ({coaching.exercise_title}): " + advice_lines[0])
+    lines.extend(advice_lines[1:])
     return lines
 
 

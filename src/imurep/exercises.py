@@ -122,6 +122,7 @@ class ExerciseProfile:
         """The settings this profile sets, nested by stage (input to ``AnalysisSettings.from_dict``)."""
         flat: dict[str, Any] = {key: getattr(self, f) for f, key in _SETTING_OF_FIELD.items()}
         flat["faults.enabled"] = list(self.faults)
+        flat["mode"] = "leg_lift" if self.kind == "leg_lift" else "reps"
         flat.update(self.settings)
         nested: dict[str, Any] = {}
         for key, value in flat.items():

@@ -25,7 +25,7 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
-from .coaching import SetStats, advise, assess_set, leg_of, over_extended_reps
+from .coaching import SetStats, advise, assess_set, leg_of, over_extended_reps, rep_cues
 from .conventions import CANONICAL_COLUMNS, DEG_PER_RAD, FAULT_CUES, FAULT_LABELS
 from .errors import DataValidationError, ImurepError
 from .exercises import ExerciseProfile, get_profile, load_catalog
@@ -204,12 +204,27 @@ def qualifies_for_progression(result: SetResult, profile: ExerciseProfile | None
     return assess_set(SetStats.from_set(result), profile, load_catalog().rules).qualifies
 
 
-def event_to_dict(e: Event) -> dict[str, Any]:
-    """JSON view of a pipeline event (``imurep live --events``)."""
+def event_to_dict(e: Event, profile: ExerciseProfile | None = None) -> dict[str, Any]:
+    """JSON view of a pipeline event (``imurep live --events``).
+
+    Parameters
+    ----------
+    e
+        The event.
+    profile
+        The session's exercise: a rep event carries ``"cues": {code: cue}`` for the rep's faults
+        worded for it (the default cues when None; ``{}`` for a clean rep).
+    """
     if isinstance(e, SetStarted):
         return {"event": "set_started", "set": e.set_index, "start_s": e.start_s}
     if isinstance(e, RepCompleted):
-        return {"event": "rep", "set": e.set_index, "t_emit_s": e.t_emit_s, "rep": e.rep.to_dict()}
+        return {
+            "event": "rep",
+            "set": e.set_index,
+            "t_emit_s": e.t_emit_s,
+            "rep": e.rep.to_dict(),
+            "cues": rep_cues(e.rep.faults, profile),
+        }
     if isinstance(e, SetDiscarded):
         return {"event": "set_discarded", "set": e.set_index, "reason": e.reason}
     return {"event": "set_ended", "set": e.result.to_dict()}
@@ -422,7 +437,7 @@ class LiveSession:
         for e in events:
             self.events.append(e)
             if self.event_log is not None:
-                self.event_log.write(json.dumps(event_to_dict(e), allow_nan=False) + "\n")
+                self.event_log.write(json.dumps(event_to_dict(e, self.profile), allow_nan=False) + "\n")
                 self.event_log.flush()
             if isinstance(e, SetStarted):
                 self.view.status(f"in set {e.set_index} ({self.side or 'side unknown'})")

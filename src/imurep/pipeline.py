@@ -26,11 +26,15 @@ from .calibration import CalibrationSettings, GyroCalibrator
 from .conventions import PLACEMENTS, SIDES
 from .errors import DataValidationError, SettingsError
 from .faults import FaultSettings
+from .lifts import LiftSettings, LiftTracker
 from .orientation import GravityTracker, OrientationSettings
 from .segmentation import Marker, SegmentationSettings, SetTracker
 from .types import DataQuality, Event, FloatArray, ImuChunk, SessionResult, SetResult
 
 logger = logging.getLogger(__name__)
+
+MODES = ("reps", "leg_lift")
+"""What is counted: reps, or leg lifts during a held bridge."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,9 @@ class AnalysisSettings:
     ----------
     placement
         Segment carrying the sensor: ``"hip"`` (pelvis) or ``"thigh"``.
+    mode
+        ``"reps"`` (the movement is the rep: :mod:`imurep.segmentation`) or ``"leg_lift"`` (a held
+        bridge whose leg lifts are counted: :mod:`imurep.lifts`).
     sides
         Working side of each set in order (the last one repeats for further sets); empty = unknown.
     hop_s
@@ -53,6 +60,7 @@ class AnalysisSettings:
     """
 
     placement: str = "hip"
+    mode: str = "reps"
     sides: tuple[str, ...] = ()
     hop_s: float = 0.05
     acc_highpass_hz: float = 3.0
@@ -61,10 +69,13 @@ class AnalysisSettings:
     orientation: OrientationSettings = field(default_factory=OrientationSettings)
     segmentation: SegmentationSettings = field(default_factory=SegmentationSettings)
     faults: FaultSettings = field(default_factory=FaultSettings)
+    lifts: LiftSettings = field(default_factory=LiftSettings)
 
     def __post_init__(self) -> None:
         if self.placement not in PLACEMENTS:
             raise SettingsError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
+        if self.mode not in MODES:
+            raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         object.__setattr__(self, "sides", tuple(self.sides))
         for side in self.sides:
             if side not in SIDES:
@@ -152,12 +163,12 @@ class Pipeline:
         s = self.settings
         self._calib = GyroCalibrator(s.calibration, s.hop_s)
         self._orient: GravityTracker | None = None
-        self._tracker = SetTracker(
-            s.segmentation,
-            s.faults,
-            measure_tilt=s.placement == "hip",
-            sides=s.sides if s.sides else (None,),
-        )
+        sides: tuple[str | None, ...] = s.sides if s.sides else (None,)
+        self._tracker: SetTracker | LiftTracker
+        if s.mode == "leg_lift":
+            self._tracker = LiftTracker(s.lifts, s.faults, measure_tilt=s.placement == "hip", sides=sides)
+        else:
+            self._tracker = SetTracker(s.segmentation, s.faults, measure_tilt=s.placement == "hip", sides=sides)
         self._t0: float | None = None
         self._t_last = -math.inf
         self._pending: list[tuple[FloatArray, FloatArray, FloatArray]] = []

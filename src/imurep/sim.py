@@ -89,6 +89,17 @@ _TILT_LIMIT_DEG = 5.0
 _ECC_MIN_S = 1.0
 _HOLD_MIN_S = 1.0
 _PARTIAL_FRACTION = 0.8
+# ... and those of the glute bridge with leg lift (src/imurep/data/exercises.toml)
+_LIFT_TILT_LIMIT_DEG = 3.0
+_LIFT_DOWN_MIN_S = 0.4
+_LIFT_HOLD_MIN_S = 1.0
+_LIFT_BAND = 0.1
+"""Lift phase threshold, fraction of the lift's peak (product definition, imurep.lifts)."""
+
+EXERCISES = ("hip_thrust", "floor_bridge", "leg_lift")
+"""What :func:`simulate` can simulate: the hip thrust with the shoulders on a bench (single-leg or
+not: the sensor sees the same), the glute bridge on the floor (smaller range), and the glute bridge
+with alternating leg lifts (a held floor bridge)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,6 +142,12 @@ class SimSettings:
         Per-sample dropout probability (0..0.5), plus 1-3 bursts of 5-50 samples (noise only).
     soft_tissue
         Soft-tissue wobble of the sensor (only when ``noise`` is on).
+    exercise
+        One of :data:`EXERCISES`.  ``"floor_bridge"``: shoulders on the floor, 18-30° of range.
+        ``"leg_lift"``: each set is one held floor bridge with ``reps_per_set`` lifts *per side*,
+        alternating sides (starting with the set's side); the pelvis rolls towards the lifted side
+        (1-2.5°, or 4-7° for an injected ``hip_tilt``) and side-bends a little.  Faults that may be
+        injected into lifts: ``hip_tilt``, ``rushed_lowering`` (foot dropped), ``short_hold``.
     """
 
     seed: int = 0
@@ -147,6 +164,7 @@ class SimSettings:
     gyro_bias_max_dps: float = 3.0
     drop_probability: float = 0.003
     soft_tissue: bool = True
+    exercise: str = "hip_thrust"
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str, got: object) -> SettingsError:
@@ -188,6 +206,8 @@ class SimSettings:
             raise bad("drop_probability", "a number in [0, 0.5)", self.drop_probability)
         if not isinstance(self.soft_tissue, bool):
             raise bad("soft_tissue", "a bool", self.soft_tissue)
+        if self.exercise not in EXERCISES:
+            raise bad("exercise", f"one of {EXERCISES}", self.exercise)
 
 
 @dataclass(frozen=True)
@@ -321,8 +341,9 @@ def simulate(settings: SimSettings) -> SimRecording:
         "sample_rate_hz": rate,
         "simulated": True,
         "seed": int(settings.seed),
+        "exercise": _PROFILES[settings.exercise],
         "notes": (
-            f"simulated single-leg hip thrust, {len(sides)} set(s), sensor on the "
+            f"simulated {_TITLES[settings.exercise]}, {len(sides)} set(s), sensor on the "
             f"{'pelvis' if settings.placement == 'hip' else 'working thigh'}; "
             f"noise={'on' if settings.noise else 'off'}, pre_activity={settings.pre_activity}"
         ),
@@ -369,6 +390,29 @@ def _unit_acc_shape(tau: _Arr, f_hz: float, tau_d: float, dt: float) -> _Arr:
         return np.zeros_like(x)
     d2 = np.abs(np.diff(x, 2)).max() / (dt * dt)
     return x / d2 if d2 > 0 else x
+
+
+_TITLES = {
+    "hip_thrust": "single-leg hip thrust",
+    "floor_bridge": "single-leg glute bridge (floor)",
+    "leg_lift": "glute bridge with leg lift",
+}
+_PROFILES = {
+    "hip_thrust": "single_leg_hip_thrust",
+    "floor_bridge": "single_leg_glute_bridge",
+    "leg_lift": "glute_bridge_leg_lift",
+}
+"""Exercise profile (src/imurep/data/exercises.toml) written into the sidecar."""
+
+
+def _capped_flags(rng: np.random.Generator, n: int, p: float, cap: int) -> NDArray[np.bool_]:
+    """``n`` random flags with probability ``p``, at most ``cap`` of them set."""
+    m = rng.random(n) < p
+    if m.sum() > cap:
+        keep = rng.choice(np.flatnonzero(m), size=cap, replace=False)
+        m = np.zeros(n, dtype=bool)
+        m[keep] = True
+    return m
 
 
 def _wrap(a: float) -> float:
@@ -423,12 +467,30 @@ class _RepPlan:
 
 
 @dataclass
+class _LiftPlan:
+    """One leg lift during a held bridge (times relative to the end of the bridge's rise, s)."""
+
+    side: str
+    start: float
+    up_m: float  # s, min-jerk lift
+    hold_m: float  # s, foot held up
+    down_m: float  # s, min-jerk set-down
+    roll: float  # rad, pelvis roll at the top (> 0 raises the right side)
+    wob: float  # rad, side-bend at the top
+    dip: float  # rad, change of θ (hip: hips sag)
+    flex: float  # rad, thigh flexion of the lifted leg
+    injected: tuple[str, ...]
+    onset: float = 0.0  # s, absolute τ (filled by the builder)
+
+
+@dataclass
 class _SetPlan:
     index: int
     side: str
     mount: Rotation
     theta_b: float
     reps: list[_RepPlan]
+    lifts: list[_LiftPlan] = field(default_factory=list)
     i_still: int = 0
     i_end: int = 0
     t_still: float = 0.0
@@ -674,32 +736,41 @@ class _Builder:
         rng = self.rng
         s = self.s
         # geometry
-        if self.hip:
-            pivot_z = rng.uniform(0.42, 0.50)
-            L = rng.uniform(0.45, 0.60)
-            th_max = min(50.0, math.degrees(math.asin(min(1.0, (pivot_z - 0.06) / L))))
-            geo = {"pivot_z": pivot_z, "L": L}
+        floor = s.exercise != "hip_thrust"
+        if floor:
+            # shoulders on the floor: from the hips resting on the floor to the straight line
+            rom_set = rng.uniform(18.0, 30.0)
+            if self.hip:
+                pivot_z, L = rng.uniform(0.10, 0.14), rng.uniform(0.45, 0.60)
+                geo = {"pivot_z": pivot_z, "L": L}
+                bottom_deg = math.degrees(math.asin((rng.uniform(0.08, 0.11) - pivot_z) / L))
+            else:
+                knee_z, L = rng.uniform(0.42, 0.50), rng.uniform(0.40, 0.48)
+                geo = {"knee_z": knee_z, "L": L}
+                bottom_deg = math.degrees(math.asin((rng.uniform(0.08, 0.11) - knee_z) / L))
+            theta_b = bottom_deg * _DEG
         else:
-            knee_z = rng.uniform(0.45, 0.52)
-            L = rng.uniform(0.40, 0.48)
-            th_max = 50.0
-            geo = {"knee_z": knee_z, "L": L}
-        rom_set = rng.uniform(32.0, min(50.0, th_max + 4.0))
-        top_lo, top_hi = max(-2.0, rom_set - th_max), min(5.0, rom_set - 30.0)
-        top = rng.uniform(top_lo, max(top_lo, top_hi))
-        theta_b = (top - rom_set) * _DEG
+            if self.hip:
+                pivot_z = rng.uniform(0.42, 0.50)
+                L = rng.uniform(0.45, 0.60)
+                th_max = min(50.0, math.degrees(math.asin(min(1.0, (pivot_z - 0.06) / L))))
+                geo = {"pivot_z": pivot_z, "L": L}
+            else:
+                knee_z = rng.uniform(0.45, 0.52)
+                L = rng.uniform(0.40, 0.48)
+                th_max = 50.0
+                geo = {"knee_z": knee_z, "L": L}
+            rom_set = rng.uniform(32.0, min(50.0, th_max + 4.0))
+            top_lo, top_hi = max(-2.0, rom_set - th_max), min(5.0, rom_set - 30.0)
+            top = rng.uniform(top_lo, max(top_lo, top_hi))
+            theta_b = (top - rom_set) * _DEG
         rom_set *= _DEG
+        if s.exercise == "leg_lift":
+            return self.plan_lift_set(index, side, mount, geo, theta_b, rom_set)
         n = int(rng.integers(s.reps_per_set[0], s.reps_per_set[1] + 1))
         allowed = [f for f in FAULTS if f in s.faults and (self.hip or f != "hip_tilt")]
         cap = int(math.floor(0.35 * n))
-        flags: dict[str, NDArray[np.bool_]] = {}
-        for f in allowed:
-            m = rng.random(n) < s.fault_probability
-            if m.sum() > cap:
-                keep = rng.choice(np.flatnonzero(m), size=cap, replace=False)
-                m = np.zeros(n, dtype=bool)
-                m[keep] = True
-            flags[f] = m
+        flags = {f: _capped_flags(rng, n, s.fault_probability, cap) for f in allowed}
         no = np.zeros(n, dtype=bool)
         tilt_sign = (-1.0 if side == "left" else 1.0) * (1.0 if rng.random() < 0.8 else -1.0)
         tng = rng.random(n) < 0.1  # touch-and-go after rep k
@@ -755,6 +826,60 @@ class _Builder:
         geo["roll0"] = rng.uniform(-2.0, 2.0) * _DEG if self.hip else rng.uniform(-3.0, 3.0) * _DEG
         geo["pre"] = rng.uniform(0.2, 0.5) if rng.random() < 0.15 else rng.uniform(1.5, 4.0)
         return _SetPlan(index=index, side=side, mount=mount, theta_b=theta_b, reps=reps), geo
+
+    def plan_lift_set(
+        self, index: int, side: str, mount: Rotation, geo: dict[str, float], theta_b: float, rom: float
+    ) -> tuple[_SetPlan, dict[str, float]]:
+        """A glute bridge with leg lift: rise, hold with alternating lifts, lower (one 'rep')."""
+        rng = self.rng
+        s = self.s
+        n_side = int(rng.integers(s.reps_per_set[0], s.reps_per_set[1] + 1))
+        other = "left" if side == "right" else "right"
+        order = [side if k % 2 == 0 else other for k in range(2 * n_side)]
+        n = len(order)
+        allowed = [f for f in ("hip_tilt", "rushed_lowering", "short_hold") if f in s.faults]
+        flags = {f: _capped_flags(rng, n, s.fault_probability, int(math.floor(0.35 * n))) for f in allowed}
+        no = np.zeros(n, dtype=bool)
+        lifts: list[_LiftPlan] = []
+        cur = rng.uniform(1.0, 2.0)  # settle into the bridge before the first lift
+        for k, lside in enumerate(order):
+            tilted = bool(flags.get("hip_tilt", no)[k])
+            rushed = bool(flags.get("rushed_lowering", no)[k])
+            short = bool(flags.get("short_hold", no)[k])
+            up = rng.uniform(0.5, 0.9)
+            hold = rng.uniform(0.0, 0.15) if short else rng.uniform(1.0, 1.8)
+            down = rng.uniform(0.2, 0.45) if rushed else rng.uniform(1.0, 1.6)
+            # the pelvis rolls towards the unsupported (lifted) side: that side drops
+            drop = rng.uniform(4.0, 7.0) if tilted else rng.uniform(1.0, 2.3)
+            sgn = -1.0 if lside == "right" else 1.0  # roll > 0 raises the right side
+            roll = sgn * drop * _DEG
+            wob = rng.uniform(-1.0, 1.0) * (2.0 if tilted else 0.5) * _DEG
+            dip = -rng.uniform(0.3, 1.5) * _DEG  # the hips sag a little on one leg
+            flex = rng.uniform(10.0, 22.0) * _DEG  # thigh flexion of the lifted leg
+            inj = tuple(
+                f for f, on in (("hip_tilt", tilted), ("rushed_lowering", rushed), ("short_hold", short)) if on
+            )
+            lifts.append(_LiftPlan(lside, cur, up, hold, down, roll, wob, dip, flex, inj))
+            cur += up + hold + down + rng.uniform(0.8, 2.0)
+        bridge = _RepPlan(
+            bottom=theta_b,
+            rom=rom,
+            next_bottom=theta_b + rng.uniform(-0.3, 0.3) * _DEG,
+            conc_m=rng.uniform(1.2, 2.0),
+            hold_m=cur,
+            ecc_m=rng.uniform(1.5, 3.0),
+            pause_m=rng.uniform(1.5, 3.0),
+            a_c=3.0,
+            a_e=3.0,
+            e0=2.0,
+            tilt=rng.uniform(-0.5, 0.5) * _DEG,
+            wob=rng.uniform(-0.3, 0.3) * _DEG,
+            injected=(),
+        )
+        geo["roll0"] = rng.uniform(-2.0, 2.0) * _DEG if self.hip else rng.uniform(-3.0, 3.0) * _DEG
+        geo["pre"] = rng.uniform(1.5, 4.0)
+        sp = _SetPlan(index=index, side=side, mount=mount, theta_b=theta_b, reps=[bridge], lifts=lifts)
+        return sp, geo
 
     def set_pose(
         self, geo: dict[str, float], h: float, theta: _Arr, roll: _Arr, wob: _Arr, u: _Arr
@@ -827,6 +952,27 @@ class _Builder:
             wob[i0:i4] = r.wob * uu
             self.ev.soft.append((r.onset, 0.5))
             self.ev.soft.append((t2, 0.4))
+        if sp.lifts:
+            t_hold = sp.reps[0].onset + sp.reps[0].conc_m
+            for lf in sp.lifts:
+                lf.onset = t_hold + lf.start
+                t1 = lf.onset + lf.up_m
+                t2 = t1 + lf.hold_m
+                t3 = t2 + lf.down_m
+                i0, i1, i2, i3 = np.searchsorted(ta, [lf.onset, t1, t2, t3])
+                w = np.ones(i3 - i0)
+                w[: i1 - i0] = _mj((ta[i0:i1] - lf.onset) / lf.up_m)
+                w[i2 - i0 :] = 1.0 - _mj((ta[i2:i3] - t2) / lf.down_m)
+                if self.hip:
+                    roll[i0:i3] += lf.roll * w
+                    wob[i0:i3] += lf.wob * w
+                    theta[i0:i3] += lf.dip * w
+                elif lf.side == sp.side:  # the sensor's thigh is lifted (hip flexion: θ falls)
+                    theta[i0:i3] -= lf.flex * w
+                    roll[i0:i3] += 0.1 * lf.roll * w
+                else:  # the other foot is lifted: the sensor's thigh only takes the load
+                    roll[i0:i3] += 0.15 * lf.roll * w
+                self.ev.soft.append((lf.onset, 0.15))
         H, ang = self.set_pose(geo, h, theta, roll, wob, u)
         self._push(H, ang)
         sp.i_end = self.n - 1
@@ -1114,12 +1260,96 @@ def _rep_truth(t: _Arr, th: _Arr, i_on: int, i_stop: int) -> dict[str, Any]:
     }
 
 
+def _lift_set_truth(sp: _SetPlan, kin: _Kin, t0: float, hip: bool) -> dict[str, Any]:
+    """Truth of a glute bridge with leg lift: the lifts are the reps (product definitions of
+    :mod:`imurep.lifts`, band :data:`_LIFT_BAND` of the peak).
+
+    Hip: the lift signal is the pelvis deviation from its posture right before the lift,
+    ``hypot(roll, yaw)`` (roll: change of the medio-lateral axis elevation; yaw: rotation about the
+    vertical), ``rom_deg`` the bridge height (θ before the lift minus θ at rest before the bridge)
+    and ``peak_tilt_deg`` the deviation's peak.  Thigh: only lifts of the sensor's leg, signal =
+    thigh flexion from the posture before the lift, ``rom_deg`` its peak.
+    """
+    t, th = kin.t, kin.theta
+    bridge = sp.reps[0]
+    theta_floor = float(th[int(np.searchsorted(t, bridge.onset))])
+    bounds = [lf.onset for lf in sp.lifts[1:]] + [bridge.onset + bridge.conc_m + bridge.hold_m]
+    reps_out = []
+    for lf, t_next in zip(sp.lifts, bounds, strict=True):
+        if not hip and lf.side != sp.side:
+            continue
+        i_ref = int(np.searchsorted(t, lf.onset))
+        i_stop = int(np.searchsorted(t, t_next))
+        if hip:
+            roll = kin.ml_elev[i_ref:i_stop] - kin.ml_elev[i_ref]
+            rel = kin.R_ws[i_ref + 1 : i_stop] * kin.R_ws[i_ref : i_stop - 1].inv()
+            yaw = np.concatenate(([0.0], np.cumsum(rel.as_rotvec()[:, 2])))
+            sig = np.hypot(roll, yaw)
+        else:
+            sig = th[i_ref] - th[i_ref:i_stop]
+        tw = t[i_ref:i_stop]
+        peak = float(np.max(sig))
+        i_pk = int(np.argmax(sig))
+        lo, hi = _LIFT_BAND * peak, (1.0 - _LIFT_BAND) * peak
+        i_s = int(np.flatnonzero(sig[: i_pk + 1] <= lo)[-1])
+        start = _cross_after(tw, sig, i_s, lo)
+        above = np.flatnonzero(sig >= hi)
+        top_start = _cross_up(tw, sig, int(above[0]), hi)
+        top_end = _cross_after(tw, sig, int(above[-1]), hi)
+        i_e = int(above[-1]) + int(np.flatnonzero(sig[int(above[-1]) :] <= lo)[0])
+        end = _cross_up(tw, -sig, i_e, -lo)
+        hold, down = top_end - top_start, end - top_end
+        tilt = peak / _DEG if hip else None
+        rom = (float(th[i_ref]) - theta_floor) / _DEG if hip else peak / _DEG
+        faults = [
+            code
+            for code, on in (
+                ("hip_tilt", tilt is not None and tilt > _LIFT_TILT_LIMIT_DEG),
+                ("rushed_lowering", down < _LIFT_DOWN_MIN_S),
+                ("short_hold", hold < _LIFT_HOLD_MIN_S),
+            )
+            if on
+        ]
+        reps_out.append(
+            {
+                "index": len(reps_out) + 1,
+                "side": lf.side,
+                "start_s": t0 + start,
+                "top_start_s": t0 + top_start,
+                "top_end_s": t0 + top_end,
+                "end_s": t0 + end,
+                "concentric_s": top_start - start,
+                "top_hold_s": hold,
+                "eccentric_s": down,
+                "rom_deg": rom,
+                "peak_tilt_deg": tilt,
+                "faults": faults,
+                "injected_faults": list(lf.injected),
+            }
+        )
+    return {
+        "index": sp.index,
+        "side": None if hip else sp.side,
+        "exercise": "leg_lift",
+        "start_s": reps_out[0]["start_s"],
+        "end_s": reps_out[-1]["end_s"],
+        "bridge_start_s": t0 + bridge.onset,
+        "bridge_end_s": t0 + bridge.onset + bridge.conc_m + bridge.hold_m + bridge.ecc_m,
+        "mounting_quat_xyzw": [float(v) for v in sp.mount.as_quat()],
+        "baseline_tilt_deg": None,
+        "reps": reps_out,
+    }
+
+
 def _truth(settings: SimSettings, b: _Builder, kin: _Kin, t0: float) -> dict[str, Any]:
     t = kin.t
     th = kin.theta
     hip = settings.placement == "hip"
     sets_out: list[dict[str, Any]] = []
     for sp in b.sets:
+        if sp.lifts:
+            sets_out.append(_lift_set_truth(sp, kin, t0, hip))
+            continue
         onsets = [int(np.searchsorted(t, r.onset)) for r in sp.reps]
         stops = onsets[1:] + [sp.i_end + 1]
         raw = [_rep_truth(t, th, max(0, i0 - 1), i1) for i0, i1 in zip(onsets, stops, strict=True)]
@@ -1187,6 +1417,7 @@ def _truth(settings: SimSettings, b: _Builder, kin: _Kin, t0: float) -> dict[str
         "seed": int(settings.seed),
         "placement": settings.placement,
         "sample_rate_hz": float(settings.sample_rate_hz),
+        "exercise": settings.exercise,
         "t0_s": t0,
         "sets": sets_out,
         "activities": acts,

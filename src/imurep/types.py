@@ -103,6 +103,11 @@ class RepResult:
     """Sagittal angle at the bottom before the rep, degrees, on the scale of :class:`SetTrace`."""
     top_deg: float | None = None
     """Highest sagittal angle of the rep, degrees, on the scale of :class:`SetTrace`."""
+    side: str | None = None
+    """The lifted side of a leg lift (glute bridge with leg lift, :mod:`imurep.lifts`); None for
+    reps.  For lifts, ``rom_deg`` is the bridge height at the lift (sensor on the pelvis) or the
+    thigh flexion of the lift (sensor on the thigh), and ``peak_tilt_deg`` the pelvis deviation
+    (rotation and side-bend) during the lift."""
 
     @property
     def concentric_s(self) -> float:
@@ -140,6 +145,7 @@ class RepResult:
             "peak_tilt_deg": self.peak_tilt_deg,
             "bottom_deg": self.bottom_deg,
             "top_deg": self.top_deg,
+            "side": self.side,
             "faults": list(self.faults),
         }
 
@@ -161,6 +167,8 @@ class SetSummary:
     max_peak_tilt_deg: float | None
     fault_counts: dict[str, int]
     clean_reps: int
+    reps_by_side: dict[str, int] = field(default_factory=dict)
+    """Leg lifts per lifted side (empty for reps)."""
 
     @classmethod
     def from_reps(cls, reps: tuple[RepResult, ...], fault_codes: tuple[str, ...]) -> SetSummary:
@@ -176,6 +184,10 @@ class SetSummary:
             max_peak_tilt_deg=float(max(tilts)) if tilts else None,
             fault_counts={code: sum(code in r.faults for r in reps) for code in fault_codes},
             clean_reps=sum(not r.faults for r in reps),
+            reps_by_side={
+                side: sum(r.side == side for r in reps)
+                for side in sorted({r.side for r in reps if r.side is not None})
+            },
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,6 +202,7 @@ class SetSummary:
             "mean_rom_deg": self.mean_rom_deg,
             "max_peak_tilt_deg": self.max_peak_tilt_deg,
             "fault_counts": dict(self.fault_counts),
+            "reps_by_side": dict(self.reps_by_side),
         }
 
 

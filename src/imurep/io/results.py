@@ -77,18 +77,30 @@ def _jsonable(obj: Any, key: str = "") -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} (key {key!r}) as JSON")
 
 
-def result_to_jsonable(result: SessionResult) -> dict[str, Any]:
+def result_to_jsonable(result: SessionResult, coaching: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The JSON document of ``result`` as plain Python objects.
 
     Times (keys ending ``_s``) are rounded to 4 decimals, angles (``_deg``) to 2, rates (``_hz``)
     to 3; non-finite numbers become ``None``.
+
+    Parameters
+    ----------
+    result
+        The analysis.
+    coaching
+        The coaching of ``result`` (:func:`imurep.coaching.coaching_dict`), added as the top-level
+        key ``"coaching"`` (same rounding rules); None: no such key.
     """
     doc = _jsonable(result.to_dict())
     assert isinstance(doc, dict)
+    if coaching is not None:
+        doc["coaching"] = _jsonable(coaching, "coaching")
     return doc
 
 
-def write_json(result: SessionResult, dest: str | Path | TextIO) -> None:
+def write_json(
+    result: SessionResult, dest: str | Path | TextIO, *, coaching: Mapping[str, Any] | None = None
+) -> None:
     """Write the analysis as JSON (schema ``imurep.analysis/1``, UTF-8, indented).
 
     Parameters
@@ -97,8 +109,12 @@ def write_json(result: SessionResult, dest: str | Path | TextIO) -> None:
         The analysis.
     dest
         A file path, ``"-"`` for standard output, or an open text stream.
+    coaching
+        The coaching of ``result`` (:func:`imurep.coaching.coaching_dict`), written as the
+        top-level key ``"coaching"``; None: left out.
     """
-    text = json.dumps(result_to_jsonable(result), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    doc = result_to_jsonable(result, coaching)
+    text = json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     if isinstance(dest, str) and dest == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
