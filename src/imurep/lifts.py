@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,12 +70,19 @@ _RETAIN_S = 40.0
 _LIFT_LEAD_S = 2.0
 """A lift is measured from this long before it opened (its start lies within), s."""
 
+_STEPS, _STEPS_WINDOW_S, _STEP_GAP_S = 3, 2.5, 0.25
+"""Walking: this many impacts (at least ``_STEP_GAP_S`` apart) within ``_STEPS_WINDOW_S`` (s)."""
+
+_PRE_S = (1.0, 0.4)
+"""The baselines of a lift are the means from 1.0 s to 0.4 s before it opened (s)."""
+
 _TRACE_AFTER_S = 3.0
 """How long after the bridge ends its trace goes on, s."""
 
-# buffer columns: time, up vector, angular rate, quiet flag, then (in a bridge) d, roll, yaw, sagittal
-_T, _U, _G, _Q, _D, _R, _Y, _S = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
-_WIDTH = 12
+# buffer columns: time, up vector, angular rate, quiet flag, high-frequency acceleration, then (in a
+# bridge) d, roll, yaw, sagittal angle
+_T, _U, _G, _Q, _H, _D, _R, _Y, _S = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11, 12
+_WIDTH = 13
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,9 @@ class LiftSettings:
         while no lift is under way, s.
     min_lift_s, max_lift_s
         A lift lasts at least / at most this long (longer: a change of posture), s.
+    min_gap_s
+        A movement that starts within this long after a lift ended is the segment settling after
+        it (a rebound), not a lift, s.
     settle_s
         A lift is also over when the segment has been quiet this long below half the peak with
         ``d`` staying within ``band_fraction`` of the peak (settled away from the baseline), s.
@@ -121,8 +131,13 @@ class LiftSettings:
     leave_deg, leave_s
         The bridge also ends when the segment stays this far (degrees) from the bridge posture for
         this long (s).
+    max_impact_mps2
+        ... or on steps: three impacts (high-frequency acceleration above this, m/s²) within
+        2.5 s, heel strikes of walking (a dropped foot is a single jolt).
     min_set_lifts
-        A bridge with fewer lifts is not a set (announced, then discarded).
+        A bridge with fewer lifts is not a set (announced, then discarded): a stability set is
+        8-10 lifts per side, a stray movement or two (e.g. the first steps after getting up, before
+        they are recognised as walking) is not.
     """
 
     min_bridge_deg: float = 10.0
@@ -135,17 +150,19 @@ class LiftSettings:
     open_deg: float = 0.6
     min_lift_deg: float = 0.8
     min_thigh_lift_deg: float = 5.0
-    band_fraction: float = 0.1
+    band_fraction: float = 0.2
     baseline_time_constant_s: float = 3.0
     min_lift_s: float = 0.3
     max_lift_s: float = 10.0
     settle_s: float = 0.5
+    min_gap_s: float = 0.3
     floor_fraction: float = 0.3
     floor_quiet_s: float = 0.5
-    thigh_floor_quiet_s: float = 4.0
+    thigh_floor_quiet_s: float = 2.5
     leave_deg: float = 30.0
     leave_s: float = 1.5
-    min_set_lifts: int = 2
+    max_impact_mps2: float = 2.0
+    min_set_lifts: int = 4
 
     def __post_init__(self) -> None:
         positive = [
@@ -160,10 +177,12 @@ class LiftSettings:
             "baseline_time_constant_s",
             "min_lift_s",
             "settle_s",
+            "min_gap_s",
             "floor_quiet_s",
             "thigh_floor_quiet_s",
             "leave_deg",
             "leave_s",
+            "max_impact_mps2",
         ]
         for name in positive:
             if not getattr(self, name) > 0:
@@ -198,6 +217,7 @@ class _Bridge:
     b_sag: float = 0.0
     yaw: float = 0.0  # integrated rotation about the vertical since the bridge began, degrees
     lift_from: int = -1  # absolute index where the open lift's window starts (-1: none)
+    ref_up: FloatArray | None = None  # posture before the open lift
     last_close: int = 0  # where the last lift (or long movement) ended: no lift window reaches back
     peak: float = 0.0
     i_peak: int = -1
@@ -206,6 +226,7 @@ class _Bridge:
     leave_since_s: float = math.nan
     floor_since_s: float = math.nan
     set_index: int = 0  # index announced by SetStarted (0: not announced yet)
+    impacts: list[float] = field(default_factory=lambda: [-math.inf])  # times of recent impacts
     results: list[RepResult] | None = None
 
     def lifts(self) -> list[RepResult]:
@@ -271,7 +292,6 @@ class LiftTracker:
         block_starts: NDArray[np.intp],
     ) -> list[Event]:
         """Process consecutive whole blocks (arguments as :meth:`SetTracker.update`)."""
-        del acc_hf_mps2  # impacts do not matter while lying on the floor
         i0 = self.buf.end_index
         n = t_s.shape[0]
         quiet = (speed_rads < self.s.quiet_rads).astype(np.float64)
@@ -280,6 +300,7 @@ class LiftTracker:
         rows[:, _U] = up
         rows[:, _G] = gyr_rads
         rows[:, _Q] = quiet
+        rows[:, _H] = acc_hf_mps2
         self.buf.append(rows)
         events: list[Event] = []
         stops = np.append(block_starts[1:], n)
@@ -451,6 +472,11 @@ class LiftTracker:
                     return i + 1, events + self._end_bridge(i + 1)
             else:
                 br.floor_since_s = math.nan
+            if v[j, _H] > s.max_impact_mps2 and t - br.impacts[-1] > _STEP_GAP_S:
+                br.impacts = [x for x in br.impacts if t - x < _STEPS_WINDOW_S] + [t]
+                if len(br.impacts) >= _STEPS:
+                    logger.debug("bridge left at %.2f s: steps (impacts of %.1f m/s2)", t, float(v[j, _H]))
+                    return i + 1, events + self._end_bridge(i + 1)
             if abs(sag - br.rise_deg - br.b_sag) > s.leave_deg or abs(roll - br.b_roll) > s.leave_deg:
                 if math.isnan(br.leave_since_s):
                     br.leave_since_s = t
@@ -459,6 +485,15 @@ class LiftTracker:
             else:
                 br.leave_since_s = math.nan
             if br.lift_from < 0:
+                if d > opening:
+                    # re-estimate the baselines right before the lift (the running ones lag)
+                    self._pre_baselines(br, i, t)
+                    d = (
+                        math.hypot(roll - br.b_roll, yaw - br.b_yaw)
+                        if self.hip
+                        else (br.rise_deg + br.b_sag) - sag
+                    )
+                    v[j, _D] = d
                 if d > opening:
                     br.peak, br.i_peak, br.quiet_low_s = d, i, math.nan
                     br.lift_from = self._lift_window_start(i)
@@ -494,6 +529,21 @@ class LiftTracker:
                     br.lift_from, br.peak, br.i_peak, br.quiet_low_s = -1, 0.0, -1, math.nan
         return b, events
 
+    def _pre_baselines(self, br: _Bridge, i: int, t: float) -> None:
+        """Baselines = mean of ``_PRE_S`` before a lift opening at sample ``i`` (time ``t``)."""
+        lo = max(self.buf.first_index, br.last_close, br.i_from)
+        v = self.buf.view(lo, i)
+        tt = v[:, _T]
+        a, b = np.searchsorted(tt, [t - _PRE_S[0], t - _PRE_S[1]])
+        w = v[a:b]
+        w = w[np.isfinite(w[:, _D])]
+        br.ref_up = unit(v[-1, _U].copy()) if v.shape[0] else br.hold_up
+        if w.shape[0] >= 3:
+            br.ref_up = unit(np.mean(w[:, _U], axis=0))
+            br.b_roll = float(np.mean(w[:, _R]))
+            br.b_yaw = float(np.mean(w[:, _Y]))
+            br.b_sag = float(np.mean(w[:, _S])) - br.rise_deg
+
     def _lift_window_start(self, i: int) -> int:
         """Where a lift opening at ``i`` is measured from: ``_LIFT_LEAD_S`` before, but not before
         the previous lift's end or the bridge."""
@@ -514,25 +564,46 @@ class LiftTracker:
         min_peak = s.min_lift_deg if self.hip else s.min_thigh_lift_deg
         if br.peak < min_peak:
             return []
+        # a lift comes back to the posture it started from (getting up does not)
+        if br.ref_up is not None and angle_between_deg(v[-1, _U], br.ref_up) > max(2.0, 0.5 * br.peak):
+            logger.debug("movement at %.2f s did not come back: not a lift", float(v[0, _T]))
+            return []
+        dv = np.nan_to_num(v[:, _D], nan=0.0)  # NaN: the bridge's rise
+        if self.hip:
+            # the yaw is integrated: take out the drift by a line from the baseline before the lift
+            # to the level after it (the pelvis comes back; a residual gyro bias does not)
+            tt = v[:, _T]
+            after = tt >= tt[-1] - 0.2
+            y_end = float(np.mean(v[after, _Y]))
+            frac = (tt - tt[0]) / max(float(tt[-1] - tt[0]), 1e-9)
+            yaw = v[:, _Y] - (br.b_yaw + frac * (y_end - br.b_yaw))
+            dv = np.hypot(v[:, _R] - br.b_roll, yaw)
+            dv = np.nan_to_num(dv, nan=0.0)
+            if float(np.max(dv)) < min_peak:
+                return []
         # d is a deviation from the baseline: its bottom is 0 by definition (a virtual first sample)
         t = np.concatenate(([v[0, _T]], v[:, _T]))
-        d = np.concatenate(([0.0], np.nan_to_num(v[:, _D], nan=0.0)))  # NaN: the bridge's rise
+        d = np.concatenate(([0.0], dv))
+        br.i_peak = br.lift_from + int(np.argmax(dv))
         timing = rep_timing(t, d, br.i_peak - br.lift_from + 1, d.shape[0] - 1, s.band_fraction, settled=True)
         if timing is None or not s.min_lift_s <= timing.end_s - timing.start_s <= s.max_lift_s:
             return []
+        lifts = br.lifts()
+        if lifts and timing.start_s - lifts[-1].end_s < s.min_gap_s:
+            logger.debug("movement at %.2f s: the pelvis settling after a lift", timing.start_s)
+            return []
         i_a, i_b = max(timing.i_start - 1, 0), timing.i_end  # indices into v (d has one more)
         if self.hip:
-            top = v[:, _D] >= 0.5 * br.peak
+            top = dv >= 0.5 * float(np.max(dv))
             roll_top = float(np.mean(v[top, _R])) - br.b_roll if top.any() else 0.0
             # the up vector turns positively about the axis as the hips rise: for the pelvis the axis
             # points to the lifter's left, so a positive roll raises the left side (the right
             # side dropped: the right foot was lifted)
             side: str | None = "right" if roll_top > 0 else "left"
-            tilt: float | None = float(np.max(v[i_a:i_b, _D])) if i_b > i_a else br.peak
+            tilt: float | None = float(np.max(dv[i_a:i_b])) if i_b > i_a else float(np.max(dv))
             rom = br.rise_deg + br.b_sag
         else:
             side, tilt, rom = br.side, None, timing.rom_deg
-        lifts = br.lifts()
         rep = RepResult(
             index=len(lifts) + 1,
             start_s=timing.start_s,

@@ -91,9 +91,9 @@ _HOLD_MIN_S = 1.0
 _PARTIAL_FRACTION = 0.8
 # ... and those of the glute bridge with leg lift (src/imurep/data/exercises.toml)
 _LIFT_TILT_LIMIT_DEG = 3.0
-_LIFT_DOWN_MIN_S = 0.4
+_LIFT_DOWN_MIN_S = 0.25
 _LIFT_HOLD_MIN_S = 1.0
-_LIFT_BAND = 0.1
+_LIFT_BAND = 0.2
 """Lift phase threshold, fraction of the lift's peak (product definition, imurep.lifts)."""
 
 EXERCISES = ("hip_thrust", "floor_bridge", "leg_lift")
@@ -745,7 +745,8 @@ class _Builder:
                 geo = {"pivot_z": pivot_z, "L": L}
                 bottom_deg = math.degrees(math.asin((rng.uniform(0.08, 0.11) - pivot_z) / L))
             else:
-                knee_z, L = rng.uniform(0.42, 0.50), rng.uniform(0.40, 0.48)
+                L = rng.uniform(0.40, 0.48)
+                knee_z = rng.uniform(0.38, min(0.48, L + 0.04))
                 geo = {"knee_z": knee_z, "L": L}
                 bottom_deg = math.degrees(math.asin((rng.uniform(0.08, 0.11) - knee_z) / L))
             theta_b = bottom_deg * _DEG
@@ -777,7 +778,8 @@ class _Builder:
         reps: list[_RepPlan] = []
         bottom = theta_b
         for k in range(n):
-            partial = bool(flags.get("partial_rom", no)[k])
+            # on the floor a partial first rep (10-13 deg) is hardly a movement: not simulated
+            partial = bool(flags.get("partial_rom", no)[k]) and not (floor and k == 0)
             rushed = bool(flags.get("rushed_lowering", no)[k])
             short = bool(flags.get("short_hold", no)[k])
             tilted = bool(flags.get("hip_tilt", no)[k])
@@ -798,12 +800,15 @@ class _Builder:
             nb = theta_b + rng.uniform(-0.3, 0.3) * _DEG
             nb = min(nb, bottom + 0.02 * rom)
             if self.hip:
-                tilt = tilt_sign * rng.uniform(7.0, 12.0) * _DEG if tilted else rng.uniform(-1.8, 1.8) * _DEG
+                # a floor bridge's range is about half a thrust's: so is a visible tilt
+                t_lo, t_hi, t_ok = (6.0, 8.0, 1.2) if floor else (7.0, 12.0, 1.8)
+                tilt = tilt_sign * rng.uniform(t_lo, t_hi) * _DEG if tilted else rng.uniform(-t_ok, t_ok) * _DEG
                 wob = rng.uniform(-0.6, 0.6) * _DEG
             else:
                 tilt = rng.uniform(-1.5, 1.5) * _DEG
                 wob = rng.uniform(-1.5, 1.5) * _DEG
-            inj = tuple(f for f, on in ((f, bool(flags.get(f, no)[k])) for f in FAULTS) if on)
+            on = {"partial_rom": partial, "rushed_lowering": rushed, "short_hold": short, "hip_tilt": tilted}
+            inj = tuple(f for f in FAULTS if on[f] and f in flags)
             reps.append(
                 _RepPlan(
                     bottom=bottom,
@@ -838,6 +843,8 @@ class _Builder:
         order = [side if k % 2 == 0 else other for k in range(2 * n_side)]
         n = len(order)
         allowed = [f for f in ("hip_tilt", "rushed_lowering", "short_hold") if f in s.faults]
+        if not self.hip:  # pelvic rotation is not seen from a thigh
+            allowed = [f for f in allowed if f != "hip_tilt"]
         flags = {f: _capped_flags(rng, n, s.fault_probability, int(math.floor(0.35 * n))) for f in allowed}
         no = np.zeros(n, dtype=bool)
         lifts: list[_LiftPlan] = []
@@ -868,7 +875,7 @@ class _Builder:
             conc_m=rng.uniform(1.2, 2.0),
             hold_m=cur,
             ecc_m=rng.uniform(1.5, 3.0),
-            pause_m=rng.uniform(1.5, 3.0),
+            pause_m=rng.uniform(3.0, 5.0),  # lying a few seconds after the drill
             a_c=3.0,
             a_e=3.0,
             e0=2.0,

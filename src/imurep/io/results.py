@@ -148,18 +148,27 @@ def _seconds(x: float | None) -> str:
     return _MISSING if x is None else f"{x:.1f} s"
 
 
+def _is_lift_set(s: SetResult) -> bool:
+    """Whether the set's movements are leg lifts (glute bridge with leg lift)."""
+    return bool(s.summary.reps_by_side)
+
+
 def _set_header(s: SetResult) -> str:
-    side = s.side if s.side else "side unknown"
-    return f"Set {s.index} · {side} · {s.start_s:.1f}–{s.end_s:.1f} s"
+    side = s.side if s.side else ("both legs" if _is_lift_set(s) else "side unknown")
+    kind = " · leg lifts" if _is_lift_set(s) else ""
+    return f"Set {s.index} · {side}{kind} · {s.start_s:.1f}–{s.end_s:.1f} s"
 
 
 def _summary_line(s: SetResult) -> Text:
     m = s.summary
     line = Text()
-    line.append(f"{m.reps} rep{'s' if m.reps != 1 else ''}", style="bold")
+    word = "lift" if _is_lift_set(s) else "rep"
+    line.append(f"{m.reps} {word}{'s' if m.reps != 1 else ''}", style="bold")
+    if m.reps_by_side:
+        line.append(" (" + " · ".join(f"{side} {n}" for side, n in m.reps_by_side.items()) + ")")
     line.append(f" · {m.clean_reps} clean · time under tension {m.time_under_tension_s:.1f} s")
     if m.mean_rom_deg is not None:
-        line.append(f" · mean ROM {m.mean_rom_deg:.1f}°")
+        line.append(f" · mean {'bridge height' if _is_lift_set(s) else 'ROM'} {m.mean_rom_deg:.1f}°")
     line.append(
         f"\ntempo up {_seconds(m.mean_concentric_s)} · hold {_seconds(m.mean_top_hold_s)}"
         f" · down {_seconds(m.mean_eccentric_s)}"
@@ -176,13 +185,19 @@ def _summary_line(s: SetResult) -> Text:
 
 def _rep_table(s: SetResult) -> Table:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    lifts = _is_lift_set(s)
     for key in _TABLE_COLUMNS:
         m = METRICS[key]
+        label = "Lift" if lifts and key == "index" else m.label
         # Unit on a second header line keeps the table within 80 columns.
-        table.add_column(f"{m.label}\n({m.unit})" if m.unit else m.label, justify="right", no_wrap=True)
+        table.add_column(f"{label}\n({m.unit})" if m.unit else label, justify="right", no_wrap=True)
+        if lifts and key == "index":
+            table.add_column("Side", justify="left", no_wrap=True)
     table.add_column("Faults", justify="left", min_width=8, overflow="fold")
     for rep in s.reps:
         cells: list[str | Text] = [_fmt(_rep_value(rep, key), key) for key in _TABLE_COLUMNS]
+        if lifts:
+            cells.insert(_TABLE_COLUMNS.index("index") + 1, rep.side or _MISSING)
         cells.append(_fault_text(rep.faults))
         table.add_row(*cells)
     return table
