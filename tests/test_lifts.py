@@ -169,7 +169,16 @@ def test_analyze_cli_reports_lifts_per_side(tmp_path: Path) -> None:
     write_recording(rec, csv)
     env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "imurep", "analyze", str(csv), "--no-store", "--json", str(tmp_path / "o.json")],
+        [
+            sys.executable,
+            "-m",
+            "imurep",
+            "analyze",
+            str(csv),
+            "--no-store",
+            "--json",
+            str(tmp_path / "o.json"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -184,3 +193,14 @@ def test_analyze_cli_reports_lifts_per_side(tmp_path: Path) -> None:
     assert [r["side"] for r in doc["sets"][0]["reps"]] == [r["side"] for r in truth]
     assert f"left {want['left']} · right {want['right']}" in proc.stdout
     assert "Lift" in proc.stdout and "Side" in proc.stdout
+
+
+def test_live_line_of_a_lift_names_the_side_and_the_cue() -> None:
+    from imurep.live import rep_line
+
+    rec = _rec(501)
+    res = analyze([_chunk(rec)], _settings(rec))
+    tilted = next(r for s in res.sets for r in s.reps if "hip_tilt" in r.faults)
+    line = rep_line(tilted, 3.0, LIFT)
+    assert line.startswith(f"lift {tilted.index} ({tilted.side}):") and "bridge" in line
+    assert LIFT.cue("hip_tilt") in line  # the leg-lift wording of the cue

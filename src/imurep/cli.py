@@ -334,6 +334,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         options["n_sets"] = args.sets
     if args.rate is not None:
         options["sample_rate_hz"] = args.rate
+    if args.exercise is not None:
+        options["exercise"] = args.exercise
     sim_settings = sim.SimSettings(**options)
     rec = sim.simulate(sim_settings)
     out = Path(args.out)
@@ -475,6 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sets", type=_positive_int, metavar="N", help="number of sets (default: 2)")
     s.add_argument("--rate", type=_positive_float, metavar="HZ", help="sample rate, Hz (default: 104)")
     s.add_argument("--no-noise", action="store_true", help="no sensor noise or bias")
+    s.add_argument(
+        "--exercise",
+        choices=("hip_thrust", "floor_bridge", "leg_lift"),
+        help="what is simulated (default: hip_thrust; floor_bridge: glute bridge on the floor; "
+        "leg_lift: glute bridge with leg lift)",
+    )
     s.set_defaults(func=_cmd_simulate)
 
     lv = sub.add_parser(

@@ -368,8 +368,8 @@ def over_extended_reps(s: SetResult, threshold_deg: float | None = None) -> tupl
     return tuple(i for i, t in tops if t - median > threshold_deg)
 
 
-def _rep_list(indices: Sequence[int]) -> str:
-    return ("rep " if len(indices) == 1 else "reps ") + ", ".join(str(i) for i in indices)
+def _rep_list(indices: Sequence[int], word: str = "rep") -> str:
+    return (word if len(indices) == 1 else word + "s") + " " + ", ".join(str(i) for i in indices)
 
 
 @dataclass(frozen=True)
@@ -386,17 +386,20 @@ class FaultCue:
         Indices of the reps with the fault, in order.
     cue
         The coaching cue, worded for the exercise.
+    word
+        What the reps are called: ``"rep"``, or ``"lift"`` for leg lifts.
     """
 
     fault: str
     label: str
     reps: tuple[int, ...]
     cue: str
+    word: str = "rep"
 
     @property
     def text(self) -> str:
         """``"hips not level (reps 3, 7): brace the core, squeeze both glutes and keep the hips level"``."""
-        return f"{self.label} ({_rep_list(self.reps)}): {self.cue}"
+        return f"{self.label} ({_rep_list(self.reps, self.word)}): {self.cue}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view: ``{"fault", "label", "reps", "cue"}``."""
@@ -435,10 +438,11 @@ def set_cues(
         One entry per fault that at least one rep showed (empty for a clean set).
     """
     out = []
+    word = "lift" if any(r.side is not None for r in s.reps) else "rep"
     for code in FAULTS:
         reps = tuple(r.index for r in s.reps if code in r.faults)
         if reps:
-            out.append(FaultCue(code, FAULT_LABELS.get(code, code), reps, _cue_of(code, profile)))
+            out.append(FaultCue(code, FAULT_LABELS.get(code, code), reps, _cue_of(code, profile), word))
     if over_extension:
         over = over_extended_reps(s, threshold_deg)
         if over:

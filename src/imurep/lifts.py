@@ -364,7 +364,9 @@ class LiftTracker:
                 self._q_n = 0
                 continue
             u = v[j, _U]
-            if self._q_n > 0 and float(u @ self._q_sum) < self._cos_drift * float(np.linalg.norm(self._q_sum)):
+            if self._q_n > 0 and float(u @ self._q_sum) < self._cos_drift * float(
+                np.linalg.norm(self._q_sum)
+            ):
                 self._q_n = 0
             if self._q_n == 0:
                 self._q_sum = u.copy()
@@ -376,12 +378,11 @@ class LiftTracker:
                 continue
             posture = unit(self._q_sum)
             rest = self._rest
-            if rest is not None and rest[1] < self._q_start_i:
-                # a new quiet posture after a movement: a rise into a bridge?
-                if self._try_bridge(rest, posture, a + j):
-                    self._rest = None
-                    self._q_n = 0
-                    return a + j + 1
+            # a new quiet posture after a movement: a rise into a bridge?
+            if rest is not None and rest[1] < self._q_start_i and self._try_bridge(rest, posture, a + j):
+                self._rest = None
+                self._q_n = 0
+                return a + j + 1
             self._rest = (posture, a + j, t)
         return b
 

@@ -172,7 +172,11 @@ def rep_line(rep: RepResult, threshold_deg: float, profile: ExerciseProfile | No
     if rep.peak_tilt_deg is not None:
         tilt = f" · tilt {rep.peak_tilt_deg:.1f}° {level_indicator(rep.peak_tilt_deg, threshold_deg)}"
     verdict = " · good" if not rep.faults else ""
-    line = f"rep {rep.index}: {tempo_text(rep)} · ROM {rep.rom_deg:.0f}°{tilt}{verdict}"
+    if rep.side is not None:  # a leg lift: which foot, and how high the bridge is held
+        what = "bridge" if rep.peak_tilt_deg is not None else "thigh"  # pelvis sensor / thigh sensor
+        line = f"lift {rep.index} ({rep.side}): {tempo_text(rep)} · {what} {rep.rom_deg:.0f}°{tilt}{verdict}"
+    else:
+        line = f"rep {rep.index}: {tempo_text(rep)} · ROM {rep.rom_deg:.0f}°{tilt}{verdict}"
     for f in rep.faults:
         cue = profile.cue(f) if profile is not None else FAULT_CUES.get(f, "")
         line += f"\n  ! {FAULT_LABELS[f]}: {cue}"
@@ -321,7 +325,7 @@ class RichView:
     def rep(  # noqa: D102
         self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
     ) -> None:
-        self._counter = f"set {set_index} · rep {rep.index}"
+        self._counter = f"set {set_index} · {'lift' if rep.side else 'rep'} {rep.index}"
         self._last = rep_line(rep, threshold_deg, profile).splitlines()
         self._refresh()
 

@@ -168,7 +168,9 @@ class Pipeline:
         if s.mode == "leg_lift":
             self._tracker = LiftTracker(s.lifts, s.faults, measure_tilt=s.placement == "hip", sides=sides)
         else:
-            self._tracker = SetTracker(s.segmentation, s.faults, measure_tilt=s.placement == "hip", sides=sides)
+            self._tracker = SetTracker(
+                s.segmentation, s.faults, measure_tilt=s.placement == "hip", sides=sides
+            )
         self._t0: float | None = None
         self._t_last = -math.inf
         self._pending: list[tuple[FloatArray, FloatArray, FloatArray]] = []

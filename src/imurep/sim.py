@@ -802,7 +802,9 @@ class _Builder:
             if self.hip:
                 # a floor bridge's range is about half a thrust's: so is a visible tilt
                 t_lo, t_hi, t_ok = (6.0, 8.0, 1.2) if floor else (7.0, 12.0, 1.8)
-                tilt = tilt_sign * rng.uniform(t_lo, t_hi) * _DEG if tilted else rng.uniform(-t_ok, t_ok) * _DEG
+                tilt = (
+                    tilt_sign * rng.uniform(t_lo, t_hi) * _DEG if tilted else rng.uniform(-t_ok, t_ok) * _DEG
+                )
                 wob = rng.uniform(-0.6, 0.6) * _DEG
             else:
                 tilt = rng.uniform(-1.5, 1.5) * _DEG
@@ -864,7 +866,9 @@ class _Builder:
             dip = -rng.uniform(0.3, 1.5) * _DEG  # the hips sag a little on one leg
             flex = rng.uniform(10.0, 22.0) * _DEG  # thigh flexion of the lifted leg
             inj = tuple(
-                f for f, on in (("hip_tilt", tilted), ("rushed_lowering", rushed), ("short_hold", short)) if on
+                f
+                for f, on in (("hip_tilt", tilted), ("rushed_lowering", rushed), ("short_hold", short))
+                if on
             )
             lifts.append(_LiftPlan(lside, cur, up, hold, down, roll, wob, dip, flex, inj))
             cur += up + hold + down + rng.uniform(0.8, 2.0)
@@ -1281,7 +1285,7 @@ def _lift_set_truth(sp: _SetPlan, kin: _Kin, t0: float, hip: bool) -> dict[str, 
     bridge = sp.reps[0]
     theta_floor = float(th[int(np.searchsorted(t, bridge.onset))])
     bounds = [lf.onset for lf in sp.lifts[1:]] + [bridge.onset + bridge.conc_m + bridge.hold_m]
-    reps_out = []
+    reps_out: list[dict[str, Any]] = []
     for lf, t_next in zip(sp.lifts, bounds, strict=True):
         if not hip and lf.side != sp.side:
             continue
