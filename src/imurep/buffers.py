@@ -53,6 +53,15 @@ class SampleBuffer:
         self._start += k
         self.first_index += k
 
+    def drop_older_than(self, t_min: float, *, keep_from: int | None = None, time_col: int = 0) -> None:
+        """Forget rows whose time (column ``time_col``, increasing) is below ``t_min``, but none
+        from absolute index ``keep_from`` on."""
+        v = self.view()
+        if not v.shape[0]:
+            return
+        index = self.first_index + int(np.searchsorted(v[:, time_col], t_min))
+        self.drop_before(index if keep_from is None else min(index, keep_from))
+
     def view(self, start: int | None = None, stop: int | None = None) -> NDArray[np.float64]:
         """Rows with absolute indices ``start:stop`` (clipped to what is kept); a view, do not keep."""
         lo = self.first_index if start is None else max(start, self.first_index)

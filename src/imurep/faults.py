@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .conventions import FAULTS
 from .errors import SettingsError
+from .types import RepResult
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,16 @@ def rep_faults(
         "partial_rom": rom_deg < settings.partial_rom_fraction * median_rom_deg,
     }
     return tuple(code for code in FAULTS if found[code] and code in settings.enabled)
+
+
+def judge_rep(settings: FaultSettings, rep: RepResult, median_rom_deg: float) -> RepResult:
+    """``rep`` with its fault codes (:func:`rep_faults` on its metrics and the set's median ROM)."""
+    faults = rep_faults(
+        settings,
+        eccentric_s=rep.eccentric_s,
+        top_hold_s=rep.top_hold_s,
+        rom_deg=rep.rom_deg,
+        median_rom_deg=median_rom_deg,
+        peak_tilt_deg=rep.peak_tilt_deg,
+    )
+    return replace(rep, faults=faults)

@@ -46,9 +46,9 @@ from numpy.typing import NDArray
 from .buffers import SampleBuffer
 from .conventions import FAULTS
 from .errors import SettingsError
-from .faults import FaultSettings, rep_faults
+from .faults import FaultSettings, judge_rep
 from .metrics import angle_between_deg, rep_axis, rep_timing, sagittal_angle_deg, tilt_deg, unit
-from .segmentation import Marker
+from .segmentation import _RETAIN_S, _TRACE_AFTER_S, Marker
 from .types import (
     Event,
     FloatArray,
@@ -64,9 +64,6 @@ from .types import (
 
 logger = logging.getLogger(__name__)
 
-_RETAIN_S = 40.0
-"""Samples this recent are always kept (s); a bridge keeps its samples from its rise on."""
-
 _LIFT_LEAD_S = 2.0
 """A lift is measured from this long before it opened (its start lies within), s."""
 
@@ -75,9 +72,6 @@ _STEPS, _STEPS_WINDOW_S, _STEP_GAP_S = 3, 2.5, 0.25
 
 _PRE_S = (1.0, 0.4)
 """The baselines of a lift are the means from 1.0 s to 0.4 s before it opened (s)."""
-
-_TRACE_AFTER_S = 3.0
-"""How long after the bridge ends its trace goes on, s."""
 
 # buffer columns: time, up vector, angular rate, quiet flag, high-frequency acceleration, then (in a
 # bridge) d, roll, yaw, sagittal angle
@@ -227,12 +221,7 @@ class _Bridge:
     floor_since_s: float = math.nan
     set_index: int = 0  # index announced by SetStarted (0: not announced yet)
     impacts: list[float] = field(default_factory=lambda: [-math.inf])  # times of recent impacts
-    results: list[RepResult] | None = None
-
-    def lifts(self) -> list[RepResult]:
-        if self.results is None:
-            self.results = []
-        return self.results
+    results: list[RepResult] = field(default_factory=list)  # the lifts of the open set
 
 
 class LiftTracker:
@@ -589,7 +578,7 @@ class LiftTracker:
         timing = rep_timing(t, d, br.i_peak - br.lift_from + 1, d.shape[0] - 1, s.band_fraction, settled=True)
         if timing is None or not s.min_lift_s <= timing.end_s - timing.start_s <= s.max_lift_s:
             return []
-        lifts = br.lifts()
+        lifts = br.results
         if lifts and timing.start_s - lifts[-1].end_s < s.min_gap_s:
             logger.debug("movement at %.2f s: the pelvis settling after a lift", timing.start_s)
             return []
@@ -615,7 +604,7 @@ class LiftTracker:
             peak_tilt_deg=tilt,
             side=side,
         )
-        rep = self._with_faults(rep, [r.rom_deg for r in lifts] + [rom])
+        rep = judge_rep(self.fs, rep, float(np.median([r.rom_deg for r in lifts] + [rom])))
         events: list[Event] = []
         if lifts:
             lifts[-1] = replace(lifts[-1], bottom_pause_s=rep.start_s - lifts[-1].end_s)
@@ -626,17 +615,6 @@ class LiftTracker:
         lifts.append(rep)
         events.append(RepCompleted(br.set_index, rep, self.t_now))
         return events
-
-    def _with_faults(self, rep: RepResult, roms: list[float]) -> RepResult:
-        faults = rep_faults(
-            self.fs,
-            eccentric_s=rep.eccentric_s,
-            top_hold_s=rep.top_hold_s,
-            rom_deg=rep.rom_deg,
-            median_rom_deg=float(np.median(roms)),
-            peak_tilt_deg=rep.peak_tilt_deg,
-        )
-        return replace(rep, faults=faults)
 
     def _end_bridge(self, stop: int) -> list[Event]:
         br = self._bridge
@@ -649,13 +627,14 @@ class LiftTracker:
         return self._end_set(br, stop) if br.results else []
 
     def _end_set(self, br: _Bridge, stop: int) -> list[Event]:
-        lifts = br.lifts()
+        lifts = br.results
         if len(lifts) < self.s.min_set_lifts:
             self._n_sets -= 1
             logger.debug("bridge at %.2f s dropped: %d lift(s)", br.t_rise_s, len(lifts))
             return [SetDiscarded(br.set_index, f"a set needs at least {self.s.min_set_lifts} lifts")]
         roms = [r.rom_deg for r in lifts]
-        final = tuple(self._with_faults(replace(r, index=k + 1), roms) for k, r in enumerate(lifts))
+        median = float(np.median(roms))
+        final = tuple(judge_rep(self.fs, replace(r, index=k + 1), median) for k, r in enumerate(lifts))
         v = self.buf.view(br.i_from, stop)
         t = v[:, _T]
         keep = t <= final[-1].end_s + _TRACE_AFTER_S
@@ -678,11 +657,7 @@ class LiftTracker:
         return [SetEnded(result)]
 
     def _trim(self) -> None:
-        v = self.buf.view()
-        if not v.shape[0]:
-            return
-        k = int(np.searchsorted(v[:, _T], self.t_now - _RETAIN_S))
-        keep_from = self.buf.first_index + k
-        if self._bridge is not None:
-            keep_from = min(keep_from, self._bridge.i_from)
-        self.buf.drop_before(keep_from)
+        """Forget samples no stage can look at any more (as :meth:`SetTracker._trim`); a bridge
+        keeps its samples from its rise on."""
+        keep = None if self._bridge is None else self._bridge.i_from
+        self.buf.drop_older_than(self.t_now - _RETAIN_S, keep_from=keep)

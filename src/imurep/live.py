@@ -177,8 +177,7 @@ def rep_line(rep: RepResult, threshold_deg: float, profile: ExerciseProfile | No
         line = f"lift {rep.index} ({rep.side}): {tempo_text(rep)} · {what} {rep.rom_deg:.0f}°{tilt}{verdict}"
     else:
         line = f"rep {rep.index}: {tempo_text(rep)} · ROM {rep.rom_deg:.0f}°{tilt}{verdict}"
-    for f in rep.faults:
-        cue = profile.cue(f) if profile is not None else FAULT_CUES.get(f, "")
+    for f, cue in rep_cues(rep.faults, profile).items():
         line += f"\n  ! {FAULT_LABELS[f]}: {cue}"
     return line
 

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from .buffers import SampleBuffer
 from .conventions import FAULTS
 from .errors import SettingsError
-from .faults import FaultSettings, rep_faults
+from .faults import FaultSettings, judge_rep
 from .metrics import (
     angle_between_deg,
     rep_axis,
@@ -741,7 +741,7 @@ class SetTracker:
         if len(st.reps) > 1:
             st.bottom_up = unit(0.7 * st.bottom_up + 0.3 * ex.up_rest)
         median = float(np.median([r.rom_deg for r in st.results] + [rep.rom_deg]))
-        rep = self._with_faults(rep, median)
+        rep = judge_rep(self.fs, rep, median)
         if st.results:
             prev = st.results[-1]
             st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
@@ -783,17 +783,6 @@ class SetTracker:
             peak_tilt_deg=tilt,
         )
 
-    def _with_faults(self, rep: RepResult, median_rom_deg: float) -> RepResult:
-        faults = rep_faults(
-            self.fs,
-            eccentric_s=rep.eccentric_s,
-            top_hold_s=rep.top_hold_s,
-            rom_deg=rep.rom_deg,
-            median_rom_deg=median_rom_deg,
-            peak_tilt_deg=rep.peak_tilt_deg,
-        )
-        return replace(rep, faults=faults)
-
     def _end_set(self) -> list[Event]:
         """Close the open set: final tilt with the set's robust axis, final median-based rules.
 
@@ -834,7 +823,7 @@ class SetTracker:
                 top_deg=top,
                 bottom_deg=top - r.rom_deg,
             )
-            final.append(self._with_faults(r, median))
+            final.append(judge_rep(self.fs, r, median))
         reps = tuple(final)
         side = st.side
         result = SetResult(
@@ -856,11 +845,6 @@ class SetTracker:
         Everything within ``_RETAIN_S`` of the newest sample is always kept (and every look-back is
         bounded by that window), plus the open set; so what is kept never depends on chunking.
         """
-        v = self.buf.view()
-        if not v.shape[0]:
-            return
-        k = int(np.searchsorted(v[:, _T], self.t_now - _RETAIN_S))
-        keep_from = self.buf.first_index + k
-        if self._set is not None:
-            keep_from = min(keep_from, self._set.i_from)
-        self.buf.drop_before(keep_from)
+        self.buf.drop_older_than(
+            self.t_now - _RETAIN_S, keep_from=None if self._set is None else self._set.i_from
+        )
