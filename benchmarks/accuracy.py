@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from imurep.conventions import FAULTS
-from imurep.pipeline import AnalysisSettings, analyze
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
+from imurep.model.codes import FAULTS
+from imurep.model.results import SessionResult
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk, SessionResult
 
 FIRST_SEED = 10_000  # unit tests use seeds < 1000
 

@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
-from imurep.exercises import get_profile, settings_for
-from imurep.pipeline import analyze
+from imurep.coaching.exercises import get_profile, settings_for
+from imurep.core.pipeline import analyze
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk
 
 LIFT_FAULTS = ("hip_tilt", "rushed_lowering", "short_hold")
 

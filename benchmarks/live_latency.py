@@ -25,10 +25,11 @@ import numpy as np
 from imurep.ble.client import SensorLink
 from imurep.ble.protocol import StreamGap
 from imurep.ble.simulated import SimulatedSensor, simulated_backends
-from imurep.live import LiveSession, PlainView, RecordingWriter
-from imurep.pipeline import AnalysisSettings
+from imurep.core.settings import AnalysisSettings
+from imurep.live.session import LiveSession, PlainView, RecordingWriter
+from imurep.model.events import RepCompleted
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk, RepCompleted
 
 
 class _Timed(LiveSession):

@@ -19,9 +19,11 @@ from pathlib import Path
 
 from throughput import DATA_DIR, build_input, timed, truth_path
 
-from imurep import report, sim
+from imurep import sim
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
 from imurep.io import iter_canonical_chunks
-from imurep.pipeline import AnalysisSettings, analyze
+from imurep.report import render as report
 
 TARGET_S = 20.0
 

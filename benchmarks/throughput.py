@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from imurep import sim
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
 from imurep.io import iter_canonical_chunks, load_canonical, result_to_jsonable
-from imurep.pipeline import AnalysisSettings, analyze
 
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 TARGET_S = 10.0

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+RECORDINGS = Path("recordings")
+"""The repository's demo recordings (run the script from the repository root)."""
 
 # (seed, placement, exercise, rate Hz, faults) -- 24 recordings, every exercise and placement
 CORPUS = [
@@ -57,27 +59,44 @@ CORPUS = [
     )
 ]
 
-EXERCISE_PROFILE = {"hip_thrust": None, "floor_bridge": "single_leg_glute_bridge", "leg_lift": "glute_bridge_leg_lift"}
+EXERCISE_PROFILE = {
+    "hip_thrust": None,
+    "floor_bridge": "single_leg_glute_bridge",
+    "leg_lift": "glute_bridge_leg_lift",
+}
 
 
-def _imurep() -> str:
-    exe = Path(sys.executable).with_name("imurep")
-    return str(exe) if exe.exists() else "imurep"
+def _imurep() -> list[str]:
+    """The command line, run as ``python -m imurep`` (the same in every layout of the package)."""
+    return [sys.executable, "-m", "imurep"]
 
 
 def corpus(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for seed, placement, exercise, rate, faults in CORPUS:
         name = f"sim_{seed}_{placement}_{exercise}_{rate}.csv"
-        cmd = [_imurep(), "simulate", str(out / name), "--seed", str(seed), "--placement", placement,
-               "--rate", str(rate), "--faults", faults, "--exercise", exercise]
+        cmd = [
+            *_imurep(),
+            "simulate",
+            str(out / name),
+            "--seed",
+            str(seed),
+            "--placement",
+            placement,
+            "--rate",
+            str(rate),
+            "--faults",
+            faults,
+            "--exercise",
+            exercise,
+        ]
         subprocess.run(cmd, check=True, capture_output=True)
         print("wrote", name)
 
 
 def _jobs(corpus_dir: Path) -> list[tuple[str, Path, list[str]]]:
     jobs: list[tuple[str, Path, list[str]]] = []
-    for csv in sorted((ROOT / "recordings").glob("*.csv")):
+    for csv in sorted(RECORDINGS.glob("*.csv")):
         jobs.append((f"recordings_{csv.stem}", csv, []))
         jobs.append((f"recordings_{csv.stem}_tilt6", csv, ["--set", "faults.tilt_threshold_deg=6"]))
     for csv in sorted(corpus_dir.glob("sim_*.csv")):
@@ -89,6 +108,13 @@ def _jobs(corpus_dir: Path) -> list[tuple[str, Path, list[str]]]:
     return jobs
 
 
+def _env() -> dict[str, str]:
+    env = {"COLUMNS": "160", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return env
+
+
 def snapshot(corpus_dir: Path, out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
@@ -96,11 +122,13 @@ def snapshot(corpus_dir: Path, out: Path) -> None:
     for name, csv, extra in _jobs(corpus_dir):
         js = out / f"{name}.json"
         r = subprocess.run(
-            [_imurep(), "analyze", str(csv), "--json", str(js), "--no-store", *extra],
-            capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+            [*_imurep(), "analyze", str(csv), "--json", str(js), "--no-store", *extra],
+            capture_output=True,
+            text=True,
+            env=_env(),
         )
-        (out / f"{name}.stdout").write_text(r.stdout)
-        (out / f"{name}.rc").write_text(f"{r.returncode}\n{r.stderr}")
+        (out / f"{name}.stdout").write_text(r.stdout.replace(str(out), "<OUT>"))
+        (out / f"{name}.rc").write_text(f"{r.returncode}\n{r.stderr}".replace(str(out), "<OUT>"))
         print(name, r.returncode, hashlib.sha256(js.read_bytes()).hexdigest()[:12] if js.exists() else "-")
 
 

@@ -20,9 +20,9 @@ from bumble_tier import BumbleClient, BumblePeripheral, BumbleScanner, BumbleWor
 from imurep.ble import protocol as p  # noqa: E402
 from imurep.ble.client import SensorLink, scan  # noqa: E402
 from imurep.ble.simulated import SimulatedSensor  # noqa: E402
-from imurep.errors import SettingsError  # noqa: E402
+from imurep.model.errors import SettingsError  # noqa: E402
+from imurep.model.samples import ImuChunk  # noqa: E402
 from imurep.sim import SimSettings, simulate  # noqa: E402
-from imurep.types import ImuChunk  # noqa: E402
 
 pytestmark = pytest.mark.bumble
 

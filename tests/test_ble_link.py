@@ -13,10 +13,10 @@ from bleak import BleakClient, BleakScanner
 from imurep.ble import protocol as p
 from imurep.ble.client import SensorLink, scan
 from imurep.ble.simulated import FaultPlan, SimClient, SimulatedSensor, SimWorld, simulated_backends
-from imurep.cli import main
-from imurep.errors import ConnectionLostError, ProtocolError, SensorNotFoundError, SettingsError
+from imurep.cli.main import main
+from imurep.model.errors import ConnectionLostError, ProtocolError, SensorNotFoundError, SettingsError
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk
 
 _REC = simulate(SimSettings(seed=3, n_sets=1, reps_per_set=(3, 3), pre_activity=False))
 

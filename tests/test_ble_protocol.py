@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imurep.ble import protocol as p
-from imurep.errors import ProtocolError
+from imurep.model.errors import ProtocolError
 
 VECTORS = Path(__file__).resolve().parent.parent / "firmware_protocol" / "vectors"
 

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from imurep.cli import apply_override, merge_settings, parse_override
-from imurep.coaching import OVER_EXTENSION, advise
-from imurep.conventions import FAULT_LABELS
-from imurep.errors import SettingsError
-from imurep.exercises import get_profile
-from imurep.history import History
+from imurep.cli.main import apply_override, merge_settings, parse_override
+from imurep.coaching.advice import advise
+from imurep.coaching.exercises import get_profile
+from imurep.coaching.history import History
+from imurep.model.codes import FAULT_LABELS, OVER_EXTENSION
+from imurep.model.errors import SettingsError
 
 REP_KEYS = {
     "index",

@@ -9,8 +9,7 @@ from importlib import resources
 
 import pytest
 
-from imurep.coaching import (
-    OVER_EXTENSION,
+from imurep.coaching.advice import (
     SetStats,
     advise,
     assess_set,
@@ -19,21 +18,24 @@ from imurep.coaching import (
     over_extended_reps,
     set_cues,
 )
-from imurep.conventions import FAULT_CUES, FAULTS
-from imurep.errors import SettingsError
-from imurep.exercises import get_profile, load_catalog, parse_catalog, settings_for
+from imurep.coaching.cues import FAULT_CUES
+from imurep.coaching.exercises import get_profile, load_catalog, parse_catalog, settings_for
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
 from imurep.io import result_to_jsonable
-from imurep.live import LiveSession, PlainView, qualifies_for_progression
-from imurep.pipeline import AnalysisSettings, analyze
+from imurep.live.session import LiveSession, PlainView, qualifies_for_progression
+from imurep.model.codes import FAULTS, OVER_EXTENSION
+from imurep.model.errors import SettingsError
+from imurep.model.results import DataQuality, RepResult, SessionResult, SetResult, SetSummary
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
-from imurep.types import DataQuality, ImuChunk, RepResult, SessionResult, SetResult, SetSummary
 
 CATALOG = load_catalog()
 SLHT = CATALOG.get("single_leg_hip_thrust")
 
 
 def _raw() -> dict:  # type: ignore[type-arg]
-    text = resources.files("imurep").joinpath("data", "exercises.toml").read_text(encoding="utf-8")
+    text = resources.files("imurep.coaching").joinpath("data", "exercises.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

@@ -7,12 +7,21 @@ import subprocess
 import sys
 
 CORE_MODULES = (
-    "imurep.calibration",
-    "imurep.orientation",
-    "imurep.segmentation",
-    "imurep.metrics",
-    "imurep.faults",
-    "imurep.pipeline",
+    "imurep.model.results",
+    "imurep.model.events",
+    "imurep.model.samples",
+    "imurep.model.codes",
+    "imurep.model.units",
+    "imurep.model.errors",
+    "imurep.core.settings",
+    "imurep.core.calibration",
+    "imurep.core.orientation",
+    "imurep.core.buffers",
+    "imurep.core.tracking.reps",
+    "imurep.core.tracking.lifts",
+    "imurep.core.metrics",
+    "imurep.core.faults",
+    "imurep.core.pipeline",
 )
 FORBIDDEN = ("bleak", "asyncio", "pandas", "matplotlib")
 

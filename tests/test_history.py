@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from imurep.coaching import advise
-from imurep.conventions import FAULTS
-from imurep.errors import DataValidationError
-from imurep.exercises import get_profile
-from imurep.history import (
+from imurep.coaching.advice import advise
+from imurep.coaching.exercises import get_profile
+from imurep.coaching.history import (
     SCHEMA_VERSION,
     History,
     content_hash,
@@ -27,10 +25,14 @@ from imurep.history import (
     weekly_asymmetry,
     weekly_trends,
 )
-from imurep.pipeline import AnalysisSettings, analyze
-from imurep.report_progress import progress_page, write_progress_page
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
+from imurep.model.codes import FAULTS
+from imurep.model.errors import DataValidationError
+from imurep.model.results import SessionResult, SetSummary
+from imurep.model.samples import ImuChunk
+from imurep.report.progress_page import progress_page, write_progress_page
 from imurep.sim import SimSettings, simulate, write_recording
-from imurep.types import ImuChunk, SessionResult, SetSummary
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "recordings" / "demo_hip.csv"
@@ -165,7 +167,7 @@ def test_simulated_multi_week_history_trends_and_advice(sim_result: SessionResul
 
 
 def test_live_session_is_stored(tmp_path: Path) -> None:
-    from imurep.live import LiveSession, PlainView, RecordingWriter, store_session
+    from imurep.live.session import LiveSession, PlainView, RecordingWriter, store_session
 
     rec = simulate(SimSettings(seed=3, n_sets=1, pre_activity=False))
     writer = RecordingWriter(tmp_path / "live.csv", {"placement": "hip", "started_unix_s": T0.timestamp()})

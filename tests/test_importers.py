@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imurep.errors import DataValidationError
 from imurep.io import detect_format, load_recording, open_recording
 from imurep.io.merge import clean_times, interpolate, make_stream, merge_pair, spread_packets
 from imurep.io.units import G, check_units
-from imurep.types import FloatArray
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

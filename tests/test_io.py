@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imurep.errors import DataValidationError
 from imurep.io import MIN_DURATION_S, iter_canonical_chunks, load_canonical, read_sidecar
-from imurep.types import FloatArray
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray
 
 COLUMNS = ["t", "ax", "ay", "az", "gx", "gy", "gz"]
 

@@ -15,14 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imurep.calibration import CalibrationSettings, GyroCalibrator
-from imurep.errors import SettingsError
-from imurep.exercises import get_profile, settings_for
-from imurep.lifts import LiftSettings
-from imurep.pipeline import AnalysisSettings, Pipeline, analyze
-from imurep.segmentation import Marker
+from imurep.coaching.exercises import get_profile, settings_for
+from imurep.core.calibration import CalibrationSettings, GyroCalibrator
+from imurep.core.pipeline import Pipeline, analyze
+from imurep.core.settings import AnalysisSettings
+from imurep.core.tracking.lifts import LiftSettings
+from imurep.model.errors import SettingsError
+from imurep.model.events import Marker, RepCompleted, SetEnded, SetStarted
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimRecording, SimSettings, simulate, write_recording
-from imurep.types import ImuChunk, RepCompleted, SetEnded, SetStarted
 
 LIFT = get_profile("glute_bridge_leg_lift")
 
@@ -196,7 +197,7 @@ def test_analyze_cli_reports_lifts_per_side(tmp_path: Path) -> None:
 
 
 def test_live_line_of_a_lift_names_the_side_and_the_cue() -> None:
-    from imurep.live import rep_line
+    from imurep.live.session import rep_line
 
     rec = _rec(501)
     res = analyze([_chunk(rec)], _settings(rec))

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imurep.conventions import FAULT_CUES
-from imurep.errors import DataValidationError
-from imurep.exercises import get_profile
+from imurep.coaching.cues import FAULT_CUES
+from imurep.coaching.exercises import get_profile
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
 from imurep.io import load_canonical
-from imurep.live import (
+from imurep.live.session import (
     LiveSession,
     PlainView,
     RecordingWriter,
@@ -23,10 +24,11 @@ from imurep.live import (
     qualifies_for_progression,
     tempo_text,
 )
-from imurep.pipeline import AnalysisSettings, analyze
-from imurep.segmentation import Marker
+from imurep.model.errors import DataValidationError
+from imurep.model.events import Marker, RepCompleted, SetEnded
+from imurep.model.results import RepResult
+from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
-from imurep.types import ImuChunk, RepCompleted, RepResult, SetEnded
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def test_recording_writer_refuses_bad_targets(tmp_path: Path) -> None:
 
 
 def test_view_helpers() -> None:
-    from imurep.types import RepResult
+    from imurep.model.results import RepResult
 
     rep = RepResult(3, 10.0, 11.1, 12.3, 14.6, 40.0, 1.0, ("rushed_lowering",))
     assert tempo_text(rep) == "up 1.1 s · hold 1.2 s · down 2.3 s"

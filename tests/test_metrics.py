@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imurep.faults import FaultSettings, rep_faults
-from imurep.metrics import rep_axis, rep_timing, robust_axis, sagittal_angle_deg, tilt_deg, unit
+from imurep.core.faults import FaultSettings, rep_faults
+from imurep.core.metrics import rep_axis, rep_timing, robust_axis, sagittal_angle_deg, tilt_deg, unit
 
 
 def _min_jerk(x: np.ndarray) -> np.ndarray:

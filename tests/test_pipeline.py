@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imurep.conventions import STANDARD_GRAVITY_MPS2
-from imurep.errors import DataValidationError, SettingsError
-from imurep.pipeline import AnalysisSettings, Pipeline, analyze
-from imurep.segmentation import Marker
+from imurep.core.pipeline import Pipeline, analyze
+from imurep.core.settings import AnalysisSettings
+from imurep.model.errors import DataValidationError, SettingsError
+from imurep.model.events import Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
+from imurep.model.samples import ImuChunk
+from imurep.model.units import STANDARD_GRAVITY_MPS2
 from imurep.sim import SimRecording, SimSettings, simulate
-from imurep.types import ImuChunk, RepCompleted, SetDiscarded, SetEnded, SetStarted
 
 
 @functools.cache

@@ -18,10 +18,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from imurep import report, sim
-from imurep.conventions import FAULTS, PHASES
-from imurep.pipeline import AnalysisSettings, analyze
-from imurep.types import ImuChunk, RepResult, SessionResult, SetResult, SetSummary
+from imurep import sim
+from imurep.core.pipeline import analyze
+from imurep.core.settings import AnalysisSettings
+from imurep.model.codes import FAULTS, PHASES
+from imurep.model.results import RepResult, SessionResult, SetResult, SetSummary
+from imurep.model.samples import ImuChunk
+from imurep.report import render as report
 
 
 def _analyse(rec: sim.SimRecording, placement: str, sides: tuple[str, ...]) -> SessionResult:

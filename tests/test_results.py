@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from imurep.conventions import FAULTS
 from imurep.io import render_table, result_to_jsonable, write_json
-from imurep.types import DataQuality, RepResult, SessionResult, SetResult, SetSummary
+from imurep.model.codes import FAULTS
+from imurep.model.results import DataQuality, RepResult, SessionResult, SetResult, SetSummary
 
 
 def make_result(n_sets: int = 2, reps_per_set: int = 3) -> SessionResult:

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imurep.conventions import FAULTS, STANDARD_GRAVITY_MPS2
-from imurep.errors import SettingsError
+from imurep.model.codes import FAULTS
+from imurep.model.errors import SettingsError
+from imurep.model.units import STANDARD_GRAVITY_MPS2
 from imurep.sim import SimRecording, SimSettings, parse_faults, simulate, write_recording
 
 G = STANDARD_GRAVITY_MPS2

@@ -28,10 +28,16 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError, BleakGATTProtocolError
 
-from ..errors import ConnectionLostError, ImurepError, ProtocolError, SensorNotFoundError, SettingsError
-from ..types import ImuChunk
-from . import protocol as p
-from .protocol import DeviceInfo, StreamDecoder, StreamGap
+from imurep.ble import protocol as p
+from imurep.ble.protocol import DeviceInfo, StreamDecoder, StreamGap
+from imurep.model.errors import (
+    ConnectionLostError,
+    ImurepError,
+    ProtocolError,
+    SensorNotFoundError,
+    SettingsError,
+)
+from imurep.model.samples import ImuChunk
 
 logger = logging.getLogger(__name__)
 

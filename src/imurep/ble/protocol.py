@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..conventions import STANDARD_GRAVITY_MPS2
-from ..errors import ProtocolError
-from ..types import ImuChunk
+from imurep.model.errors import ProtocolError
+from imurep.model.samples import ImuChunk
+from imurep.model.units import STANDARD_GRAVITY_MPS2
 
 logger = logging.getLogger(__name__)
 

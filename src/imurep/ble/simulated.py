@@ -41,7 +41,7 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError, BleakGATTProtocolError
 from numpy.typing import NDArray
 
-from . import protocol as p
+from imurep.ble import protocol as p
 
 logger = logging.getLogger(__name__)
 
@@ -672,7 +672,7 @@ def sensor_from_recording(path: str | Path, **kwargs: Any) -> SimulatedSensor:
     imurep.errors.DataValidationError
         The file is not a valid canonical recording.
     """
-    from ..io import load_canonical
+    from imurep.io import load_canonical
 
     rec = load_canonical(path)
     return SimulatedSensor(rec.t_s, rec.acc_mps2, rec.gyr_rads, **kwargs)

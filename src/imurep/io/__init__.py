@@ -9,7 +9,7 @@ the signal core sees :class:`imurep.types.ImuChunk` objects only.
 
 from __future__ import annotations
 
-from .canonical import (
+from imurep.io.canonical import (
     MIN_DURATION_S,
     Recording,
     iter_canonical_chunks,
@@ -17,9 +17,9 @@ from .canonical import (
     read_sidecar,
     sidecar_path,
 )
-from .detect import FORMATS, detect_format
-from .loader import RecordingStream, load_recording, open_recording
-from .results import render_table, result_to_jsonable, write_json
+from imurep.io.detect import FORMATS, detect_format
+from imurep.io.loader import RecordingStream, load_recording, open_recording
+from imurep.io.results_json import render_table, result_to_jsonable, write_json
 
 __all__ = [
     "FORMATS",

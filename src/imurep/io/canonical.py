@@ -34,11 +34,14 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from ..conventions import CANONICAL_COLUMNS, PLACEMENTS, SIDES
-from ..errors import DataValidationError
-from ..types import FloatArray, ImuChunk
+from imurep.model.codes import PLACEMENTS, SIDES
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray, ImuChunk
 
 logger = logging.getLogger(__name__)
+
+CANONICAL_COLUMNS: Final = ("t", "ax", "ay", "az", "gx", "gy", "gz")
+"""Header of the canonical recording CSV: time (s), specific force (m/s²), angular rate (rad/s)."""
 
 MIN_DURATION_S: Final = 2.0
 """Shortest recording accepted, s (time from the first to the last sample)."""

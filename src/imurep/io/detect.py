@@ -19,12 +19,12 @@ import zipfile
 from pathlib import Path
 from typing import Final
 
-from ..errors import DataValidationError
-from .metabase import is_metabase_name
-from .phyphox import looks_like_phyphox
-from .physics_toolbox import looks_like_physics_toolbox
-from .sensor_logger import looks_like_sensor_logger
-from .tables import Source, list_sources, read_header
+from imurep.io.metabase import is_metabase_name
+from imurep.io.phyphox import looks_like_phyphox
+from imurep.io.physics_toolbox import looks_like_physics_toolbox
+from imurep.io.sensor_logger import looks_like_sensor_logger
+from imurep.io.tables import Source, list_sources, read_header
+from imurep.model.errors import DataValidationError
 
 FORMATS: Final = ("canonical", "metabase", "phyphox", "sensor_logger", "physics_toolbox")
 """Format names accepted by :func:`imurep.io.load_recording` (and ``--format``)."""

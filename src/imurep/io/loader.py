@@ -18,15 +18,15 @@ from typing import Any, Final
 
 import numpy as np
 
-from ..errors import DataValidationError
-from ..types import ImuChunk
-from .canonical import DEFAULT_CHUNK_ROWS, PathLike, Recording, iter_canonical_chunks, read_sidecar
-from .detect import FORMATS, detect_format
-from .metabase import load_metabase
-from .phyphox import load_phyphox
-from .physics_toolbox import load_physics_toolbox
-from .sensor_logger import load_sensor_logger
-from .units import check_units
+from imurep.io.canonical import DEFAULT_CHUNK_ROWS, PathLike, Recording, iter_canonical_chunks, read_sidecar
+from imurep.io.detect import FORMATS, detect_format
+from imurep.io.metabase import load_metabase
+from imurep.io.phyphox import load_phyphox
+from imurep.io.physics_toolbox import load_physics_toolbox
+from imurep.io.sensor_logger import load_sensor_logger
+from imurep.io.units import check_units
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import ImuChunk
 
 logger = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from typing import Any, Final
 
 import numpy as np
 
-from ..errors import DataValidationError
-from ..types import FloatArray, ImuChunk
-from .canonical import MIN_DURATION_S, Recording
-from .units import check_units
+from imurep.io.canonical import MIN_DURATION_S, Recording
+from imurep.io.units import check_units
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray, ImuChunk
 
 logger = logging.getLogger(__name__)
 

@@ -29,11 +29,11 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import DataValidationError
-from .canonical import Recording, read_sidecar
-from .merge import Stream, build_recording, make_stream, spread_packets
-from .tables import Source, list_sources, read_header, read_numeric, require_column
-from .units import DEG, G
+from imurep.io.canonical import Recording, read_sidecar
+from imurep.io.merge import Stream, build_recording, make_stream, spread_packets
+from imurep.io.tables import Source, list_sources, read_header, read_numeric, require_column
+from imurep.io.units import DEG, G
+from imurep.model.errors import DataValidationError
 
 logger = logging.getLogger(__name__)
 

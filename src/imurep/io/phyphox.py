@@ -35,11 +35,11 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import DataValidationError
-from ..types import FloatArray
-from .canonical import Recording, read_sidecar
-from .merge import Stream, build_recording, make_stream
-from .tables import Header, Source, find_source, list_sources, read_header, read_numeric
+from imurep.io.canonical import Recording, read_sidecar
+from imurep.io.merge import Stream, build_recording, make_stream
+from imurep.io.tables import Header, Source, find_source, list_sources, read_header, read_numeric
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
 

@@ -27,12 +27,12 @@ from typing import Final
 
 import numpy as np
 
-from ..errors import DataValidationError
-from ..types import FloatArray
-from .canonical import Recording, read_sidecar
-from .merge import Stream, build_recording
-from .tables import Header, Source, read_header, read_numeric, require_column
-from .units import G
+from imurep.io.canonical import Recording, read_sidecar
+from imurep.io.merge import Stream, build_recording
+from imurep.io.tables import Header, Source, read_header, read_numeric, require_column
+from imurep.io.units import G
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
 

@@ -37,10 +37,10 @@ from typing import Final
 
 import pandas as pd
 
-from ..errors import DataValidationError
-from .canonical import Recording, read_sidecar
-from .merge import Stream, add_streams, build_recording, clean_times, make_stream
-from .tables import Source, find_source, list_sources, read_header, read_numeric, require_column
+from imurep.io.canonical import Recording, read_sidecar
+from imurep.io.merge import Stream, add_streams, build_recording, clean_times, make_stream
+from imurep.io.tables import Source, find_source, list_sources, read_header, read_numeric, require_column
+from imurep.model.errors import DataValidationError
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..errors import DataValidationError
-from ..types import FloatArray
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from typing import Final
 
 import numpy as np
 
-from ..conventions import STANDARD_GRAVITY_MPS2
-from ..errors import DataValidationError
-from ..types import FloatArray
+from imurep.model.errors import DataValidationError
+from imurep.model.samples import FloatArray
+from imurep.model.units import STANDARD_GRAVITY_MPS2
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import SettingsError
-from .types import FloatArray
+from imurep.model.errors import SettingsError
+from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
 

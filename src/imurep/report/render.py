@@ -55,19 +55,11 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
-from .conventions import (
-    FAULT_COLORS,
-    FAULT_LABELS,
-    FAULT_MARKERS,
-    FAULTS,
-    METRICS,
-    PHASE_COLORS,
-    PHASE_METRIC,
-    PHASES,
-    SIDE_COLORS,
-)
-from .errors import SettingsError
-from .types import FloatArray, SessionResult, SetResult
+from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, PHASES
+from imurep.model.errors import SettingsError
+from imurep.model.results import SessionResult, SetResult
+from imurep.model.samples import FloatArray
+from imurep.report.style import FAULT_COLORS, FAULT_MARKERS, PHASE_COLORS, SIDE_COLORS
 
 logger = logging.getLogger(__name__)
 

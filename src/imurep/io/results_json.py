@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..conventions import FAULT_LABELS, FAULTS, METRICS
-from ..types import RepResult, SessionResult, SetResult
+from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS
+from imurep.model.results import RepResult, SessionResult, SetResult
 
 logger = logging.getLogger(__name__)
 

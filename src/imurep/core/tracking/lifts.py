@@ -43,24 +43,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from .buffers import SampleBuffer
-from .conventions import FAULTS
-from .errors import SettingsError
-from .faults import FaultSettings, judge_rep
-from .metrics import angle_between_deg, rep_axis, rep_timing, sagittal_angle_deg, tilt_deg, unit
-from .segmentation import _RETAIN_S, _TRACE_AFTER_S, Marker
-from .types import (
-    Event,
-    FloatArray,
-    RepCompleted,
-    RepResult,
-    SetDiscarded,
-    SetEnded,
-    SetResult,
-    SetStarted,
-    SetSummary,
-    SetTrace,
-)
+from imurep.core.buffers import SampleBuffer
+from imurep.core.faults import FaultSettings, judge_rep
+from imurep.core.metrics import angle_between_deg, rep_axis, rep_timing, sagittal_angle_deg, tilt_deg, unit
+from imurep.core.tracking.reps import _RETAIN_S, _TRACE_AFTER_S
+from imurep.model.codes import FAULTS
+from imurep.model.errors import SettingsError
+from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
+from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
+from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
 

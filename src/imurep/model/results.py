@@ -1,83 +1,17 @@
-"""Data types passed between the stages: input chunks, results and pipeline events.
+"""Results of an analysis: reps, sets, their summaries, data quality and the whole session.
 
-All arrays are float64 numpy arrays.  Shapes and finiteness are checked once, at construction.
+Times are seconds on the recording's own time base, angles degrees (reported metrics).  The JSON
+view (schema ``imurep.analysis/1``) is :meth:`SessionResult.to_dict`.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from .errors import DataValidationError
-
-FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True, eq=False)
-class ImuChunk:
-    """A run of consecutive IMU samples.
-
-    Parameters
-    ----------
-    t_s
-        Sample times, shape ``(n,)``, seconds, strictly increasing, any origin.
-    acc_mps2
-        Specific force (gravity included), shape ``(n, 3)``, m/s², sensor frame.
-    gyr_rads
-        Angular rate, shape ``(n, 3)``, rad/s, sensor frame.
-    frame
-        Name of the frame the vectors are expressed in (always ``"sensor"`` for raw data).
-    """
-
-    t_s: FloatArray
-    acc_mps2: FloatArray
-    gyr_rads: FloatArray
-    frame: str = "sensor"
-
-    def __post_init__(self) -> None:
-        t = np.ascontiguousarray(self.t_s, dtype=np.float64)
-        acc = np.ascontiguousarray(self.acc_mps2, dtype=np.float64)
-        gyr = np.ascontiguousarray(self.gyr_rads, dtype=np.float64)
-        if t.ndim != 1:
-            raise DataValidationError(f"t_s must have shape (n,), got {t.shape}")
-        n = t.shape[0]
-        for name, arr in (("acc_mps2", acc), ("gyr_rads", gyr)):
-            if arr.shape != (n, 3):
-                raise DataValidationError(f"{name} must have shape ({n}, 3), got {arr.shape}")
-        for name, arr in (("t_s", t), ("acc_mps2", acc), ("gyr_rads", gyr)):
-            if not np.isfinite(arr).all():
-                bad = int(np.argwhere(~np.isfinite(arr.reshape(n, -1)))[0][0]) if n else 0
-                raise DataValidationError(f"{name} holds NaN or infinite values (sample {bad})")
-        if n > 1 and not (np.diff(t) > 0).all():
-            bad = int(np.argmax(np.diff(t) <= 0)) + 1
-            raise DataValidationError(
-                f"t_s must be strictly increasing; sample {bad} is at {t[bad]!r} s after {t[bad - 1]!r} s"
-            )
-        object.__setattr__(self, "t_s", t)
-        object.__setattr__(self, "acc_mps2", acc)
-        object.__setattr__(self, "gyr_rads", gyr)
-
-    def __len__(self) -> int:
-        return int(self.t_s.shape[0])
-
-    def slice(self, start: int, stop: int) -> ImuChunk:
-        """Samples ``start:stop`` as a new chunk (views, no copy)."""
-        return ImuChunk(
-            self.t_s[start:stop], self.acc_mps2[start:stop], self.gyr_rads[start:stop], self.frame
-        )
-
-
-class Phase(enum.Enum):
-    """Phase of a rep on the sagittal angle."""
-
-    BOTTOM = "bottom"
-    CONCENTRIC = "concentric"
-    TOP_HOLD = "top_hold"
-    ECCENTRIC = "eccentric"
+from imurep.model.samples import FloatArray
 
 
 @dataclass(frozen=True)
@@ -304,49 +238,3 @@ class SessionResult:
             "metadata": self.metadata,
             "sets": [s.to_dict() for s in self.sets],
         }
-
-
-# --- pipeline events ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SetStarted:
-    """A set began (its first rep started at ``start_s``)."""
-
-    set_index: int
-    start_s: float
-
-
-@dataclass(frozen=True)
-class RepCompleted:
-    """A rep was completed (emitted as soon as its ``end_s`` is decided).
-
-    ``rep`` holds the values known at that moment; faults judged against the whole set (partial
-    range) and the tilt reference may still be refined when the set ends (see :class:`SetEnded`).
-    """
-
-    set_index: int
-    rep: RepResult
-    t_emit_s: float
-    """Time (recording time base) of the newest sample processed when the event was emitted."""
-
-
-@dataclass(frozen=True)
-class SetEnded:
-    """A set ended; ``result`` is final and equals what offline analysis reports."""
-
-    result: SetResult
-
-
-@dataclass(frozen=True)
-class SetDiscarded:
-    """A set that had started turned out to be a lone movement, not a set; its reps do not count.
-
-    The next set gets the same index.
-    """
-
-    set_index: int
-    reason: str
-
-
-Event = SetStarted | RepCompleted | SetEnded | SetDiscarded

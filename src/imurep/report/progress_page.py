@@ -23,12 +23,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
-from . import report
-from .coaching import SetStats, advise, leg_of
-from .conventions import PHASE_COLORS, SIDE_COLORS
-from .errors import SettingsError
-from .exercises import ExerciseProfile
-from .history import SetRow, asymmetry_pct
+from imurep.coaching.advice import SetStats, advise, leg_of
+from imurep.coaching.exercises import ExerciseProfile
+from imurep.coaching.history import SetRow, asymmetry_pct
+from imurep.model.errors import SettingsError
+from imurep.report import render as report
+from imurep.report.style import PHASE_COLORS, SIDE_COLORS
 
 logger = logging.getLogger(__name__)
 

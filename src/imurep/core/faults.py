@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .conventions import FAULTS
-from .errors import SettingsError
-from .types import RepResult
+from imurep.model.codes import FAULTS
+from imurep.model.errors import SettingsError
+from imurep.model.results import RepResult
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .conventions import FAULT_CUES, FAULTS
-from .errors import SettingsError
+from imurep.coaching.cues import FAULT_CUES
+from imurep.model.codes import FAULTS
+from imurep.model.errors import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -355,8 +356,8 @@ def _parse_text(text: str, source: str) -> Catalog:
 
 @functools.cache
 def _packaged_catalog() -> Catalog:
-    text = resources.files("imurep").joinpath("data", "exercises.toml").read_text(encoding="utf-8")
-    return _parse_text(text, "imurep/data/exercises.toml")
+    text = resources.files("imurep.coaching").joinpath("data", "exercises.toml").read_text(encoding="utf-8")
+    return _parse_text(text, "imurep/coaching/data/exercises.toml")
 
 
 def get_profile(name: str | None = None) -> ExerciseProfile:
@@ -385,7 +386,7 @@ def settings_for(profile: ExerciseProfile, base: Any = None) -> Any:
     SettingsError
         The merged settings are invalid.
     """
-    from .pipeline import AnalysisSettings
+    from imurep.core.settings import AnalysisSettings
 
     base_dict = (base or AnalysisSettings()).to_dict()
     return AnalysisSettings.from_dict(apply_profile(base_dict, profile))

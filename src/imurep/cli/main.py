@@ -22,9 +22,9 @@ from typing import Any
 
 from rich.console import Console
 
-from . import coaching_cli
-from .conventions import PLACEMENTS, SIDES
-from .errors import ImurepError, SettingsError
+from imurep.cli import coaching as coaching_cli
+from imurep.model.codes import PLACEMENTS, SIDES
+from imurep.model.errors import ImurepError, SettingsError
 
 logger = logging.getLogger("imurep.cli")
 
@@ -138,12 +138,12 @@ def load_config(path: str) -> dict[str, Any]:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .io import render_table, write_json
+    from imurep.io import render_table, write_json
 
     if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
         raise SettingsError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")
     if args.report:
-        from .report import check_report_path
+        from imurep.report.render import check_report_path
 
         check_report_path(args.report)
     result = _analyze_args(args)
@@ -154,8 +154,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         store_note, sessions = coaching_cli.store_result(result, args.db, path=args.path, origin="analyze")
 
     # Cues and advice: computed once, for the JSON ("coaching") and the text under the table.
-    from .coaching import coach
-    from .exercises import get_profile
+    from imurep.coaching.advice import coach
+    from imurep.coaching.exercises import get_profile
 
     coaching = coach(result, get_profile(result.metadata["exercise"]), sessions)
     if args.json == "-":
@@ -186,7 +186,7 @@ def _analyze_args(args: argparse.Namespace) -> Any:
 
     Returns the :class:`imurep.types.SessionResult`.
     """
-    from .io import open_recording
+    from imurep.io import open_recording
 
     path = Path(args.path)
     # Read the first chunk before importing the (slower to import) core, so that a bad file is
@@ -198,7 +198,8 @@ def _analyze_args(args: argparse.Namespace) -> Any:
     first = next(chunks)
     meta = recording.metadata
 
-    from .pipeline import AnalysisSettings, analyze
+    from imurep.core.pipeline import analyze
+    from imurep.core.settings import AnalysisSettings
 
     settings_dict = copy.deepcopy(AnalysisSettings().to_dict())
     if isinstance(meta.get("settings"), dict):  # a live recording keeps the settings it ran with
@@ -239,7 +240,7 @@ def _analyze_args(args: argparse.Namespace) -> Any:
 
 def _write_report(result: Any, out: str | Path, extra_pages: Any = ()) -> str:
     """Render the plot report of ``result`` to ``out``; returns a line saying where it is."""
-    from .report import write_report
+    from imurep.report.render import write_report
 
     files = write_report(result, out, extra_pages=extra_pages)
     names = ", ".join(p.name for p in files.paths) if len(files.paths) <= 4 else f"{len(files.paths)} files"
@@ -247,7 +248,7 @@ def _write_report(result: Any, out: str | Path, extra_pages: Any = ()) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import check_report_path
+    from imurep.report.render import check_report_path
 
     out = Path(args.out) if args.out else Path(f"{Path(args.path).stem}-report")
     check_report_path(out)
@@ -259,7 +260,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _markers(meta: dict[str, Any]) -> list[Any]:
     """The lifter's markers (new set / side switch) saved by ``imurep live`` in the sidecar."""
-    from .segmentation import Marker
+    from imurep.model.events import Marker
 
     raw = meta.get("markers") or []
     if not isinstance(raw, list):
@@ -275,15 +276,15 @@ def _markers(meta: dict[str, Any]) -> list[Any]:
 def _cmd_live(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .live import LiveOptions, PlainView, RichView, run_live
-    from .pipeline import AnalysisSettings
+    from imurep.core.settings import AnalysisSettings
+    from imurep.live.session import LiveOptions, PlainView, RichView, run_live
 
     if args.speed is not None and args.simulate is None:
         raise SettingsError("--speed only applies with --simulate RECORDING.csv")
     if args.out is not None and not Path(args.out).resolve().parent.is_dir():
         raise SettingsError(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
     settings = AnalysisSettings(placement=args.placement, sides=(args.side,) if args.side else ())
-    from .exercises import get_profile, settings_for
+    from imurep.coaching.exercises import get_profile, settings_for
 
     profile = get_profile(args.exercise)
     settings = settings_for(profile, settings)
@@ -311,11 +312,11 @@ def _cmd_live(args: argparse.Namespace) -> int:
 def _cmd_scan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .ble.client import format_scan, scan
+    from imurep.ble.client import format_scan, scan
 
     kwargs: dict[str, Any] = {}
     if args.simulate:
-        from .ble.simulated import sensor_from_recording, simulated_backends
+        from imurep.ble.simulated import sensor_from_recording, simulated_backends
 
         backends = simulated_backends(sensor_from_recording(args.simulate))
         kwargs = {k: backends[k] for k in ("scanner_backend", "backend_kwargs")}
@@ -325,7 +326,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from . import sim
+    from imurep import sim
 
     options: dict[str, Any] = {"seed": args.seed, "placement": args.placement, "noise": not args.no_noise}
     if args.faults is not None:

@@ -68,8 +68,9 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation, Slerp
 from scipy.special import betainc, betaincinv
 
-from .conventions import FAULTS, PLACEMENTS, SIDES, STANDARD_GRAVITY_MPS2
-from .errors import SettingsError
+from imurep.model.codes import FAULTS, PLACEMENTS, SIDES
+from imurep.model.errors import SettingsError
+from imurep.model.units import STANDARD_GRAVITY_MPS2
 
 logger = logging.getLogger(__name__)
 

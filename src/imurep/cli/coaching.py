@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .conventions import SIDES
+from imurep.model.codes import SIDES
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
 def profile_settings(settings_dict: dict[str, Any], exercise: str | None, meta: dict[str, Any]) -> Any:
     """Merge the profile (``--exercise``, else the sidecar's ``exercise``, else the default) into
     ``settings_dict``; returns the profile and records its name in ``meta["exercise"]``."""
-    from .exercises import apply_profile, get_profile
+    from imurep.coaching.exercises import apply_profile, get_profile
 
     name = exercise or (meta.get("exercise") if isinstance(meta.get("exercise"), str) else None)
     profile = get_profile(name)
@@ -74,8 +74,8 @@ def coaching_lines(
         The :class:`~imurep.coaching.Coaching` of ``result`` when already computed (e.g. for the
         JSON output); ``profile`` and ``history_sessions`` are then not used.
     """
-    from .coaching import coach
-    from .exercises import get_profile
+    from imurep.coaching.advice import coach
+    from imurep.coaching.exercises import get_profile
 
     if coaching is None:
         profile = profile or get_profile(result.metadata.get("exercise"))
@@ -95,7 +95,7 @@ def coaching_lines(
 def store_result(result: Any, db: str | None, *, path: str | Path | None, origin: str) -> tuple[str, Any]:
     """Store ``result`` in the history; returns a note for the user and the open history's
     sessions of the exercise (input to the advice)."""
-    from .history import History, content_hash, recorded_at_of
+    from imurep.coaching.history import History, content_hash, recorded_at_of
 
     key = content_hash(path) if path is not None and Path(path).exists() else None
     with History(db) as h:
@@ -108,9 +108,9 @@ def store_result(result: Any, db: str | None, *, path: str | Path | None, origin
 
 def progress_pages(result: Any, db: str | None) -> list[Any]:
     """The progress page of ``result``'s exercise from the history (``[]`` when it holds no sets)."""
-    from .exercises import get_profile
-    from .history import History
-    from .report_progress import progress_page
+    from imurep.coaching.exercises import get_profile
+    from imurep.coaching.history import History
+    from imurep.report.progress_page import progress_page
 
     profile = get_profile(result.metadata.get("exercise"))
     with History(db) as h:
@@ -126,7 +126,7 @@ def progress_pages(result: Any, db: str | None) -> list[Any]:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
-    from .exercises import load_catalog
+    from imurep.coaching.exercises import load_catalog
 
     catalog = load_catalog()
     console = Console()
@@ -167,7 +167,7 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from .history import History
+    from imurep.coaching.history import History
 
     console = Console()
     with History(args.db) as h:
@@ -224,12 +224,12 @@ def _f(x: float | None, fmt: str) -> str:
 
 
 def _cmd_progress(args: argparse.Namespace) -> int:
-    from .coaching import advise
-    from .exercises import get_profile
-    from .history import History, weekly_asymmetry, weekly_trends
+    from imurep.coaching.advice import advise
+    from imurep.coaching.exercises import get_profile
+    from imurep.coaching.history import History, weekly_asymmetry, weekly_trends
 
     if args.report:
-        from .report_progress import check_progress_path
+        from imurep.report.progress_page import check_progress_path
 
         check_progress_path(args.report)
     console = Console()
@@ -292,7 +292,7 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         for line in advice.lines():
             console.print(line, highlight=False)
     if args.report:
-        from .report_progress import write_progress_page
+        from imurep.report.progress_page import write_progress_page
 
         write_progress_page(rows, profile, args.report, sessions=sessions)
         console.print(f"\nprogress page written to {args.report}", highlight=False)
@@ -338,6 +338,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 def check_exercise(name: str | None) -> None:
     """Refuse an unknown ``--exercise`` early (SettingsError with the closest name)."""
     if name is not None:
-        from .exercises import get_profile
+        from imurep.coaching.exercises import get_profile
 
         get_profile(name)

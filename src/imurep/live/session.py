@@ -25,13 +25,18 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
-from .coaching import SetStats, advise, assess_set, leg_of, over_extended_reps, rep_cues
-from .conventions import CANONICAL_COLUMNS, DEG_PER_RAD, FAULT_CUES, FAULT_LABELS
-from .errors import DataValidationError, ImurepError
-from .exercises import ExerciseProfile, get_profile, load_catalog
-from .pipeline import AnalysisSettings, Pipeline
-from .segmentation import Marker
-from .types import Event, ImuChunk, RepCompleted, RepResult, SetDiscarded, SetEnded, SetResult, SetStarted
+from imurep.coaching.advice import SetStats, advise, assess_set, leg_of, over_extended_reps, rep_cues
+from imurep.coaching.cues import FAULT_CUES
+from imurep.coaching.exercises import ExerciseProfile, get_profile, load_catalog
+from imurep.core.pipeline import Pipeline
+from imurep.core.settings import AnalysisSettings
+from imurep.io.canonical import CANONICAL_COLUMNS
+from imurep.model.codes import FAULT_LABELS
+from imurep.model.errors import DataValidationError, ImurepError
+from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
+from imurep.model.results import RepResult, SetResult
+from imurep.model.samples import ImuChunk
+from imurep.model.units import DEG_PER_RAD
 
 logger = logging.getLogger(__name__)
 
@@ -628,13 +633,13 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
     SensorNotFoundError, ConnectionLostError, DataValidationError
         With a message saying what to do.
     """
-    from .ble.client import SensorLink
-    from .ble.protocol import StreamGap
+    from imurep.ble.client import SensorLink
+    from imurep.ble.protocol import StreamGap
 
     link_kwargs: dict[str, Any] = {}
     if options.simulate is not None:
-        from .ble.simulated import SimulatedSensor, simulated_backends
-        from .io import load_recording
+        from imurep.ble.simulated import SimulatedSensor, simulated_backends
+        from imurep.io import load_recording
 
         rec = load_recording(options.simulate)
         sensor = SimulatedSensor(rec.t_s, rec.acc_mps2, rec.gyr_rads, speed=options.speed)
@@ -696,8 +701,8 @@ def store_session(session: LiveSession, db: str | Path | None = None) -> str:
 
     Errors are reported on the view, never raised: the recording is safe on disk either way.
     """
-    from .history import History, content_hash, recorded_at_of
-    from .types import SessionResult
+    from imurep.coaching.history import History, content_hash, recorded_at_of
+    from imurep.model.results import SessionResult
 
     q = session.pipeline.quality()
     meta = dict(session.writer.metadata) if session.writer is not None else {}

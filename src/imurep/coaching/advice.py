@@ -30,15 +30,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conventions import FAULT_CUES, FAULT_LABELS, FAULTS
-from .exercises import Catalog, ExerciseProfile, ProgressionRules, load_catalog
-from .types import SessionResult, SetResult
+from imurep.coaching.cues import FAULT_CUES
+from imurep.coaching.exercises import Catalog, ExerciseProfile, ProgressionRules, load_catalog
+from imurep.model.codes import FAULT_LABELS, FAULTS, OVER_EXTENSION
+from imurep.model.results import SessionResult, SetResult
 
 logger = logging.getLogger(__name__)
-
-OVER_EXTENSION = "over_extension"
-"""Code of the over-extension observation (a coaching check, not a pipeline fault)."""
-
 
 @dataclass(frozen=True)
 class SetStats:

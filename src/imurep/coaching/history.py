@@ -23,9 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .coaching import SetStats
-from .errors import DataValidationError, SettingsError
-from .types import SessionResult
+from imurep.coaching.advice import SetStats
+from imurep.model.errors import DataValidationError, SettingsError
+from imurep.model.results import SessionResult
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class History:
         origin
             ``"analyze"`` or ``"live"``.
         """
-        from .exercises import load_catalog
+        from imurep.coaching.exercises import load_catalog
 
         key = key or result_hash(result)
         when = recorded_at or recorded_at_of(result)
@@ -406,8 +406,8 @@ def _fmean(values: Iterable[float | None]) -> float | None:
 
 def weekly_trends(rows: Sequence[SetRow], profile: Any) -> list[WeekTrend]:
     """Per-leg weekly means of reps, clean reps, tempo, tilt and qualifying sets (oldest first)."""
-    from .coaching import assess_set, leg_of
-    from .exercises import load_catalog
+    from imurep.coaching.advice import assess_set, leg_of
+    from imurep.coaching.exercises import load_catalog
 
     rules = load_catalog().rules
     groups: dict[tuple[date, str], list[SetRow]] = {}

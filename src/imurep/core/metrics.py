@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import DEG_PER_RAD
-from .types import FloatArray
+from imurep.model.samples import FloatArray
+from imurep.model.units import DEG_PER_RAD
 
 
 def unit(v: FloatArray) -> FloatArray:

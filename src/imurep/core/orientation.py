@@ -14,9 +14,9 @@ import imufusion
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .conventions import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
-from .errors import SettingsError
-from .types import FloatArray
+from imurep.model.errors import SettingsError
+from imurep.model.samples import FloatArray
+from imurep.model.units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from .buffers import SampleBuffer
-from .conventions import FAULTS
-from .errors import SettingsError
-from .faults import FaultSettings, judge_rep
-from .metrics import (
+from imurep.core.buffers import SampleBuffer
+from imurep.core.faults import FaultSettings, judge_rep
+from imurep.core.metrics import (
     angle_between_deg,
     rep_axis,
     rep_timing,
@@ -42,18 +40,11 @@ from .metrics import (
     tilt_deg,
     unit,
 )
-from .types import (
-    Event,
-    FloatArray,
-    RepCompleted,
-    RepResult,
-    SetDiscarded,
-    SetEnded,
-    SetResult,
-    SetStarted,
-    SetSummary,
-    SetTrace,
-)
+from imurep.model.codes import FAULTS
+from imurep.model.errors import SettingsError
+from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
+from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
+from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
 
@@ -344,36 +335,6 @@ class ExcursionDetector:
         if follow and refs[-1].i_open < 0:
             refs[-1].up = unit(np.array(self._quiet_sum))
         return closed
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A lifter's input during a live session, kept with the recording.
-
-    Attributes
-    ----------
-    t_s
-        Time of the newest sample when the lifter pressed the key, s (recording time base).
-    kind
-        ``"new_set"`` (end the current set) or ``"side"`` (switch the working side; also ends
-        the current set).
-    side
-        The new side for ``"side"`` markers.
-    """
-
-    t_s: float
-    kind: str
-    side: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("new_set", "side"):
-            raise SettingsError(f"marker kind must be 'new_set' or 'side', got {self.kind!r}")
-        if self.kind == "side" and self.side not in ("left", "right"):
-            raise SettingsError(f"a side marker needs side 'left' or 'right', got {self.side!r}")
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON view."""
-        return {"t_s": self.t_s, "kind": self.kind, "side": self.side}
 
 
 @dataclass(frozen=True)

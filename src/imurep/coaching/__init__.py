@@ -1,0 +1,1 @@
+"""Coaching: exercise profiles, cues, progression advice and the training history."""

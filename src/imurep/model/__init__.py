@@ -1,0 +1,1 @@
+"""The model layer: results, events, samples, codes, units and errors (no behaviour, no I/O)."""

@@ -1,0 +1,89 @@
+"""Codes and display labels: placements, sides, fault and phase codes, metric labels with units.
+
+One table per concern, each defined once; colours live in :mod:`imurep.report.style`, cue texts in
+:mod:`imurep.coaching.cues`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+PLACEMENTS: Final = ("hip", "thigh")
+"""Where the sensor can sit: the pelvis (``hip``) or the working thigh."""
+
+SIDES: Final = ("left", "right")
+
+FAULTS: Final = ("hip_tilt", "rushed_lowering", "short_hold", "partial_rom")
+"""Fault codes judged by the pipeline (:mod:`imurep.core.faults`), in display order."""
+
+OVER_EXTENSION: Final = "over_extension"
+"""Over-extension at the top (hips driven past the straight line, lower back arching): a coaching
+observation of :func:`imurep.coaching.advice.over_extended_reps` (a relative criterion), not a
+code of :data:`FAULTS`."""
+
+FAULT_LABELS: Final[dict[str, str]] = {
+    "hip_tilt": "hips not level",
+    "rushed_lowering": "rushed lowering",
+    "short_hold": "short squeeze",
+    "partial_rom": "partial range",
+    OVER_EXTENSION: "over-extension",
+}
+"""Display label of every fault code and coaching observation."""
+
+PHASES: Final = ("concentric", "top_hold", "eccentric", "bottom_pause")
+"""Phases of a rep, in time order (display order of plots)."""
+
+PHASE_METRIC: Final[dict[str, str]] = {
+    "concentric": "concentric_s",
+    "top_hold": "top_hold_s",
+    "eccentric": "eccentric_s",
+    "bottom_pause": "bottom_pause_s",
+}
+"""The :data:`METRICS` key of each phase's duration (its label is the phase's display name)."""
+
+
+@dataclass(frozen=True)
+class MetricLabel:
+    """Display label and unit of one reported metric (feeds CLI tables, CSV headers, plots)."""
+
+    key: str
+    label: str
+    unit: str
+    fmt: str = ".2f"
+
+    @property
+    def header(self) -> str:
+        """Column header with the unit, e.g. ``'Concentric (s)'``."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+
+METRICS: Final[dict[str, MetricLabel]] = {
+    m.key: m
+    for m in (
+        MetricLabel("index", "Rep", "", "d"),
+        MetricLabel("start_s", "Start", "s", ".2f"),
+        MetricLabel("end_s", "End", "s", ".2f"),
+        MetricLabel("concentric_s", "Up", "s", ".2f"),
+        MetricLabel("top_hold_s", "Squeeze", "s", ".2f"),
+        MetricLabel("eccentric_s", "Down", "s", ".2f"),
+        MetricLabel("bottom_pause_s", "Pause", "s", ".2f"),
+        MetricLabel("rom_deg", "ROM", "°", ".1f"),
+        MetricLabel("peak_tilt_deg", "Tilt", "°", ".1f"),
+        MetricLabel("time_under_tension_s", "Time under tension", "s", ".1f"),
+        MetricLabel("sample_rate_hz", "Sample rate", "Hz", ".1f"),
+        # plot labels and units
+        MetricLabel("sagittal_deg", "Sagittal angle", "°", ".1f"),
+        MetricLabel("tilt_deg", "Pelvis tilt", "°", ".1f"),
+        MetricLabel("time_in_set_s", "Time from set start", "s", ".1f"),
+        MetricLabel("clean_reps", "Clean reps", "", "d"),
+        MetricLabel("reps", "Reps", "", "d"),
+        MetricLabel("duration_s", "Duration", "s", ".1f"),
+        MetricLabel("n_samples", "Samples", "", ",d"),
+        MetricLabel("n_gaps", "Gaps", "", "d"),
+        MetricLabel("gap_total_s", "Time in gaps", "s", ".2f"),
+        MetricLabel("still_fraction", "Calibration stillness", "%", ".0f"),
+        MetricLabel("asymmetry_pct", "Asymmetry", "%", ".0f"),
+    )
+}
+"""Label, unit and number format of every reported metric (CLI tables, JSON views, plots)."""
