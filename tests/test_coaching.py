@@ -180,7 +180,9 @@ def test_over_extension_is_relative_to_the_sets_typical_top() -> None:
 
 def _session_result(*sets: SetResult) -> SessionResult:
     quality = DataQuality(1000, 100.0, 100.0, 0, 0.0, 0.5)
-    return SessionResult("test.csv", "hip", 100.0, {}, tuple(sets), quality, {"exercise": SLHT.name})
+    return SessionResult(
+        "test.csv", "hip", 100.0, AnalysisSettings(), tuple(sets), quality, {"exercise": SLHT.name}
+    )
 
 
 def test_coaching_dict_lists_the_cues_of_each_set_and_the_over_extended_rep() -> None:

@@ -140,16 +140,16 @@ def test_fault_markers_where_the_faults_are(hip: SessionResult, hip_pages: list[
             assert len(xs) == len(tilted)
             for x, y, r in zip(xs, ys, tilted, strict=True):
                 assert r.start_s <= x <= r.end_s
-                assert abs(y) > hip.settings["faults"]["tilt_threshold_deg"]
+                assert abs(y) > hip.settings.faults.tilt_threshold_deg
         else:
             assert markers == []
 
 
 def test_bands_thresholds_and_targets(hip: SessionResult, hip_pages: list[report.ReportPage]) -> None:
-    band = hip.settings["segmentation"]["band_fraction"]
-    fraction = hip.settings["faults"]["partial_rom_fraction"]
-    hold = hip.settings["faults"]["min_top_hold_s"]
-    ecc = hip.settings["faults"]["min_eccentric_s"]
+    band = hip.settings.segmentation.band_fraction
+    fraction = hip.settings.faults.partial_rom_fraction
+    hold = hip.settings.faults.min_top_hold_s
+    ecc = hip.settings.faults.min_eccentric_s
     for s in hip.sets:
         fig = _set_page(hip_pages, s.index)
         (bottom,) = _gid(fig, "band:bottom")

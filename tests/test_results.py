@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from imurep.core.faults import FaultSettings
+from imurep.core.settings import AnalysisSettings
 from imurep.io import render_table, result_to_jsonable, write_json
 from imurep.model.codes import FAULTS
 from imurep.model.results import DataQuality, RepResult, SessionResult, SetResult, SetSummary
@@ -55,7 +57,7 @@ def make_result(n_sets: int = 2, reps_per_set: int = 3) -> SessionResult:
         source="rec.csv",
         placement="hip",
         sample_rate_hz=200.0,
-        settings={"faults": {"tilt_threshold_deg": 5.0, "enabled": ("hip_tilt",)}},
+        settings=AnalysisSettings(faults=FaultSettings(tilt_threshold_deg=5.0, enabled=("hip_tilt",))),
         sets=tuple(sets),
         quality=quality,
         metadata={"device": "sim", "rate": np.float64(1.0 / 3.0), "n": np.int64(3)},

@@ -193,6 +193,32 @@ class Pipeline:
         )
         return self._tracker.update(t, up, gyr_c, hf, speed, starts)
 
+    def result(self, *, source: str = "", metadata: dict[str, Any] | None = None) -> SessionResult:
+        """The session's result: the sets ended so far, data quality and the settings used.
+
+        The one place a :class:`~imurep.model.results.SessionResult` is assembled (offline analysis
+        and live sessions).
+
+        Raises
+        ------
+        DataValidationError
+            When fewer than two samples were fed.
+        """
+        q = self.quality()
+        if q.n_samples < 2:
+            raise DataValidationError(
+                f"the recording holds {q.n_samples} sample(s); at least a few seconds are needed"
+            )
+        return SessionResult(
+            source=source,
+            placement=self.settings.placement,
+            sample_rate_hz=round(q.sample_rate_hz, 3),
+            settings=self.settings,
+            sets=self.sets,
+            quality=q,
+            metadata=dict(metadata or {}),
+        )
+
     def quality(self) -> DataQuality:
         """Data-quality figures of the samples seen so far."""
         dts = np.concatenate(self._dts) if self._dts else np.empty(0)
@@ -242,17 +268,4 @@ def analyze(
     for chunk in chunks:
         pipe.update(chunk)
     pipe.finish()
-    q = pipe.quality()
-    if q.n_samples < 2:
-        raise DataValidationError(
-            f"the recording holds {q.n_samples} sample(s); at least a few seconds are needed"
-        )
-    return SessionResult(
-        source=source,
-        placement=pipe.settings.placement,
-        sample_rate_hz=round(q.sample_rate_hz, 3),
-        settings=pipe.settings.to_dict(),
-        sets=pipe.sets,
-        quality=q,
-        metadata=dict(metadata or {}),
-    )
+    return pipe.result(source=source, metadata=metadata)

@@ -702,20 +702,15 @@ def store_session(session: LiveSession, db: str | Path | None = None) -> str:
     Errors are reported on the view, never raised: the recording is safe on disk either way.
     """
     from imurep.coaching.history import History, content_hash, recorded_at_of
-    from imurep.model.results import SessionResult
 
-    q = session.pipeline.quality()
     meta = dict(session.writer.metadata) if session.writer is not None else {}
     meta["exercise"] = session.profile.name
-    result = SessionResult(
-        source=str(session.writer.path) if session.writer is not None else "live",
-        placement=session.settings.placement,
-        sample_rate_hz=round(q.sample_rate_hz, 3),
-        settings=session.pipeline.settings.to_dict(),
-        sets=session.pipeline.sets,
-        quality=q,
-        metadata=meta,
-    )
+    try:
+        result = session.pipeline.result(
+            source=str(session.writer.path) if session.writer is not None else "live", metadata=meta
+        )
+    except ImurepError as exc:
+        return f"nothing to store in the training history: {exc}"
     path = session.writer.path if session.writer is not None else None
     try:
         with History(db) as h:

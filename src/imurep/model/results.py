@@ -7,11 +7,14 @@ view (schema ``imurep.analysis/1``) is :meth:`SessionResult.to_dict`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from imurep.model.samples import FloatArray
+
+if TYPE_CHECKING:  # the settings type only; the model layer imports nothing above it at run time
+    from imurep.core.settings import AnalysisSettings
 
 
 @dataclass(frozen=True)
@@ -216,12 +219,17 @@ ANALYSIS_SCHEMA = "imurep.analysis/1"
 
 @dataclass(frozen=True)
 class SessionResult:
-    """The analysis of a whole recording."""
+    """The analysis of a whole recording.
+
+    Built in one place, :meth:`imurep.core.pipeline.Pipeline.result`, for offline and live alike.
+    ``settings`` are the resolved settings the analysis ran with (typed; their JSON view is
+    :meth:`~imurep.core.settings.AnalysisSettings.to_dict`).
+    """
 
     source: str
     placement: str
     sample_rate_hz: float
-    settings: dict[str, Any]
+    settings: AnalysisSettings
     sets: tuple[SetResult, ...]
     quality: DataQuality
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -233,7 +241,7 @@ class SessionResult:
             "source": self.source,
             "sample_rate_hz": self.sample_rate_hz,
             "placement": self.placement,
-            "settings": self.settings,
+            "settings": self.settings.to_dict(),
             "quality": self.quality.to_dict(),
             "metadata": self.metadata,
             "sets": [s.to_dict() for s in self.sets],

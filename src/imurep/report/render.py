@@ -132,14 +132,13 @@ def _fault_phrase(code: str, reps: Sequence[int]) -> str:
 
 
 def _thresholds(result: SessionResult) -> dict[str, float]:
-    f = result.settings.get("faults", {})
-    seg = result.settings.get("segmentation", {})
+    f = result.settings.faults
     return {
-        "tilt": float(f.get("tilt_threshold_deg", 5.0)),
-        "hold": float(f.get("min_top_hold_s", 1.0)),
-        "ecc": float(f.get("min_eccentric_s", 1.0)),
-        "partial": float(f.get("partial_rom_fraction", 0.8)),
-        "band": float(seg.get("band_fraction", 0.05)),
+        "tilt": f.tilt_threshold_deg,
+        "hold": f.min_top_hold_s,
+        "ecc": f.min_eccentric_s,
+        "partial": f.partial_rom_fraction,
+        "band": result.settings.segmentation.band_fraction,
     }
 
 
