@@ -24,6 +24,7 @@ from scipy.signal import lfilter
 from imurep.core.calibration import GyroCalibrator
 from imurep.core.orientation import GravityTracker
 from imurep.core.settings import AnalysisSettings
+from imurep.core.tracking.base import BlockSignals, Tracker
 from imurep.core.tracking.lifts import LiftTracker
 from imurep.core.tracking.reps import SetTracker
 from imurep.model.errors import DataValidationError
@@ -53,7 +54,7 @@ class Pipeline:
         self._calib = GyroCalibrator(s.calibration, s.hop_s)
         self._orient: GravityTracker | None = None
         sides: tuple[str | None, ...] = s.sides if s.sides else (None,)
-        self._tracker: SetTracker | LiftTracker
+        self._tracker: Tracker
         if s.mode == "leg_lift":
             self._tracker = LiftTracker(s.lifts, s.faults, measure_tilt=s.placement == "hip", sides=sides)
         else:
@@ -191,7 +192,7 @@ class Pipeline:
         speed, self._sp_zi = lfilter(
             self._sp_ba[0], self._sp_ba[1], np.linalg.norm(gyr_c, axis=1), zi=self._sp_zi
         )
-        return self._tracker.update(t, up, gyr_c, hf, speed, starts)
+        return self._tracker.update(BlockSignals(t, up, gyr_c, hf, speed, starts))
 
     def result(self, *, source: str = "", metadata: dict[str, Any] | None = None) -> SessionResult:
         """The session's result: the sets ended so far, data quality and the settings used.
