@@ -3,7 +3,7 @@
 The lifter holds a two-leg bridge and lifts one foot a few inches, then the other, without the
 pelvis rotating or side-bending.  :class:`LiftTracker` replaces the rep segmentation for this
 exercise (``AnalysisSettings.mode == "leg_lift"``); it is fed the same per-block signals and emits
-the same events, with one :class:`~imurep.types.RepResult` per lift (``side`` = the lifted side).
+the same events, with one :class:`~imurep.model.results.LiftResult` per lift.
 
 1. **Bridge.**  A quiet posture reached from the previous quiet posture (lying on the floor) by a
    rotation of ``min_bridge_deg``..``max_bridge_deg`` about one axis within ``max_rise_s`` is a
@@ -56,7 +56,7 @@ from imurep.core.tracking.base import (
 from imurep.model.codes import FAULTS
 from imurep.model.errors import SettingsError
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
-from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
+from imurep.model.results import LiftResult, SetResult, SetSummary, SetTrace
 from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ class _Bridge:
     floor_since_s: float = math.nan
     set_index: int = 0  # index announced by SetStarted (0: not announced yet)
     impacts: list[float] = field(default_factory=lambda: [-math.inf])  # times of recent impacts
-    results: list[RepResult] = field(default_factory=list)  # the lifts of the open set
+    results: list[LiftResult] = field(default_factory=list)  # the lifts of the open set
 
 
 class LiftTracker:
@@ -567,7 +567,7 @@ class LiftTracker:
             rom = br.rise_deg + br.b_sag
         else:
             side, tilt, rom = br.side, None, timing.rom_deg
-        rep = RepResult(
+        rep = LiftResult(
             index=len(lifts) + 1,
             start_s=timing.start_s,
             top_start_s=timing.top_start_s,
@@ -576,6 +576,9 @@ class LiftTracker:
             rom_deg=rom,
             peak_tilt_deg=tilt,
             side=side,
+            bridge_height_deg=rom if self.pelvis else None,
+            pelvic_motion_deg=tilt,
+            thigh_flexion_deg=None if self.pelvis else rom,
         )
         rep = judge_rep(self.fault_settings, rep, float(np.median([r.rom_deg for r in lifts] + [rom])))
         events: list[Event] = []
