@@ -374,6 +374,8 @@ class LiveSession:
     beep: bool = False
     event_log: TextIO | None = None
     profile: ExerciseProfile = field(default_factory=get_profile)
+    sample_rate_hz: float | None = None
+    """The device's nominal sample rate, Hz (None: estimated from the stream)."""
     pipeline: Pipeline = field(init=False)
     events: list[Event] = field(default_factory=list)
     side: str | None = field(init=False)
@@ -383,7 +385,7 @@ class LiveSession:
     quit_requested: bool = False
 
     def __post_init__(self) -> None:
-        self.pipeline = Pipeline(self.settings)
+        self.pipeline = Pipeline(self.settings, sample_rate_hz=self.sample_rate_hz)
         self.side = self.settings.sides[0] if self.settings.sides else None
         self.view.status("calibrating: hold still in the start position")
 
@@ -674,7 +676,13 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
         )
         log = options.events.open("w", encoding="utf-8") if options.events else None
         session = LiveSession(
-            settings, view, writer, beep=options.beep, event_log=log, profile=get_profile(options.exercise)
+            settings,
+            view,
+            writer,
+            beep=options.beep,
+            event_log=log,
+            profile=get_profile(options.exercise),
+            sample_rate_hz=info.sample_rate_hz,
         )
         try:
             with TerminalKeys() as keys:

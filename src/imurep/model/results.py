@@ -217,6 +217,11 @@ class DataQuality:
     n_gaps: int
     gap_total_s: float
     still_fraction: float
+    nominal_rate_hz: float | None = None
+    """The rate the device or the recording stated, Hz (None: not stated)."""
+    rate_source: str = "estimated"
+    """What the stages were tuned to: ``"nominal"`` (the stated rate) or ``"estimated"`` (from the
+    first samples of the stream)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -227,6 +232,8 @@ class DataQuality:
             "n_gaps": self.n_gaps,
             "gap_total_s": self.gap_total_s,
             "still_fraction": self.still_fraction,
+            "nominal_rate_hz": self.nominal_rate_hz,
+            "rate_source": self.rate_source,
         }
 
 
