@@ -35,7 +35,7 @@ from imurep.ble.protocol import (
 )
 from imurep.model.errors import ProtocolError
 
-VECTORS = Path(__file__).resolve().parent.parent / "firmware_protocol" / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "firmware_protocol" / "vectors"
 
 
 def _load(name: str) -> list[dict]:

@@ -29,7 +29,7 @@ from imurep.ble.protocol import (
     samples_per_frame,
 )
 
-ROOT = Path(__file__).resolve().parent.parent / "firmware_protocol"
+ROOT = Path(__file__).resolve().parents[2] / "firmware_protocol"
 CDIR = ROOT / "c"
 SOURCES = [CDIR / "test_proto.c", CDIR / "imurep_proto.c"]
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow", "-Wconversion", "-O1"]
