@@ -44,7 +44,7 @@ LIVE_SCHEMA = "imurep.recording/1"
 
 
 class GapLike(Protocol):
-    """A gap in the stream (see :class:`imurep.ble.protocol.StreamGap`)."""
+    """A gap in the stream (see :class:`imurep.ble.decoder.StreamGap`)."""
 
     t_s: float
     n_samples: int
@@ -636,7 +636,7 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
         With a message saying what to do.
     """
     from imurep.ble.client import SensorLink
-    from imurep.ble.protocol import StreamGap
+    from imurep.ble.decoder import StreamGap
 
     link_kwargs: dict[str, Any] = {}
     if options.simulate is not None:
