@@ -20,6 +20,16 @@ def render(result: SessionResult) -> str:
     return console.export_text()
 
 
+def _header_lines(text: str) -> str:
+    """The header lines of the rep tables (the ones with the heavy column separator)."""
+    return "\n".join(line for line in text.splitlines() if "┃" in line)
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The cells of every rep-table row, stripped."""
+    return [[c.strip() for c in line.split("│")] for line in text.splitlines() if "│" in line]
+
+
 def test_table_contents(make_result: MakeResult) -> None:
     text = render(make_result())
     assert "rec.csv · hip · 200.0 Hz · 1.0 min" in text
@@ -28,11 +38,16 @@ def test_table_contents(make_result: MakeResult) -> None:
     assert "Set 2 · side unknown" in text
     for header in ("Rep", "Start", "Up", "Squeeze", "Down", "Pause", "ROM", "Tilt", "Faults", "(s)", "(°)"):
         assert header in text
+        assert header in _header_lines(text)  # not just somewhere in the summary lines ("mean ROM")
     assert "hips not level, rushed lowering" in text
     assert "3 reps · 2 clean · time under tension 8.3 s" in text
     assert "tempo up 1.1 s · hold 1.1 s · down 0.6 s" in text
     assert "faults: hips not level ×1, rushed lowering ×1" in text
     assert "—" in text  # the last rep has no pause
+    rows = _rows(text)
+    assert len(rows) == 6
+    pause = 5  # Rep, Start, Up, Squeeze, Down, Pause, ...
+    assert [r[pause] for r in rows] == ["0.10", "0.10", "—"] * 2
 
 
 def test_table_without_sets_or_reps(make_result: MakeResult) -> None:
@@ -53,3 +68,6 @@ def test_thigh_rep_without_tilt(make_result: MakeResult) -> None:
     assert "45.0" in text
     assert "ok" in text
     assert "no faults" in text
+    # the row itself, not the summary ("mean ROM 45.0°"): ROM shown, tilt missing, no faults
+    (row,) = _rows(text)
+    assert row == ["1", "0.00", "1.00", "1.00", "1.00", "—", "45.0", "—", "ok"]
