@@ -138,7 +138,8 @@ def load_config(path: str) -> dict[str, Any]:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from imurep.io import render_table, write_json
+    from imurep.io import write_json
+    from imurep.report.table import render_table
 
     if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
         raise SettingsError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")

@@ -19,7 +19,7 @@ from imurep.io.canonical import (
 )
 from imurep.io.detect import FORMATS, detect_format
 from imurep.io.loader import RecordingStream, load_recording, nominal_rate_hz, open_recording
-from imurep.io.results_json import render_table, result_to_jsonable, write_json
+from imurep.io.results_json import result_to_jsonable, write_json
 
 __all__ = [
     "FORMATS",
@@ -33,7 +33,6 @@ __all__ = [
     "load_canonical",
     "nominal_rate_hz",
     "read_sidecar",
-    "render_table",
     "result_to_jsonable",
     "sidecar_path",
     "write_json",

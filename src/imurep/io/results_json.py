@@ -1,4 +1,5 @@
-"""Outputs of an analysis: the JSON document (schema ``imurep.analysis/1``) and the terminal table."""
+"""The JSON document of an analysis (schema ``imurep.analysis/1``); the terminal table is
+:mod:`imurep.report.table`."""
 
 from __future__ import annotations
 
@@ -12,12 +13,8 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS
-from imurep.model.results import RepResult, SessionResult, SetResult
+from imurep.model.results import SessionResult
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +27,6 @@ _DECIMALS_BY_SUFFIX: Final = (
     ("_mps2", 4),
     ("_rads", 5),
 )
-
-_TABLE_COLUMNS: Final = (
-    "index",
-    "start_s",
-    "concentric_s",
-    "top_hold_s",
-    "eccentric_s",
-    "bottom_pause_s",
-    "rom_deg",
-    "peak_tilt_deg",
-)
-_MISSING: Final = "—"
 
 
 def _round_float(x: float, key: str) -> float | None:
@@ -122,127 +107,3 @@ def write_json(
         Path(dest).write_text(text, encoding="utf-8")
     else:
         dest.write(text)
-
-
-# --- table -------------------------------------------------------------------------------------
-
-
-def _fmt(value: float | int | None, key: str) -> str:
-    if value is None:
-        return _MISSING
-    return format(value, METRICS[key].fmt)
-
-
-def _rep_value(rep: RepResult, key: str) -> float | int | None:
-    value = getattr(rep, key)
-    return value if value is None else (int(value) if key == "index" else float(value))
-
-
-def _fault_text(codes: tuple[str, ...] | list[str]) -> Text:
-    if not codes:
-        return Text("ok", style="green")
-    return Text(", ".join(FAULT_LABELS.get(c, c) for c in codes), style="yellow")
-
-
-def _seconds(x: float | None) -> str:
-    return _MISSING if x is None else f"{x:.1f} s"
-
-
-def _is_lift_set(s: SetResult) -> bool:
-    """Whether the set's movements are leg lifts (glute bridge with leg lift)."""
-    return bool(s.summary.reps_by_side)
-
-
-def _set_header(s: SetResult) -> str:
-    side = s.side if s.side else ("both legs" if _is_lift_set(s) else "side unknown")
-    kind = " · leg lifts" if _is_lift_set(s) else ""
-    return f"Set {s.index} · {side}{kind} · {s.start_s:.1f}–{s.end_s:.1f} s"
-
-
-def _summary_line(s: SetResult) -> Text:
-    m = s.summary
-    line = Text()
-    word = "lift" if _is_lift_set(s) else "rep"
-    line.append(f"{m.reps} {word}{'s' if m.reps != 1 else ''}", style="bold")
-    if m.reps_by_side:
-        line.append(" (" + " · ".join(f"{side} {n}" for side, n in m.reps_by_side.items()) + ")")
-    line.append(f" · {m.clean_reps} clean · time under tension {m.time_under_tension_s:.1f} s")
-    if m.mean_rom_deg is not None:
-        line.append(f" · mean {'bridge height' if _is_lift_set(s) else 'ROM'} {m.mean_rom_deg:.1f}°")
-    line.append(
-        f"\ntempo up {_seconds(m.mean_concentric_s)} · hold {_seconds(m.mean_top_hold_s)}"
-        f" · down {_seconds(m.mean_eccentric_s)}"
-    )
-    order = [c for c in FAULTS if c in m.fault_counts] + [c for c in m.fault_counts if c not in FAULTS]
-    counts = [(c, m.fault_counts[c]) for c in order if m.fault_counts[c]]
-    if counts:
-        line.append(" · faults: ")
-        line.append(", ".join(f"{FAULT_LABELS.get(c, c)} ×{n}" for c, n in counts), style="yellow")
-    else:
-        line.append(" · no faults", style="green")
-    return line
-
-
-def _rep_table(s: SetResult) -> Table:
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    lifts = _is_lift_set(s)
-    for key in _TABLE_COLUMNS:
-        m = METRICS[key]
-        label = "Lift" if lifts and key == "index" else m.label
-        # Unit on a second header line keeps the table within 80 columns.
-        table.add_column(f"{label}\n({m.unit})" if m.unit else label, justify="right", no_wrap=True)
-        if lifts and key == "index":
-            table.add_column("Side", justify="left", no_wrap=True)
-    table.add_column("Faults", justify="left", min_width=8, overflow="fold")
-    for rep in s.reps:
-        cells: list[str | Text] = [_fmt(_rep_value(rep, key), key) for key in _TABLE_COLUMNS]
-        if lifts:
-            cells.insert(_TABLE_COLUMNS.index("index") + 1, rep.side or _MISSING)
-        cells.append(_fault_text(rep.faults))
-        table.add_row(*cells)
-    return table
-
-
-def render_table(result: SessionResult, console: Console) -> None:
-    """Print the per-set rep tables and summaries of ``result``.
-
-    Parameters
-    ----------
-    result
-        The analysis.
-    console
-        Where to print (use ``Console(stderr=True)`` to keep standard output free).
-    """
-    q = result.quality
-    console.print(
-        Text.assemble(
-            (result.source or "recording", "bold"),
-            f" · {result.placement} · {q.sample_rate_hz:.1f} Hz · {q.duration_s / 60:.1f} min"
-            f" · {q.n_samples} samples",
-        )
-    )
-    if q.n_gaps:
-        console.print(
-            Text(
-                f"{q.n_gaps} gap{'s' if q.n_gaps != 1 else ''} in the data ({q.gap_total_s:.2f} s in total)",
-                style="yellow",
-            )
-        )
-    if not result.sets:
-        console.print(
-            Text(
-                "no sets found — no reps were detected. Check that the recording contains hip thrusts, "
-                f"that the sensor placement is right (now {result.placement}; use --placement hip|thigh), "
-                "and rerun with -v for details.",
-                style="yellow",
-            )
-        )
-        return
-    for s in result.sets:
-        console.print()
-        console.print(Text(_set_header(s), style="bold cyan"))
-        if s.reps:
-            console.print(_rep_table(s))
-        else:
-            console.print(Text("no reps in this set", style="yellow"))
-        console.print(_summary_line(s))

@@ -4,17 +4,14 @@ Four plots against the session date: clean reps per set (with the exercise's rep
 (mean squeeze and lowering with their targets), the largest pelvis tilt (with the threshold) and
 the left–right asymmetry of the clean reps; the progression advice is the page's verdict.
 
-:func:`progress_page` gives a :class:`~imurep.report.ReportPage` to append to a report;
+:func:`progress_page` gives a :class:`~imurep.report.render.ReportPage` to append to a report;
 :func:`write_progress_page` writes the page alone (``imurep progress --report FILE``).
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import matplotlib
@@ -23,58 +20,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
-from imurep.coaching.advice import SetStats, advise, leg_of
+from imurep.coaching.advice import SetStats, advise
 from imurep.coaching.exercises import ExerciseProfile
-from imurep.coaching.history import SetRow, asymmetry_pct
+from imurep.coaching.history import SetRow
 from imurep.model.errors import SettingsError
-from imurep.report import render as report
-from imurep.report.style import PHASE_COLORS, SIDE_COLORS
+from imurep.report.drawing import PAGE_WIDTH_IN
+from imurep.report.render import ReportPage, build_html, figure_png, write_pdf
+from imurep.report.stats import ASYMMETRY_WARN_PCT, SessionPoint, clean_rep_asymmetry, session_points
+from imurep.report.style import PHASE_COLORS, RC_STYLE, SIDE_COLORS, WARN_COLOR
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_SUFFIXES = (".png", ".pdf", ".html")
 _LEG_COLORS = {**SIDE_COLORS, "both": "#2E7D32"}
-
-
-@dataclass(frozen=True)
-class SessionPoint:
-    """One leg in one session: means over its sets."""
-
-    when: datetime
-    leg: str
-    clean_reps: float
-    reps: float
-    top_hold_s: float | None
-    eccentric_s: float | None
-    max_tilt_deg: float | None
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return statistics.fmean(vals) if vals else None
-
-
-def session_points(rows: Sequence[SetRow], profile: ExerciseProfile) -> list[SessionPoint]:
-    """Per-session, per-leg means of the stored sets (oldest first)."""
-    groups: dict[tuple[int, str], list[SetRow]] = {}
-    for r in rows:
-        groups.setdefault((r.session_id, leg_of(r.stats.side, profile)), []).append(r)
-    points = []
-    for (_, leg), items in groups.items():
-        st = [i.stats for i in items]
-        tilts = [s.max_peak_tilt_deg for s in st if s.max_peak_tilt_deg is not None]
-        points.append(
-            SessionPoint(
-                when=items[0].recorded_at,
-                leg=leg,
-                clean_reps=statistics.fmean(s.clean_reps for s in st),
-                reps=statistics.fmean(s.reps for s in st),
-                top_hold_s=_mean([s.mean_top_hold_s for s in st]),
-                eccentric_s=_mean([s.mean_eccentric_s for s in st]),
-                max_tilt_deg=max(tilts) if tilts else None,
-            )
-        )
-    return sorted(points, key=lambda p: (p.when, p.leg))
 
 
 def _legs(points: Sequence[SessionPoint]) -> list[str]:
@@ -105,7 +63,7 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
     """The progress page of ``profile``'s stored sets ``rows``."""
     points = session_points(rows, profile)
     legs = _legs(points)
-    fig = Figure(figsize=(report.PAGE_WIDTH_IN, 8.5))
+    fig = Figure(figsize=(PAGE_WIDTH_IN, 8.5))
     FigureCanvasAgg(fig)
     fig.suptitle(f"Progress — {profile.title}", x=0.02, ha="left", fontsize=15, fontweight="bold")
     n_sessions = len({r.session_id for r in rows})
@@ -152,14 +110,11 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
     ax_tilt.set_ylim(bottom=0)
     ax_tilt.legend(loc="upper right")
 
-    by_session: dict[datetime, dict[str, float]] = {}
-    for p in points:
-        by_session.setdefault(p.when, {})[p.leg] = p.clean_reps
-    asym = [(w, asymmetry_pct(v.get("left"), v.get("right"))) for w, v in sorted(by_session.items())]
+    asym = clean_rep_asymmetry(points)
     xs = [float(date2num(w)) for w, a in asym if a is not None]
     ys = [a for _, a in asym if a is not None]
     ax_asym.bar(xs, ys, width=0.8, color="#777777", gid="asymmetry")
-    ax_asym.axhline(10.0, color="#B71C1C", ls=":", label="10 %")
+    ax_asym.axhline(ASYMMETRY_WARN_PCT, color=WARN_COLOR, ls=":", label=f"{ASYMMETRY_WARN_PCT:g} %")
     ax_asym.set_title("Left–right asymmetry of clean reps" + ("" if ys else " (needs both legs)"))
     ax_asym.set_ylabel("% of the stronger leg")
     ax_asym.set_ylim(bottom=0)
@@ -174,7 +129,7 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
 
 def progress_page(
     rows: Sequence[SetRow], profile: ExerciseProfile, sessions: Sequence[Sequence[SetStats]] | None = None
-) -> report.ReportPage:
+) -> ReportPage:
     """The progress page as a report page (name ``"progress"``); its verdict is the advice."""
     if sessions is None:
         grouped: dict[int, list[SetStats]] = {}
@@ -182,9 +137,9 @@ def progress_page(
             grouped.setdefault(r.session_id, []).append(r.stats)
         sessions = list(grouped.values())
     headline = advise(sessions, profile).headline
-    with matplotlib.rc_context(report._STYLE):
+    with matplotlib.rc_context(RC_STYLE):
         fig = build_progress_figure(rows, profile, headline)
-    return report.ReportPage("progress", f"Progress — {profile.title}", headline, fig)
+    return ReportPage("progress", f"Progress — {profile.title}", headline, fig)
 
 
 def check_progress_path(out: str | Path) -> None:
@@ -210,13 +165,13 @@ def write_progress_page(
     try:
         suffix = out.suffix.lower()
         if suffix == ".pdf":
-            report.write_pdf([page], out, title=page.title)
+            write_pdf([page], out, title=page.title)
         else:
-            png = report.figure_png(page.figure)
+            png = figure_png(page.figure)
             if suffix == ".png":
                 out.write_bytes(png)
             else:
-                html = report.build_html([page], [png], title=f"imurep — {page.title}", subtitle=page.summary)
+                html = build_html([page], [png], title=f"imurep — {page.title}", subtitle=page.summary)
                 out.write_text(html, encoding="utf-8")
     finally:
         page.figure.clear()
