@@ -133,6 +133,9 @@ def rep_timing(
     band: float = 0.05,
     *,
     settled: bool = True,
+    rate_deg_s: FloatArray | None = None,
+    onset_fraction: float = 0.02,
+    min_onset_deg_s: float = 1.0,
 ) -> RepTiming | None:
     """Phase boundaries of one rep, by the product's 5 %-of-ROM definitions.
 
@@ -152,6 +155,16 @@ def rep_timing(
         When the angle never comes back within ``band`` of the bottom before the rep: if True, end
         the rep at the band of the lowest angle after the top (the lifter settled higher); if False
         return None (wait for more samples).
+    rate_deg_s
+        Rate of change of ``theta_deg``, shape ``(n,)``, degrees/s (from the gyroscope).  When
+        given, the rep starts at the *onset* of the movement and ends when the movement back has
+        *stopped or turned*: the start is the last moment before the angle leaves the bottom band
+        at which the rate was at most the onset threshold, the end the first moment after it is
+        back in the band at which the rate (towards the bottom) has fallen to it.  After a pause the
+        onset is where the rise begins; between touch-and-go reps it is the turning point.  The
+        threshold is ``onset_fraction`` of the rep's peak rate, at least ``min_onset_deg_s``.
+    onset_fraction, min_onset_deg_s
+        See ``rate_deg_s``.
 
     Returns
     -------
@@ -193,4 +206,32 @@ def rep_timing(
     k_te = k_ts + int(np.flatnonzero(th[k_ts:k_end] >= hi)[-1])
     top_end = _cross_time(t_s, th, k_te + 1, hi) if k_te + 1 <= k_end else float(t_s[k_te])
     end = _cross_time(t_s, th, k_end, lo)
+    if rate_deg_s is not None:
+        r = rate_deg_s
+        thr = max(min_onset_deg_s, onset_fraction * float(np.max(np.abs(r[i_b : k_end + 1]))))
+        # onset: the last sample at or below the threshold before the band exit (not before i_b)
+        still = np.flatnonzero(r[i_b : k_start + 1] <= thr)
+        if still.size:
+            k_on = i_b + int(still[-1])
+            start = min(start, _lin_cross(t_s, r, k_on, thr))
+        else:
+            start = float(t_s[i_b])
+        # offset: the first sample from the band entry on whose rate towards the bottom is small
+        stop = np.flatnonzero(r[k_end:] >= -thr)
+        if stop.size:
+            k_off = k_end + int(stop[0])
+            end = max(end, _lin_cross(t_s, r, k_off - 1, -thr) if k_off > k_end else end)
+            k_end = k_off
     return RepTiming(start, top_start, top_end, end, rom, bottom, top, k_start, k_end)
+
+
+def _lin_cross(t: FloatArray, y: FloatArray, k: int, level: float) -> float:
+    """Time where ``y`` passes ``level`` between samples ``k`` and ``k + 1`` (linear interpolation);
+    the time of sample ``k`` when there is no next sample or no crossing between them."""
+    if k < 0 or k + 1 >= y.shape[0]:
+        return float(t[max(k, 0)])
+    y0, y1 = float(y[k]), float(y[k + 1])
+    if y1 == y0:
+        return float(t[k])
+    f = min(1.0, max(0.0, (level - y0) / (y1 - y0)))
+    return float(t[k] + f * (t[k + 1] - t[k]))

@@ -14,7 +14,7 @@ from imurep.core.calibration import CalibrationSettings
 from imurep.core.faults import FaultSettings
 from imurep.core.orientation import OrientationSettings
 from imurep.core.tracking.lifts import LiftSettings
-from imurep.core.tracking.reps import SegmentationSettings
+from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import SettingsError
 

@@ -42,6 +42,10 @@ class RepResult:
     """Highest sagittal angle of the rep, degrees, on the scale of :class:`SetTrace`."""
     side: str | None = None
     """The lifted side of a leg lift (:class:`LiftResult`); None for reps."""
+    confidence: float = 1.0
+    """How sure the analysis is that this is one rep, 0..1 (below 0.5: marked as uncertain); the
+    weakest of its range against the set's median, its rotation about one axis, its axis' agreement
+    with the set's, impacts and how it ended (:mod:`imurep.core.tracking.reps`)."""
 
     @property
     def concentric_s(self) -> float:
@@ -80,6 +84,7 @@ class RepResult:
             "bottom_deg": self.bottom_deg,
             "top_deg": self.top_deg,
             "side": self.side,
+            "confidence": self.confidence,
             "faults": list(self.faults),
         }
 
@@ -193,6 +198,12 @@ class SetResult:
     """Where the tilt reference came from: ``"start_position"`` or ``"first_rep_bottom"``."""
     trace: SetTrace | None = field(default=None, compare=False, repr=False)
     """Angles over time (not part of the JSON view)."""
+    confidence: float = 1.0
+    """How sure the analysis is of this set's count, 0..1: the median of its reps' confidence,
+    lowered for a set of two reps."""
+    mounting_changes_s: tuple[float, ...] = ()
+    """Start times of the reps from which the sensor sat differently on the body (the strap slipped
+    or was adjusted): frame and tilt reference were re-learned there, s."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -202,6 +213,8 @@ class SetResult:
             "start_s": self.start_s,
             "end_s": self.end_s,
             "tilt_baseline": self.baseline_source,
+            "confidence": self.confidence,
+            "mounting_changes_s": list(self.mounting_changes_s),
             "reps": [r.to_dict() for r in self.reps],
             "summary": self.summary.to_dict(),
         }

@@ -1,22 +1,36 @@
-"""Cutting the stream into sets and reps (causal, stateful).
+"""Cutting the stream into sets and reps (causal, stateful): :class:`SetTracker`.
 
-Two stages, both fed once per pipeline block:
+What makes a rep, physically: the segment carrying the sensor rotates about one axis away from the
+posture it rests in and comes back, and the reps of a set share that axis and that rest posture.
+Nothing here depends on tempo or on an absolute range of motion.
 
-* :class:`ExcursionDetector` finds *excursions*: the up vector leaves a quiet rest posture by more
-  than ``open_deg`` and comes back to it.  Quiet postures (start position, bottom, top) are kept on
-  a small stack, so a rep is measured from the bottom that was established before it.  It needs no
-  knowledge of the mounting.
-* :class:`SetTracker` judges each excursion (range, single rotation axis, lifting time, start from
-  rest, no swing-through), groups accepted reps into sets, learns each set's flexion axis and start
-  position, and measures rep phases, ROM, tilt and faults on the buffered samples.  Rep events are
-  emitted as soon as a rep is complete.  When a set ends, tilt is re-measured with the set's final
-  axis and the median-based rules are applied with the final median; boundaries and ROM do not
-  change (see :class:`imurep.types.SetEnded`).  A set with fewer than ``min_set_reps`` reps is
-  withdrawn (:class:`imurep.types.SetDiscarded`).
+1. **Start position.**  Quiet postures are followed block by block; one held for ``ref_quiet_s``
+   is a possible start position.
+2. **A set's first rep** (:class:`_Candidate`): when the segment leaves a start position by more
+   than ``open_deg``, the angle from that posture is cut into a rest → far → rest cycle
+   (:class:`~imurep.core.tracking.cycles.CycleSegmenter`).  The cycle is the set's first rep if it
+   rotates about one axis (``max_off_axis``), without impacts, starts right after the quiet start
+   (``start_gap_s``) and does not swing through the start posture (a walking step does).  Its axis
+   and the start posture define the set's frame: the *sagittal angle* about the axis, increasing
+   away from the rest side (up for a hip thrust, down for a squat).  A quiet posture held during a
+   candidate (the bench after lying down) starts another candidate, so a change of posture does not
+   hide the set that follows.
+3. **The set's reps**: the sagittal angle is cut into cycles; touch-and-go reps are separated at
+   the turning point, reps with pauses at the band.  A cycle is a rep if it reaches
+   ``min_rep_fraction`` of the set's median range (smaller: not a rep; partial reps are reps,
+   flagged by the faults) and rotates about the set's axis.  A full rep about another axis or from
+   another rest posture ends the set.  Each rep's phases, range and tilt are measured with the
+   5 % rule (:func:`imurep.core.metrics.rep_timing`) on the set's current robust axis, and it is
+   reported at once.
+4. **Strap slip**: two consecutive reps whose axes agree with each other but have turned more than
+   ``slip_deg`` from the set's axis mean the sensor moved on the body; the frame and the tilt
+   reference are re-learned from them (``SetResult.mounting_changes_s``).
+5. **Set end**: no rep for ``set_gap_s``, or the segment away from the set's range for ``leave_s``
+   (the lifter got up), or a marker.  Tilt is then re-measured with the final axis of each mounting
+   and the median-based rules use the final median; boundaries and ranges stay as reported live.
 
-Every look-back is bounded in time (``RETAIN_S``), and decisions are taken at block ends, so the
-results do not depend on how the stream was chunked.
-
+Every decision is taken at an exact sample from the samples up to it, and every look-back is
+bounded (:data:`~imurep.core.tracking.base.RETAIN_S`), so the results do not depend on chunking.
 All vectors are in the sensor frame; ``up`` is the unit vector opposite to gravity's pull.
 """
 
@@ -27,11 +41,11 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numpy.typing import NDArray
 
 from imurep.core.buffers import SampleBuffer
 from imurep.core.faults import FaultSettings, judge_rep
 from imurep.core.metrics import (
+    RepTiming,
     angle_between_deg,
     rep_axis,
     rep_timing,
@@ -48,338 +62,103 @@ from imurep.core.tracking.base import (
     QuietRun,
     SideSchedule,
 )
+from imurep.core.tracking.cycles import REST, Cycle, CycleSegmenter, CycleSettings
+from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.model.codes import FAULTS
-from imurep.model.errors import SettingsError
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
 from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
 from imurep.model.samples import FloatArray
 
+__all__ = ["SegmentationSettings", "SetTracker"]
+
 logger = logging.getLogger(__name__)
 
-_LOOKBACK_S = 5.0
-"""How far before a set's first rep the start position is looked for, s."""
+_MAX_CANDIDATES = 4
+"""At most this many possible first reps (one per recent start position) are followed at once."""
+
+_LOW_CONFIDENCE = 0.5
+"""Reps and sets below this confidence are marked in tables and reports."""
+
+_CALM_SET_REPS = 3
+"""A set found without a quiet start position (from the stream's first sample, or right after a
+set that a different movement ended) needs this many reps."""
+
+# buffer columns: time, up vector, angular rate, high-frequency acceleration, quiet flag, angle,
+# smoothed angular speed
+_T, _U, _G, _H, _Q, _A, _S = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10
+_WIDTH = 11
 
 
-_FLICKER_S = 0.4
-"""Interruptions of quietness shorter than this (s) are ignored when finding the start position."""
+@dataclass(eq=False)
+class _Rest:
+    """A quiet posture held long enough to be a start position (absolute sample indices)."""
 
-# buffer columns: time, up vector, angular rate, high-frequency acceleration, quiet flag
-_T, _U, _G, _H, _Q = 0, slice(1, 4), slice(4, 7), 7, 8
-
-
-@dataclass(frozen=True)
-class SegmentationSettings:
-    """Settings of rep and set detection.
-
-    Attributes
-    ----------
-    open_deg
-        An excursion starts when the up vector is this far from the rest posture, degrees.
-    return_fraction
-        An excursion has returned when the up vector is back within this fraction of its peak
-        angle from the rest posture (the exact end is then found on the sagittal angle).
-    ref_quiet_s
-        Quiet time that establishes a rest posture (start position, bottom, top), s.
-    band_fraction
-        Fraction of ROM that counts as at the bottom / at the top (the 5 % rule).
-    min_rom_deg, max_rom_deg
-        Excursions outside this range of motion are not reps, degrees.
-    min_rep_fraction
-        A movement counts as a rep only if it rises at least this fraction of the set's median ROM.
-    max_rep_s
-        An excursion that has not returned after this long is a change of posture, not a rep, s.
-    min_concentric_s, min_eccentric_s
-        Shorter lifting / lowering phases are jolts or steps, not reps, s.
-    max_concentric_s
-        Longer lifting is a change of posture, not a rep, s.
-    min_set_reps
-        Fewer reps are not a set (a lone movement): such a set is announced, then discarded when
-        it ends (:class:`~imurep.types.SetDiscarded`).
-    max_off_axis
-        Largest fraction of rotation energy off the rep's main axis (walking, fidgeting twist), 0..1.
-    max_impact_mps2
-        Largest high-frequency acceleration (heel strikes, bumps) during a rep, m/s².
-    quiet_rads
-        Smoothed angular speed below which the segment counts as quiet, rad/s.
-    quiet_drift_deg
-        A quiet run ends when the posture drifts this far from the run's mean (slow movement), degrees.
-    baseline_quiet_s
-        Quiet time in the start position needed to use it as tilt reference (otherwise the first
-        rep's bottom is used), s.
-    set_gap_s
-        A set ends when no rep starts for this long after the last one, s.
-    leave_deg, leave_s
-        A set also ends when the segment stays this far (degrees) outside the set's range of motion
-        (below the bottom, above the top, or rolled sideways) for this long (s): the lifter got up.
-    max_axis_change_deg, max_bottom_change_deg
-        A rep whose axis or bottom posture differs more than this from its set's starts a new set.
-    start_gap_s
-        The first rep of a set must start within this long after the quiet start position, s.
-    confirm_s, overshoot_fraction
-        The first rep of a set is confirmed ``confirm_s`` (s) after its end, if the angle has not
-        swung below its bottom by more than ``overshoot_fraction`` of its ROM (walking steps do).
-    settle_s
-        Longest wait after the excursion's return for the angle to reach the bottom band; once the
-        segment is quiet (or after this long) the rep ends at the band of the lowest angle reached,
-        s (bounds the event latency).
-    """
-
-    open_deg: float = 6.0
-    return_fraction: float = 0.25
-    ref_quiet_s: float = 0.2
-    band_fraction: float = 0.05
-    min_rom_deg: float = 15.0
-    max_rom_deg: float = 110.0
-    min_rep_fraction: float = 0.5
-    max_rep_s: float = 20.0
-    min_concentric_s: float = 0.4
-    max_concentric_s: float = 5.0
-    min_eccentric_s: float = 0.15
-    max_off_axis: float = 0.3
-    max_impact_mps2: float = 30.0
-    quiet_rads: float = 0.08
-    quiet_drift_deg: float = 2.0
-    baseline_quiet_s: float = 0.5
-    set_gap_s: float = 12.0
-    leave_deg: float = 30.0
-    leave_s: float = 1.5
-    max_axis_change_deg: float = 35.0
-    max_bottom_change_deg: float = 25.0
-    settle_s: float = 2.0
-    min_set_reps: int = 2
-    start_gap_s: float = 0.8
-    confirm_s: float = 0.3
-    overshoot_fraction: float = 0.2
-
-    def __post_init__(self) -> None:
-        positive = [
-            "open_deg",
-            "ref_quiet_s",
-            "min_rom_deg",
-            "max_rom_deg",
-            "max_rep_s",
-            "quiet_rads",
-            "set_gap_s",
-            "leave_deg",
-            "leave_s",
-            "max_axis_change_deg",
-            "max_bottom_change_deg",
-            "max_impact_mps2",
-        ]
-        for name in positive:
-            if not getattr(self, name) > 0:
-                raise SettingsError(f"segmentation.{name} must be > 0, got {getattr(self, name)!r}")
-        if not 0 < self.band_fraction < 0.5:
-            raise SettingsError(f"segmentation.band_fraction must be in (0, 0.5), got {self.band_fraction!r}")
-        if not 0 < self.return_fraction < 0.5:
-            raise SettingsError(
-                f"segmentation.return_fraction must be in (0, 0.5), got {self.return_fraction!r}"
-            )
-        if not 0 <= self.min_rep_fraction < 1 or not 0 < self.max_off_axis <= 1:
-            raise SettingsError("segmentation.min_rep_fraction must be in [0, 1) and max_off_axis in (0, 1]")
-        if self.min_set_reps < 1:
-            raise SettingsError(f"segmentation.min_set_reps must be >= 1, got {self.min_set_reps!r}")
-        if self.min_rom_deg >= self.max_rom_deg:
-            raise SettingsError("segmentation.min_rom_deg must be below max_rom_deg")
-        if self.open_deg >= self.min_rom_deg:
-            raise SettingsError("segmentation.open_deg must be below min_rom_deg")
+    up: FloatArray
+    i_from: int
+    i_to: int
+    t_from_s: float
+    t_to_s: float
+    forced: bool = False  # set by a marker: the next movement starts a set without a quiet start
+    calm: bool = False  # not quiet: the calmest moment of a movement (or the stream's start)
 
 
-@dataclass
-class Excursion:
-    """A movement away from a rest posture and back (absolute sample indices)."""
+@dataclass(eq=False)
+class _Candidate:
+    """A possible first rep: the cycle of the angle from a start position."""
 
-    i_open: int
-    i_peak: int
-    i_close: int
-    up_rest: FloatArray
-    peak_deg: float
-    t_open_s: float
-    i_rest: int
-    """Last sample of the quiet run that established the rest posture."""
+    rest: _Rest
+    seg: CycleSegmenter
+    i_scan: int  # first sample not yet scanned
+    pending: Cycle | None = None  # a cycle waiting for ``confirm_s`` of data after it
 
 
-@dataclass
-class _Ref:
-    up: FloatArray  # rest posture
-    i_rest: int  # last quiet sample that established it
-    peak_deg: float = 0.0
-    i_peak: int = -1
-    i_open: int = -1
-    t_open_s: float = math.nan
-    armed: bool = True  # may open an excursion (re-armed once back within open_deg)
+@dataclass(eq=False)
+class _Rep:
+    """Where an accepted rep lies (absolute indices) and its own axis."""
 
-
-class ExcursionDetector:
-    """Finds excursions: the up vector leaves a quiet rest posture and comes back to it.
-
-    Quiet postures are kept on a small stack: when the segment is quiet at a posture away from the
-    current reference (e.g. in the start position after getting onto the bench, or at the top of a
-    rep), that posture is pushed.  A movement closes as an excursion when it comes back close to one
-    of the stacked postures; those above it are dropped.  The start position is therefore established
-    before the top, and reps are measured from the bottom, whatever the mounting.
-    """
-
-    _DEPTH = 4
-
-    def __init__(self, settings: SegmentationSettings) -> None:
-        self.settings = settings
-        self._stack: list[_Ref] = []
-        self._quiet = QuietRun(settings.quiet_drift_deg)
-
-    @property
-    def in_excursion(self) -> bool:
-        """Whether the segment is away from every reference posture."""
-        return bool(self._stack) and self._stack[-1].i_open >= 0
-
-    @property
-    def first_open_s(self) -> float | None:
-        """Start time of the oldest excursion under way."""
-        opened = [r.t_open_s for r in self._stack if r.i_open >= 0]
-        return min(opened) if opened else None
-
-    @property
-    def open_since(self) -> int | None:
-        """Absolute index where the current excursion from the top reference began."""
-        if not self._stack or self._stack[-1].i_open < 0:
-            return None
-        return self._stack[-1].i_open
-
-    def update(self, i0: int, t_s: FloatArray, up: FloatArray, quiet: NDArray[np.bool_]) -> list[Excursion]:
-        """Process one block whose first sample has absolute index ``i0``; return closed excursions.
-
-        Parameters
-        ----------
-        i0
-            Absolute index of the block's first sample.
-        t_s, up
-            Times (s, shape ``(n,)``) and unit up vectors (shape ``(n, 3)``, sensor frame).
-        quiet
-            Whether each sample is quiet (low angular speed), shape ``(n,)``.
-        """
-        s = self.settings
-        quiet_run = self._quiet
-        closed: list[Excursion] = []
-        n = t_s.shape[0]
-        refs = self._stack
-        if not refs:
-            refs.append(_Ref(up[0].copy(), i0))
-
-        def angles(v: FloatArray) -> list[float]:
-            return np.degrees(np.arccos(np.clip(up @ v, -1.0, 1.0))).tolist()
-
-        ang = [angles(r.up) for r in refs]
-        tl = t_s.tolist()
-        ql = quiet.tolist()
-        ul = up.tolist()
-        follow = False
-        for k in range(n):
-            t = tl[k]
-            # 1. a return close to a reference that was left far enough closes the excursion from it
-            for d, r in enumerate(refs):
-                if r.i_open < 0:
-                    continue
-                a = ang[d][k]
-                if a > r.peak_deg:
-                    r.peak_deg, r.i_peak = a, i0 + k
-                elif r.peak_deg >= s.min_rom_deg and a <= s.return_fraction * r.peak_deg:
-                    closed.append(
-                        Excursion(r.i_open, r.i_peak, i0 + k, r.up.copy(), r.peak_deg, r.t_open_s, r.i_rest)
-                    )
-                    del refs[d + 1 :]
-                    del ang[d + 1 :]
-                    r.i_open, r.peak_deg, r.i_peak, r.armed = -1, 0.0, -1, False
-                    quiet_run.reset()
-                    follow = False
-                    break
-            top = refs[-1]
-            # 2. leaving the top reference opens an excursion from it
-            if not top.armed:
-                top.armed = ang[-1][k] <= s.open_deg
-            elif top.i_open < 0 and ang[-1][k] > s.open_deg:
-                top.i_open, top.t_open_s, top.peak_deg, top.i_peak = i0 + k, t, ang[-1][k], i0 + k
-            # 3. quiet: follow the rest posture, or push a new one once quiet long enough away from it
-            if ql[k]:
-                ux, uy, uz = ul[k]
-                quiet_run.add(ux, uy, uz, t, i0 + k)  # slow movement (drift) starts a new run
-                if top.i_open < 0:
-                    top.i_rest = i0 + k
-                    follow = quiet_run.n > 1
-                elif t - quiet_run.t_start_s >= s.ref_quiet_s:
-                    refs.append(_Ref(quiet_run.posture(), i0 + k))
-                    ang.append(angles(refs[-1].up))
-                    follow = False
-                    if len(refs) > self._DEPTH:
-                        del refs[0]
-                        del ang[0]
-            else:
-                quiet_run.reset()
-                follow = False
-            # 4. an excursion that never comes back is a change of posture
-            for r in refs:
-                if r.i_open >= 0 and t - r.t_open_s > s.max_rep_s:
-                    r.i_open, r.peak_deg, r.i_peak = -1, 0.0, -1
-        # the rest posture follows the quiet run (once per block)
-        if follow and refs[-1].i_open < 0:
-            refs[-1].up = quiet_run.posture()
-        return closed
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Where a rep lies in the buffer (absolute indices) and its own rotation axis."""
-
-    i_from: int  # start of the bottom before the rep
-    i_peak: int
-    i_close: int  # the excursion's return
-    stop: int  # end of the samples used to measure it
+    i_end: int
     axis: FloatArray
+    mount: int
+    rom_deg: float
 
 
-@dataclass
+@dataclass(eq=False)
 class _OpenSet:
     index: int
-    axis: FloatArray
-    bottom_up: FloatArray
-    baseline_up: FloatArray
+    axis: FloatArray  # robust axis of the current mounting (sensor frame)
+    baseline_up: FloatArray  # the sagittal angle's zero and the tilt reference
     baseline_source: str
-    i_from: int  # first buffered sample the set may use
-    reps: list[_Span] = field(default_factory=list)
+    bottom_up: FloatArray  # rest posture of the recent reps
+    i_from: int
+    seg: CycleSegmenter
+    i_scan: int
+    side: str | None = None
+    reps: list[_Rep] = field(default_factory=list)
     results: list[RepResult] = field(default_factory=list)
     last_end_s: float = -math.inf
     max_rom_deg: float = 0.0
-    quiet_end_s: float = math.nan
-    side: str | None = None
-    _frame: tuple[list[float], list[float], list[float], float] | None = None
-    _frame_of: tuple[bytes, bytes] | None = None
-
-    def frame(self) -> tuple[list[float], list[float], list[float], float]:
-        """In-plane basis (from the bottom posture), axis and the axis' elevation at the bottom.
-
-        Cached while the axis and bottom posture stay the same.
-        """
-        key = (self.axis.tobytes(), self.bottom_up.tobytes())
-        if self._frame is None or self._frame_of != key:
-            p_ref = unit(self.bottom_up - np.dot(self.bottom_up, self.axis) * self.axis)
-            q_dir = np.cross(self.axis, p_ref)
-            el0 = math.asin(max(-1.0, min(1.0, float(np.dot(self.bottom_up, self.axis)))))
-            self._frame = (p_ref.tolist(), q_dir.tolist(), self.axis.tolist(), el0)
-            self._frame_of = key
-        return self._frame
-
-    start_s: float = 0.0
     leave_since_s: float | None = None
+    mount: int = 0
+    mounts: list[tuple[int, FloatArray]] = field(default_factory=list)  # (first rep, baseline up)
+    mounting_changes_s: list[float] = field(default_factory=list)
+    suspect: tuple[int, FloatArray] | None = None  # (rep index, axis) of a rep that turned
+    min_reps: int = 2  # reps needed to be a set (more when it did not start from a quiet position)
+
+    def median_rom(self) -> float:
+        return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan
 
 
 class SetTracker:
-    """Judges excursions, groups reps into sets and measures them.
+    """Finds sets and reps in the pipeline's signals and measures them.
+
+    Implements :class:`~imurep.core.tracking.base.Tracker`.
 
     Parameters
     ----------
     settings, fault_settings
         Detection and fault settings.
     measure_tilt
-        Whether pelvis tilt is measured (hip placement).
+        Whether pelvis tilt is measured (sensor on the hip).
     sides
         Side of each set in order (the last one repeats); ``None`` when unknown.
     """
@@ -396,33 +175,46 @@ class SetTracker:
         self.fault_settings = fault_settings
         self.measure_tilt = measure_tilt
         self._sides = SideSchedule(sides)
-        self.buf = SampleBuffer(9, capacity=1 << 14)
-        self.detector = ExcursionDetector(settings)
-        self._set: _OpenSet | None = None
-        self._pending: tuple[Excursion, FloatArray] | None = None
-        self._markers = MarkerQueue()
-        self._forced_start = False  # a marker just opened a new set: no quiet start needed
+        self.buf = SampleBuffer(_WIDTH, capacity=1 << 14)
         self.sets: list[SetResult] = []
-        self._n_sets = 0
-        self._last_hf = np.zeros(3)
+        self._cycle_settings = CycleSettings(
+            band_fraction=settings.band_fraction,
+            return_fraction=settings.return_fraction,
+            rise_fraction=settings.rise_fraction,
+            settle_quiet_s=settings.settle_quiet_s,
+            settle_s=settings.settle_s,
+            max_rep_s=settings.max_rep_s,
+        )
+        self._quiet = QuietRun(settings.quiet_drift_deg)
+        self._quiet_n_samples = 0
+        self._rest: _Rest | None = None
+        self._cands: list[_Candidate] = []
+        self._set: _OpenSet | None = None
+        self._markers = MarkerQueue()
+        self._n_sets = 0  # sets announced (kept or open)
         self.t_now = -math.inf
         self._i_end = 0
+        self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
 
     # -- feeding ---------------------------------------------------------------------------------
 
     def update(self, signals: BlockSignals) -> list[Event]:
-        """Process consecutive whole blocks (see :class:`~imurep.core.tracking.base.BlockSignals`).
-
-        The segment is quiet where the smoothed angular speed is below ``quiet_rads``.
-        """
-        t_s, up = signals.t_s, signals.up
+        """Process consecutive whole blocks (see :class:`~imurep.core.tracking.base.BlockSignals`)."""
+        t_s = signals.t_s
+        n = t_s.shape[0]
+        rows = np.empty((n, _WIDTH))
+        rows[:, _T] = t_s
+        rows[:, _U] = signals.up
+        rows[:, _G] = signals.gyr_rads
+        rows[:, _H] = signals.acc_hf_mps2
+        rows[:, _Q] = signals.speed_rads < self.settings.quiet_rads
+        rows[:, _A] = np.nan
+        rows[:, _S] = signals.speed_rads
         i0 = self.buf.end_index
-        quiet = (signals.speed_rads < self.settings.quiet_rads).astype(np.float64)
-        self.buf.append(np.column_stack((t_s, up, signals.gyr_rads, signals.acc_hf_mps2, quiet)))
+        self.buf.append(rows)
         events: list[Event] = []
-        q = quiet > 0.5
         for a, b in signals.blocks():
-            events.extend(self._block(i0 + a, t_s[a:b], up[a:b], q[a:b]))
+            events.extend(self._block(i0 + a, i0 + b))
         self._trim()
         return events
 
@@ -430,318 +222,473 @@ class SetTracker:
         """Register a lifter's marker (new set, side switch); applied when its time is processed."""
         self._markers.add(marker)
 
-    def _apply_markers(self) -> list[Event]:
-        events: list[Event] = []
-        for m in self._markers.due(self.t_now):
-            if self._pending is not None:
-                events.extend(self._complete(final=True, stop=self._i_end))
-            if self._set is not None:
-                events.extend(self._end_set())
-            self._forced_start = True
-            self._sides.apply(m)
-            logger.debug("marker %s at %.2f s applied", m.kind, m.t_s)
-        return events
-
-    def _block(self, i0: int, t_s: FloatArray, up: FloatArray, quiet: NDArray[np.bool_]) -> list[Event]:
-        """One block, whose samples are buffered at absolute indices ``i0 : i0 + len(t_s)``."""
-        self.t_now = float(t_s[-1])
-        self._i_end = i0 + t_s.shape[0]
-        events: list[Event] = self._apply_markers() if self._markers else []
-        for ex in self.detector.update(i0, t_s, up, quiet):
-            if self._pending is not None:
-                # measure the pending rep up to where the next movement began (an older, enclosing
-                # excursion may close after it: then up to now)
-                p_close = self._pending[0].i_close
-                events.extend(
-                    self._complete(final=True, stop=ex.i_open if ex.i_open > p_close else ex.i_close)
-                )
-            self._judge(ex)
-        if self._pending is not None:
-            ex = self._pending[0]
-            opened = self.detector.open_since
-            if opened is not None and opened > ex.i_close:
-                events.extend(self._complete(final=True, stop=opened))
-            else:
-                events.extend(self._complete(final=self._settled(ex.i_close), stop=self._i_end))
-        events.extend(self._check_set_end(up))
-        return events
-
     def finish(self) -> list[Event]:
-        """End of stream: complete the pending rep and close the open set."""
+        """End of stream: decide what is pending and close the open set."""
         events: list[Event] = []
-        if self._pending is not None:
-            events.extend(self._complete(final=True, stop=self._i_end))
+        for c in list(self._cands):
+            if c.pending is not None:
+                events.extend(self._judge_first(c, c.pending, final=True))
+        st = self._set
+        if st is not None:
+            cyc = st.seg.flush(self._i_end - 1)
+            if cyc is not None:
+                events.extend(self._set_cycle(st, cyc))
         if self._set is not None:
             events.extend(self._end_set())
+        self._cands = []
         return events
 
-    def _settled(self, i_close: int) -> bool:
-        """Whether the movement after an excursion's return has come to rest (or waited long enough)."""
-        b = self.buf.view(i_close, self._i_end)
-        t = b[:, _T]
-        if self.t_now - float(t[0]) >= self.settings.settle_s:
-            return True
-        k = int(np.searchsorted(t, self.t_now - self.settings.ref_quiet_s))
-        return k > 0 and bool((b[k:, _Q] > 0.5).all())
+    # -- per block -------------------------------------------------------------------------------
 
-    # -- sets ------------------------------------------------------------------------------------
-
-    def _check_set_end(self, up: FloatArray) -> list[Event]:
-        """End the open set after a long gap, or when the segment leaves the set's range of motion."""
-        st = self._set
-        if st is None or self._pending is not None:
-            return []
-        opened = self.detector.first_open_s
-        if self.t_now - st.last_end_s > self.settings.set_gap_s and (
-            opened is None or opened - st.last_end_s > self.settings.set_gap_s
-        ):
-            return self._end_set()
-        p_ref, q_dir, ax, el0 = st.frame()
-        ux, uy, uz = up[-1].tolist()
-        theta = math.degrees(
-            math.atan2(
-                ux * q_dir[0] + uy * q_dir[1] + uz * q_dir[2], ux * p_ref[0] + uy * p_ref[1] + uz * p_ref[2]
-            )
-        )
-        el = math.asin(max(-1.0, min(1.0, ux * ax[0] + uy * ax[1] + uz * ax[2])))
-        side = abs(math.degrees(el - el0))
-        lim = self.settings.leave_deg
-        if theta < -lim or theta > st.max_rom_deg + lim or side > lim:
-            if st.leave_since_s is None:
-                st.leave_since_s = self.t_now
-            elif self.t_now - st.leave_since_s >= self.settings.leave_s:
-                return self._end_set()
-        else:
-            st.leave_since_s = None
-        return []
-
-    def _quiet_run_before(self, i: int) -> tuple[int, int]:
-        """The last quiet run ending at or before absolute index ``i``, within ``_LOOKBACK_S``.
-
-        Interruptions shorter than ``_FLICKER_S`` do not end a run.  Returns (first, last) absolute
-        indices; (i, i) when there is none.
-        """
-        b = self.buf.view(i - 1_000_000, i + 1)
-        t = b[:, _T]
-        k = int(np.searchsorted(t, max(float(t[-1]) - _LOOKBACK_S, self.t_now - RETAIN_S)))
-        t = t[k:]
-        quiet = b[k:, _Q] > 0.5
-        first = i + 1 - t.shape[0]
-        idx = np.flatnonzero(quiet)
-        if idx.size == 0:
-            return i, i
-        to = frm = int(idx[-1])
-        while frm > 0:
-            gaps = np.flatnonzero(~quiet[:frm])
-            if gaps.size == 0:
-                frm = 0
-                break
-            g_end = int(gaps[-1])  # last non-quiet sample before the run
-            if g_end + 1 < frm:
-                frm = g_end + 1
-                continue
-            before = np.flatnonzero(quiet[:g_end])
-            if before.size == 0 or t[g_end] - t[int(before[-1])] > _FLICKER_S:
-                break
-            frm = int(before[-1])
-        return first + frm, first + to
-
-    def _judge(self, ex: Excursion) -> None:
-        """Keep ``ex`` as the pending rep if it moves like one."""
-        s = self.settings
-        if not s.min_rom_deg <= ex.peak_deg <= s.max_rom_deg:
-            logger.debug("excursion at %.2f s rejected: range %.1f deg", ex.t_open_s, ex.peak_deg)
-            return
-        b = self.buf.view(ex.i_open, ex.i_close + 1)
-        t = b[:, _T]
-        if float(t[-1] - t[0]) > s.max_rep_s:
-            return
-        if float(np.max(b[:, _H])) > s.max_impact_mps2:
-            logger.debug("excursion at %.2f s rejected: impact %.1f m/s2", t[0], float(np.max(b[:, _H])))
-            return
-        up_peak = self.buf.view(ex.i_peak, ex.i_peak + 1)[0, _U]
-        gyr = b[:, _G]
-        axis = rep_axis(gyr, ex.up_rest, up_peak)
-        on = gyr @ axis
-        tot = float(np.sum(gyr * gyr))
-        off = 1.0 - float(np.sum(on * on)) / tot if tot > 0 else 1.0
-        if off > s.max_off_axis:
-            logger.debug("excursion at %.2f s rejected: off-axis %.2f", t[0], off)
-            return
-        self._pending = (ex, axis)
-
-    def _complete(self, *, final: bool, stop: int) -> list[Event]:
-        """Measure the pending rep on samples up to ``stop``; keep it pending if not yet returned."""
-        assert self._pending is not None
-        ex, axis = self._pending
-        s = self.settings
+    def _block(self, a: int, b: int) -> list[Event]:
+        v = self.buf.view(a, b)
+        self.t_now = float(v[-1, _T])
+        self._i_end = b
         events: list[Event] = []
-        st = self._set
-        if st is not None and not (
-            angle_between_deg(axis, st.axis) <= s.max_axis_change_deg
-            and angle_between_deg(ex.up_rest, st.bottom_up) <= s.max_bottom_change_deg
-        ):
-            if not final:
-                return []
-            events.extend(self._end_set())
-            st = None
-        new_set = st is None
-        if st is None:
-            # the first rep of a set starts from the start position: quiet, right before the rep
-            # (unless the lifter just marked a new set: then a quiet start is not required)
-            forced = self._forced_start
-            q_from, q_to = self._quiet_run_before(ex.i_rest)
-            tq = self.buf.view(q_from, q_to + 1)[:, _T]
-            quiet_s = float(tq[-1] - tq[0]) if tq.size else 0.0
-            if forced and (quiet_s < s.ref_quiet_s or ex.t_open_s - float(tq[-1]) > s.start_gap_s):
-                w = self.buf.view(ex.i_open - 1_000_000, ex.i_open + 1)
-                k0 = int(np.searchsorted(w[:, _T], ex.t_open_s - s.start_gap_s))
-                q_from = q_to = self.buf.first_index + k0
-                tq = w[k0 : k0 + 1, _T]
-                quiet_s = 0.0
-            elif quiet_s < s.ref_quiet_s:
-                logger.debug("excursion at %.2f s rejected: no start position", ex.t_open_s)
-                self._pending = None
-                return events
-            if quiet_s >= s.baseline_quiet_s:
-                base = unit(self.buf.view(q_from, q_to + 1)[:, _U].mean(axis=0))
-                source = "start_position"
-            else:
-                base = ex.up_rest.copy()
-                source = "first_rep_bottom"
-            k = int(np.searchsorted(tq, float(tq[-1]) - s.baseline_quiet_s))
-            st = _OpenSet(0, axis, ex.up_rest.copy(), base, source, i_from=q_from + k)
-            st.side = self._sides.side_of(self._n_sets)
-            st.quiet_end_s = float(tq[-1])
-        i_from = st.reps[-1].i_close if st.reps else st.i_from
-        span = _Span(i_from, ex.i_peak, ex.i_close, stop, axis)
-        axes = [r.axis for r in st.reps] + [axis]
-        set_axis = robust_axis(axes)
-        rep = self._measure(st, set_axis, span, len(st.results) + 1, settled=final)
-        if rep is None:
-            if final:
-                logger.debug("excursion at %.2f s rejected: no rep shape on the sagittal angle", ex.t_open_s)
-                self._pending = None
-            return events
-        if new_set:
-            if rep.start_s - st.quiet_end_s > s.start_gap_s:
-                logger.debug(
-                    "excursion at %.2f s rejected: did not start from rest (%.2f s after it)",
-                    ex.t_open_s,
-                    rep.start_s - st.quiet_end_s,
-                )
-                self._pending = None
-                return events
-            # a set's first rep must also come back to rest, not swing through (a walking step)
-            after = self.buf.view(span.i_from, stop)
-            k = int(np.searchsorted(after[:, _T], rep.end_s))
-            if float(after[-1, _T]) < rep.end_s + s.confirm_s and not final:
-                return events
-            th = sagittal_angle_deg(after[k:, _U], set_axis, st.baseline_up)
-            bottom = float(sagittal_angle_deg(after[:k, _U], set_axis, st.baseline_up).min())
-            if th.size and float(th.min()) < bottom - s.overshoot_fraction * rep.rom_deg:
-                logger.debug("excursion at %.2f s rejected: swings through its start", ex.t_open_s)
-                self._pending = None
-                return events
-        self._pending = None
-        roms = [r.rom_deg for r in st.results]
-        if roms and rep.rom_deg < s.min_rep_fraction * float(np.median(roms)):
-            logger.debug(
-                "excursion at %.2f s rejected: %.1f deg is a partial movement", ex.t_open_s, rep.rom_deg
-            )
-            return events
-        if new_set:
-            # announced at once; discarded at its end if it stays a lone movement
-            self._n_sets += 1
-            st.index = self._n_sets
-            st.start_s = rep.start_s
-            self._set = st
-            self._forced_start = False
-            events.append(SetStarted(st.index, rep.start_s))
-        st.reps.append(span)
-        st.axis = set_axis
-        if len(st.reps) > 1:
-            st.bottom_up = unit(0.7 * st.bottom_up + 0.3 * ex.up_rest)
-        median = float(np.median([r.rom_deg for r in st.results] + [rep.rom_deg]))
-        rep = judge_rep(self.fault_settings, rep, median)
-        if st.results:
-            prev = st.results[-1]
-            st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
-        st.results.append(rep)
-        st.last_end_s = rep.end_s
-        st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
-        events.append(RepCompleted(st.index, rep, self.t_now))
+        if self._markers:
+            for m in self._markers.due(self.t_now):
+                events.extend(self._apply_marker(m))
+        self._follow_quiet(a, v)
+        if self._set is None:
+            self._follow_calm(a, b, v)
+            events.extend(self._candidates(b))
+        if self._set is not None:
+            events.extend(self._in_set(b))
+            events.extend(self._check_set_end(v))
         return events
 
-    def _measure(
-        self, st: _OpenSet, axis: FloatArray, span: _Span, index: int, *, settled: bool
-    ) -> RepResult | None:
+    def _apply_marker(self, m: Marker) -> list[Event]:
+        events: list[Event] = []
+        for c in list(self._cands):
+            if c.pending is not None:
+                events.extend(self._judge_first(c, c.pending, final=True))
+        self._cands = []
+        if self._set is not None:
+            events.extend(self._end_set())
+        self._sides.apply(m)
+        # the next movement starts a set from the posture at the marker, quiet or not
+        i = self._i_end - 1
+        u = self.buf.view(i, i + 1)[0]
+        self._rest = _Rest(unit(u[_U].copy()), i, i, float(u[_T]), float(u[_T]), forced=True)
+        logger.debug("marker %s at %.2f s applied", m.kind, m.t_s)
+        return events
+
+    def _follow_quiet(self, a: int, v: FloatArray) -> None:
+        """Follow the quiet posture block by block; one held ``ref_quiet_s`` is a start position."""
         s = self.settings
-        first = max(span.i_from, self.buf.first_index)
-        b = self.buf.view(first, span.stop)
-        t = b[:, _T]
-        up = b[:, _U]
-        theta = sagittal_angle_deg(up, axis, st.baseline_up)
-        timing = rep_timing(
-            t, theta, span.i_peak - first, span.i_close - first, self.settings.band_fraction, settled=settled
+        if not bool(np.all(v[:, _Q] > 0.5)):
+            self._quiet.reset()
+            return
+        mean = unit(v[:, _U].sum(axis=0))
+        self._quiet.add(float(mean[0]), float(mean[1]), float(mean[2]), float(v[0, _T]), a)
+        t_end = float(v[-1, _T])
+        if t_end - self._quiet.t_start_s < s.ref_quiet_s:
+            return
+        posture = self._quiet.posture()
+        i_to = a + v.shape[0] - 1
+        if self._set is not None:
+            return
+        r = self._rest
+        if r is not None and r.i_to >= self._quiet.i_start and not r.forced:
+            r.up, r.i_to, r.t_to_s = posture, i_to, t_end  # the same quiet run goes on
+            return
+        self._rest = _Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end)
+
+    def _follow_calm(self, a: int, b: int, v: FloatArray) -> None:
+        """The stream's first block is a possible start position, quiet or not (a recording that
+        begins right before, or during, the first rep)."""
+        if self._calm_prev is None and self._rest is None:
+            self._rest = _calm_rest(self.buf.view(a, b), a, b)
+        self._calm_prev = (float(np.mean(v[:, _S])), a, b)
+
+    # -- a set's first rep -----------------------------------------------------------------------
+
+    def _candidates(self, b: int) -> list[Event]:
+        """Start a candidate when the segment leaves the newest start position; scan them all."""
+        s = self.settings
+        r = self._rest
+        if r is not None and not any(c.rest is r for c in self._cands):
+            w = self.buf.view(r.i_to + 1, b)
+            if w.shape[0] and float(np.max(self._distance(w, r))) > self.settings.open_deg:
+                seg = CycleSegmenter(self._cycle_settings, self.settings.open_deg)
+                seg.start_rest(0.0, r.i_to)
+                self._cands.append(_Candidate(r, seg, r.i_to + 1))
+                del self._cands[:-_MAX_CANDIDATES]
+        events: list[Event] = []
+        for c in list(self._cands):
+            if self._set is not None:
+                break
+            events.extend(self._scan_candidate(c, b))
+        return events
+
+    def _scan_candidate(self, c: _Candidate, b: int) -> list[Event]:
+        if c.pending is not None:
+            ev = self._judge_first(c, c.pending, final=False)
+            if c.pending is not None or self._set is not None:
+                return ev
+        w = self.buf.view(c.i_scan, b)
+        if not w.shape[0]:
+            return []
+        d = self._distance(w, c.rest)
+        events: list[Event] = []
+        cycles, nxt = c.seg.update(c.i_scan, d, w[:, _T], w[:, _Q] > 0.5, stop_at_cycle=True)
+        c.i_scan = nxt
+        for cyc in cycles:
+            c.pending = cyc
+            events.extend(self._judge_first(c, cyc, final=False))
+            if self._set is not None or c not in self._cands:
+                return events
+        if c.i_scan < b and c in self._cands:
+            events.extend(self._scan_candidate(c, b))
+        return events
+
+    def _distance(self, w: FloatArray, rest: _Rest) -> FloatArray:
+        """Angle between the up vectors of buffer rows ``w`` and a start position, degrees."""
+        return np.asarray(np.degrees(np.arccos(np.clip(w[:, _U] @ rest.up, -1.0, 1.0))), dtype=np.float64)
+
+    def _drop(self, c: _Candidate) -> None:
+        if c in self._cands:
+            self._cands.remove(c)
+        if self._rest is c.rest:
+            self._rest = None
+
+    def _judge_first(self, c: _Candidate, cyc: Cycle, *, final: bool) -> list[Event]:
+        """Is ``cyc`` (the cycle of the distance from a start position) a set's first rep?"""
+        s = self.settings
+        rest = c.rest
+        stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
+        i0 = max(rest.i_to, self.buf.first_index)
+        if cyc.kind == "end":
+            # the movement back may go on past the band (up to a turn beyond the start): measure
+            # up to ``confirm_s`` later, stopping at the next turn
+            w_all = self.buf.view(stop, self._i_end)
+            if not final and (
+                w_all.shape[0] == 0 or float(w_all[-1, _T]) < float(w_all[0, _T]) + s.confirm_s
+            ):
+                return []
+            stop += (
+                int(np.searchsorted(w_all[:, _T], float(w_all[0, _T]) + s.confirm_s)) if w_all.shape[0] else 0
+            )
+        w = self.buf.view(i0, stop)
+        gyr = w[:, _G]
+        up_peak = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, _U]
+        axis = rep_axis(gyr, rest.up, up_peak)
+        off = _off_axis(gyr, axis)
+        reason = ""
+        if off > s.max_off_axis:
+            reason = f"off-axis {off:.2f}"
+        elif float(np.max(w[:, _H])) > s.max_impact_mps2:
+            reason = f"impact {float(np.max(w[:, _H])):.1f} m/s2"
+        q = self.buf.view(rest.i_from, rest.i_to + 1)
+        k = int(np.searchsorted(q[:, _T], rest.t_to_s - s.baseline_quiet_s))
+        i_base_from = max(rest.i_from, self.buf.first_index) + k  # the set's samples start here
+        if rest.t_to_s - rest.t_from_s >= s.baseline_quiet_s and not rest.forced and not rest.calm:
+            base, source = unit(q[k:, _U].mean(axis=0)), "start_position"
+        else:
+            base, source = rest.up.copy(), "first_rep_bottom"
+        x, rate = sagittal_angle_deg(w[:, _U], axis, base), _rate(w, axis)
+        if not reason and cyc.kind == "end":
+            # stop at the first turn after the band entry (the next rep may follow at once)
+            k_in = cyc.i_decide - i0
+            turn = np.flatnonzero(rate[k_in:] > 0)
+            if turn.size:
+                stop = i0 + k_in + int(turn[0]) + 1
+                w, x, rate = w[: stop - i0], x[: stop - i0], rate[: stop - i0]
+        t = w[:, _T]
+        timing = (
+            None
+            if reason
+            else rep_timing(
+                t, x, cyc.i_peak - i0, stop - 1 - i0, s.band_fraction, settled=True, rate_deg_s=rate
+            )
         )
-        if timing is None or not self.settings.min_rom_deg <= timing.rom_deg <= self.settings.max_rom_deg:
-            return None
+        if not reason and timing is None:
+            reason = "no rep shape"
+        if timing is not None and not reason:
+            if not self.settings.open_deg <= timing.rom_deg <= s.max_rom_deg:
+                reason = f"range {timing.rom_deg:.1f}"
+            elif not rest.forced and timing.start_s - rest.t_to_s > s.start_gap_s:
+                reason = f"did not start from rest ({timing.start_s - rest.t_to_s:.2f} s after it)"
+            elif timing.bottom_deg < -s.overshoot_fraction * timing.rom_deg:
+                # it swung to the other side of the start position first (walking does)
+                reason = f"swung {-timing.bottom_deg:.1f} deg through the start position first"
+        if reason:
+            logger.debug("movement at %.2f s is not a first rep: %s", float(t[0]), reason)
+            c.pending = None
+            self._drop(c)
+            return []
+        assert timing is not None
+        # confirm: it does not swing through its start (a walking step does)
+        after = self.buf.view(stop, self._i_end)
+        if not final and (after.shape[0] == 0 or float(after[-1, _T]) < timing.end_s + s.confirm_s):
+            return []
+        k = int(np.searchsorted(after[:, _T], timing.end_s + s.confirm_s, side="right"))
+        x_after = sagittal_angle_deg(after[:k, _U], axis, base)
         if (
-            not s.min_concentric_s <= timing.top_start_s - timing.start_s <= s.max_concentric_s
-            or timing.end_s - timing.top_end_s < s.min_eccentric_s
+            x_after.size
+            and float(x_after.min()) < timing.bottom_deg - s.overshoot_fraction * timing.rom_deg
         ):
-            return None
+            logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
+            c.pending = None
+            self._drop(c)
+            return []
+        # the set opens
+        c.pending = None
+        self._cands = []
+        self._rest = None
+        seg = CycleSegmenter(self._cycle_settings, s.rise_fraction * timing.rom_deg)
+        st = _OpenSet(
+            index=0,
+            axis=axis,
+            baseline_up=base,
+            baseline_source=source,
+            bottom_up=rest.up.copy(),
+            i_from=i_base_from,
+            seg=seg,
+            i_scan=stop,
+            side=self._sides.side_of(self._n_sets),
+            min_reps=max(s.min_set_reps, _CALM_SET_REPS) if rest.calm else s.min_set_reps,
+        )
+        st.mounts.append((0, base))
+        self._n_sets += 1
+        st.index = self._n_sets
+        self._set = st
+        events: list[Event] = [SetStarted(st.index, timing.start_s)]
+        i_end = i0 + timing.i_end
+        events.extend(self._accept(st, cyc, w, x, timing, axis, off, i_end))
+        # the set's signal from the first rep's end on; the cycle after it is scanned from there
+        seg.start_rest(float(x[timing.i_end]), i_end)
+        st.i_scan = i_end + 1
+        return events
+
+    # -- the set's reps --------------------------------------------------------------------------
+
+    def _set_coord(self, st: _OpenSet, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The set's sagittal angle (degrees) and its rate (degrees/s) for buffer rows ``w``."""
+        return sagittal_angle_deg(w[:, _U], st.axis, st.baseline_up), _rate(w, st.axis)
+
+    def _in_set(self, b: int) -> list[Event]:
+        st = self._set
+        events: list[Event] = []
+        while st is not None and st is self._set and st.i_scan < b:
+            a = st.i_scan
+            v = self.buf.view(a, b)
+            x, rate = self._set_coord(st, v)
+            v[:, _A] = x
+            cycles, nxt = st.seg.update(a, x, v[:, _T], v[:, _Q] > 0.5, rate=rate, stop_at_cycle=True)
+            st.i_scan = nxt
+            for cyc in cycles:
+                events.extend(self._set_cycle(st, cyc))
+        return events
+
+    def _set_cycle(self, st: _OpenSet, cyc: Cycle) -> list[Event]:
+        """Judge and measure a cycle of the open set's signal."""
+        s = self.settings
+        i_prev = st.reps[-1].i_end if st.reps else st.i_from
+        stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
+        i0 = max(i_prev, self.buf.first_index)
+        w = self.buf.view(i0, stop)
+        t = w[:, _T]
+        x, rate = self._set_coord(st, w)
+        timing = rep_timing(
+            t, x, cyc.i_peak - i0, stop - 1 - i0, s.band_fraction, settled=True, rate_deg_s=rate
+        )
+        median = st.median_rom()
+        if timing is None or timing.rom_deg < s.min_rep_fraction * median:
+            logger.debug("movement at %.2f s is not a rep (range)", float(t[0]))
+            return []
+        rep_w = w[timing.i_start : timing.i_end + 1]
+        gyr = rep_w[:, _G]
+        up_bottom = w[int(np.argmin(x[: cyc.i_peak - i0 + 1])), _U]
+        up_top = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, _U]
+        axis = rep_axis(gyr, up_bottom, up_top) if gyr.shape[0] >= 3 else st.axis
+        if timing.rom_deg > s.max_rom_deg:
+            return []
+        off = _off_axis(gyr, axis)
+        dev = angle_between_deg(axis, st.axis)
+        full = timing.rom_deg >= 0.6 * median
+        if off > s.max_off_axis or dev > s.max_axis_change_deg:
+            if full and dev > s.max_axis_change_deg and off <= s.max_off_axis:
+                logger.debug("rep at %.2f s turns about another axis: the set ends", timing.start_s)
+                return self._end_set_before(cyc)
+            logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
+            return []
+        lim = max(s.max_bottom_change_deg, 0.5 * float(np.median([r.rom_deg for r in st.results])))
+        if full and angle_between_deg(up_bottom, st.bottom_up) > lim:
+            logger.debug("rep at %.2f s starts from another posture: the set ends", timing.start_s)
+            return self._end_set_before(cyc)
+        return self._accept(st, cyc, w, x, timing, axis, off, i0 + timing.i_end)
+
+    def _end_set_before(self, cyc: Cycle) -> list[Event]:
+        """End the open set; the movement of ``cyc`` may begin the next one (it is scanned again, as
+        a set's first rep, from where the set's last rep ended: the rest side)."""
+        st = self._set
+        i = st.reps[-1].i_end if st is not None and st.reps else cyc.i_base
+        events = self._end_set()
+        w = self.buf.view(i, i + 1)
+        if w.shape[0]:
+            self._rest = _calm_rest(w, i, i + 1)
+        return events
+
+    def _accept(
+        self,
+        st: _OpenSet,
+        cyc: Cycle,
+        w: FloatArray,
+        x: FloatArray,
+        timing: RepTiming,
+        axis: FloatArray,
+        off_axis: float,
+        i_end: int,
+    ) -> list[Event]:
+        """Record a rep of the open set and report it (``x``: the signal it was cut on, of ``w``)."""
+        s = self.settings
+        self._check_slip(st, axis, timing.start_s, w, timing.i_start)
+        rep_up = w[timing.i_start : timing.i_end + 1, _U]
         tilt: float | None = None
         if self.measure_tilt:
-            tl = tilt_deg(up[timing.i_start : timing.i_end + 1], axis, st.baseline_up)
+            tl = tilt_deg(rep_up, st.axis, st.mounts[-1][1])
             tilt = float(np.max(np.abs(tl))) if tl.size else 0.0
-        return RepResult(
-            index=index,
+        median = float(np.median([r.rom_deg for r in st.reps] + [timing.rom_deg]))
+        conf = _confidence(
+            rom_ratio=timing.rom_deg / median if median > 0 else 1.0,
+            off_axis=off_axis,
+            max_off_axis=s.max_off_axis,
+            axis_dev_deg=angle_between_deg(axis, st.axis),
+            max_axis_deg=s.max_axis_change_deg,
+            impact=float(np.max(w[timing.i_start : timing.i_end + 1, _H])) > s.max_impact_mps2,
+            settled=cyc.kind == "settled",
+            min_rep_fraction=s.min_rep_fraction,
+        )
+        rep = RepResult(
+            index=len(st.results) + 1,
             start_s=timing.start_s,
             top_start_s=timing.top_start_s,
             top_end_s=timing.top_end_s,
             end_s=timing.end_s,
             rom_deg=timing.rom_deg,
             peak_tilt_deg=tilt,
+            confidence=conf,
         )
+        rep = judge_rep(self.fault_settings, rep, median)
+        if st.results:
+            prev = st.results[-1]
+            st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
+        st.results.append(rep)
+        st.reps.append(_Rep(i_end, axis, st.mount, timing.rom_deg))
+        st.last_end_s = rep.end_s
+        st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
+        st.bottom_up = w[int(np.argmin(x[: max(timing.i_start, 1)])), _U].copy()
+        # the frame follows the reps of the current mounting (robust average of their axes)
+        st.axis = robust_axis([r.axis for r in st.reps if r.mount == st.mount])
+        st.seg.open_deg = max(s.rise_fraction * st.median_rom(), 0.5)
+        return [RepCompleted(st.index, rep, self.t_now)]
+
+    def _check_slip(
+        self, st: _OpenSet, axis: FloatArray, t_start_s: float, w: FloatArray, i_start: int
+    ) -> None:
+        """Two reps in a row about an axis that turned ``slip_deg`` from the set's: a new mounting."""
+        s = self.settings
+        if len(st.reps) < 2 or angle_between_deg(axis, st.axis) <= s.slip_deg:
+            st.suspect = None
+            return
+        if st.suspect is None or angle_between_deg(axis, st.suspect[1]) > 0.5 * s.slip_deg:
+            st.suspect = (len(st.results), axis.copy())
+            return
+        k, first_axis = st.suspect
+        st.suspect = None
+        st.mount += 1
+        for r in st.reps[k:]:
+            r.mount = st.mount
+        st.axis = robust_axis([first_axis, axis])
+        # the tilt reference of the new mounting: the rest posture before its first rep
+        i_prev = st.reps[k - 1].i_end if k >= 1 else st.i_from
+        pre = self.buf.view(i_prev, i_prev + max(1, i_start))
+        st.baseline_up = unit(pre[:, _U].mean(axis=0)) if pre.shape[0] else st.baseline_up
+        st.mounts.append((k, st.baseline_up.copy()))
+        t_first = st.results[k].start_s if k < len(st.results) else t_start_s
+        st.mounting_changes_s.append(t_first)
+        logger.debug("strap slip: the frame is re-learned from rep %d (%.2f s)", k + 1, t_first)
+
+    # -- sets ------------------------------------------------------------------------------------
+
+    def _check_set_end(self, v: FloatArray) -> list[Event]:
+        """End the open set after a long gap, or when the segment leaves the set's range of motion."""
+        st = self._set
+        if st is None:
+            return []
+        s = self.settings
+        if st.seg.mode == REST and self.t_now - st.last_end_s > s.set_gap_s:
+            logger.debug("set %d ends at %.2f s: no rep for %.0f s", st.index, self.t_now, s.set_gap_s)
+            return self._end_set()
+        up = v[-1, _U]
+        theta = float(sagittal_angle_deg(up[None, :], st.axis, st.baseline_up)[0])
+        el = math.degrees(math.asin(max(-1.0, min(1.0, float(up @ st.axis)))))
+        el0 = math.degrees(math.asin(max(-1.0, min(1.0, float(st.bottom_up @ st.axis)))))
+        lim = s.leave_deg
+        bottom = float(sagittal_angle_deg(st.bottom_up[None, :], st.axis, st.baseline_up)[0])
+        if theta < bottom - lim or theta > bottom + st.max_rom_deg + lim or abs(el - el0) > lim:
+            if st.leave_since_s is None:
+                st.leave_since_s = self.t_now
+            elif self.t_now - st.leave_since_s >= s.leave_s:
+                logger.debug("set %d ends at %.2f s: the segment left the set's range", st.index, self.t_now)
+                return self._end_set()
+        else:
+            st.leave_since_s = None
+        return []
 
     def _end_set(self) -> list[Event]:
-        """Close the open set: final tilt with the set's robust axis, final median-based rules.
+        """Close the open set: final tilt with each mounting's axis, final median-based rules.
 
         Rep boundaries and ROM stay as they were shown live; only what needs the whole set changes.
         """
         s = self.settings
         st = self._set
         self._set = None
+        self._quiet.reset()
         if st is None or not st.results:
             return []
         if len(st.results) < s.min_set_reps:
-            logger.debug("movement at %.2f s dropped: a set needs %d reps", st.start_s, s.min_set_reps)
+            logger.debug(
+                "movement at %.2f s dropped: a set needs %d reps", st.results[0].start_s, s.min_set_reps
+            )
             self._n_sets -= 1
-            return [SetDiscarded(st.index, f"a set needs at least {self.settings.min_set_reps} reps")]
-        axis = robust_axis([r.axis for r in st.reps])
+            return [SetDiscarded(st.index, f"a set needs at least {s.min_set_reps} reps")]
         median = float(np.median([r.rom_deg for r in st.results]))
-        kept = [r for r in st.results if r.rom_deg >= self.settings.min_rep_fraction * median]
-        median = float(np.median([r.rom_deg for r in kept]))
+        keep = [k for k, r in enumerate(st.results) if r.rom_deg >= s.min_rep_fraction * median]
+        median = float(np.median([st.results[k].rom_deg for k in keep]))
         b = self.buf.view(st.i_from, self._i_end)
         t = b[:, _T]
-        t_stop = kept[-1].end_s + TRACE_AFTER_S
+        t_stop = st.results[keep[-1]].end_s + TRACE_AFTER_S
         b = b[: int(np.searchsorted(t, t_stop, side="right"))]
         t = b[:, _T]
-        theta = sagittal_angle_deg(b[:, _U], axis, st.baseline_up)
-        tilt_all = tilt_deg(b[:, _U], axis, st.baseline_up) if self.measure_tilt else None
+        # each mounting's final axis and tilt reference
+        n_m = st.mount + 1
+        axes = [robust_axis([r.axis for r in st.reps if r.mount == m]) for m in range(n_m)]
+        bases = [base for _, base in st.mounts]
+        starts = [st.results[k0].start_s if k0 < len(st.results) else math.inf for k0, _ in st.mounts]
+        which = (
+            np.searchsorted(np.asarray(starts[1:]), t, side="right") if n_m > 1 else np.zeros(t.shape, int)
+        )
+        theta = np.empty(t.shape)
+        tilt_all = np.empty(t.shape) if self.measure_tilt else None
+        for m in range(n_m):
+            sel = which == m
+            theta[sel] = sagittal_angle_deg(b[sel, _U], axes[m], bases[0] if m == 0 else bases[m])
+            if tilt_all is not None:
+                tilt_all[sel] = tilt_deg(b[sel, _U], axes[m], bases[m])
         final: list[RepResult] = []
-        for k, r in enumerate(kept):
-            i, j = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
+        for j, k in enumerate(keep):
+            r = st.results[k]
+            i, i2 = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
             tilt = r.peak_tilt_deg
             if tilt_all is not None:
-                tilt = float(np.max(np.abs(tilt_all[i:j]))) if j > i else 0.0
-            top = float(np.max(theta[i:j])) if j > i else math.nan
-            pause = kept[k + 1].start_s - r.end_s if k + 1 < len(kept) else None
+                tilt = float(np.max(np.abs(tilt_all[i:i2]))) if i2 > i else 0.0
+            top = float(np.max(theta[i:i2])) if i2 > i else math.nan
+            pause = st.results[keep[j + 1]].start_s - r.end_s if j + 1 < len(keep) else None
             r = replace(
                 r,
-                index=k + 1,
+                index=j + 1,
                 peak_tilt_deg=tilt,
                 bottom_pause_s=pause,
                 top_deg=top,
@@ -749,16 +696,19 @@ class SetTracker:
             )
             final.append(judge_rep(self.fault_settings, r, median))
         reps = tuple(final)
-        side = st.side
+        confs = [r.confidence for r in reps]
+        set_conf = float(np.median(confs)) * (0.8 if len(reps) < 3 else 1.0)
         result = SetResult(
             index=len(self.sets) + 1,
-            side=side,
+            side=st.side,
             start_s=reps[0].start_s,
             end_s=reps[-1].end_s,
             reps=reps,
             summary=SetSummary.from_reps(reps, FAULTS),
             baseline_source=st.baseline_source,
             trace=SetTrace(t.copy(), theta, tilt_all),
+            confidence=round(set_conf, 3),
+            mounting_changes_s=tuple(st.mounting_changes_s),
         )
         self.sets.append(result)
         return [SetEnded(result)]
@@ -769,6 +719,59 @@ class SetTracker:
         Everything within ``RETAIN_S`` of the newest sample is always kept (and every look-back is
         bounded by that window), plus the open set; so what is kept never depends on chunking.
         """
-        self.buf.drop_older_than(
-            self.t_now - RETAIN_S, keep_from=None if self._set is None else self._set.i_from
-        )
+        keep = None if self._set is None else self._set.i_from
+        if self._cands:
+            first = min(c.rest.i_from for c in self._cands)
+            keep = first if keep is None else min(keep, first)
+        self.buf.drop_older_than(self.t_now - RETAIN_S, keep_from=keep)
+
+
+def _off_axis(gyr: FloatArray, axis: FloatArray) -> float:
+    """Fraction of the rotation energy of ``gyr`` (rows of rad/s) that is not about ``axis``."""
+    on = gyr @ axis
+    tot = float(np.sum(gyr * gyr))
+    return 1.0 - float(np.sum(on * on)) / tot if tot > 0 else 1.0
+
+
+def _rate(w: FloatArray, axis: FloatArray) -> FloatArray:
+    """Rate of the sagittal angle about ``axis`` of buffer rows ``w``, degrees/s (positive away from
+    the rest side): the up vector, fixed in the world, turns by ``-ω`` in the sensor frame."""
+    return np.asarray(-np.degrees(w[:, _G] @ axis), dtype=np.float64)
+
+
+def _calm_rest(w: FloatArray, a: int, b: int) -> _Rest:
+    """A start position at the calm block ``w`` (absolute indices ``a:b``)."""
+    return _Rest(
+        unit(w[:, _U].sum(axis=0)),
+        a,
+        b - 1,
+        float(w[0, _T]),
+        float(w[-1, _T]),
+        calm=True,
+    )
+
+
+def _confidence(
+    *,
+    rom_ratio: float,
+    off_axis: float,
+    max_off_axis: float,
+    axis_dev_deg: float,
+    max_axis_deg: float,
+    impact: bool,
+    settled: bool,
+    min_rep_fraction: float,
+) -> float:
+    """How sure the count is of this rep, 0..1: the weakest of the pieces of evidence.
+
+    * range: 1 from 60 % of the set's median range, falling to 0 at ``min_rep_fraction``;
+    * rotation about one axis: 1 up to half of ``max_off_axis`` off-axis energy, 0 at it;
+    * axis agreement with the set: 1 up to half of ``max_axis_deg``, 0 at it;
+    * an impact during the rep: at most 0.6; a rep that ended by settling (not back at the
+      bottom, no turn): at most 0.8.
+    """
+    f_rom = min(1.0, max(0.0, (rom_ratio - min_rep_fraction) / max(0.6 - min_rep_fraction, 1e-6)))
+    f_off = min(1.0, max(0.0, (max_off_axis - off_axis) / (0.5 * max_off_axis)))
+    f_dev = min(1.0, max(0.0, (max_axis_deg - axis_dev_deg) / (0.5 * max_axis_deg)))
+    conf = min(f_rom, f_off, f_dev, 0.6 if impact else 1.0, 0.8 if settled else 1.0)
+    return round(conf, 3)
