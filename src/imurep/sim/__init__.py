@@ -13,14 +13,28 @@ from __future__ import annotations
 
 from imurep.sim.files import read_csv_arrays, write_recording
 from imurep.sim.recording import SimRecording, simulate
-from imurep.sim.settings import EXERCISES, SimSettings, parse_faults
+from imurep.sim.settings import (
+    DEFAULT_EXERCISE,
+    EXERCISE_ALIASES,
+    EXERCISES,
+    MOTION_OF_EXERCISE,
+    MOTIONS,
+    SimSettings,
+    canonical_exercise,
+    parse_faults,
+)
 from imurep.sim.truth import TRUTH_SCHEMA
 
 __all__ = [
+    "DEFAULT_EXERCISE",
     "EXERCISES",
+    "EXERCISE_ALIASES",
+    "MOTIONS",
+    "MOTION_OF_EXERCISE",
     "TRUTH_SCHEMA",
     "SimRecording",
     "SimSettings",
+    "canonical_exercise",
     "parse_faults",
     "read_csv_arrays",
     "simulate",

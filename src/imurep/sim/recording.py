@@ -24,7 +24,7 @@ from imurep.model.samples import FloatArray
 from imurep.sim.builder import build_session
 from imurep.sim.kinematics import assemble_kinematics
 from imurep.sim.sensor import sample_sensor
-from imurep.sim.settings import EXERCISE_PROFILES, EXERCISE_TITLES, SimSettings
+from imurep.sim.settings import EXERCISE_TITLES, MOTION_EXERCISE, SimSettings
 from imurep.sim.truth import measure_truth
 
 logger = logging.getLogger(__name__)
@@ -85,12 +85,21 @@ def simulate(settings: SimSettings) -> SimRecording:
         "sample_rate_hz": rate,
         "simulated": True,
         "seed": int(settings.seed),
-        "exercise": EXERCISE_PROFILES[settings.exercise],
+        "exercise": settings.exercise,
         "notes": (
-            f"simulated {EXERCISE_TITLES[settings.exercise]}, {len(sides)} set(s), sensor on the "
+            f"simulated {_title(settings)}, {len(sides)} set(s), sensor on the "
             f"{'pelvis' if settings.on_pelvis else 'working thigh'}; "
             f"noise={'on' if settings.noise else 'off'}, pre_activity={settings.pre_activity}"
         ),
     }
     logger.debug("simulated %d samples (%.1f s), %d sets", t_s.size, kin.t[-1], len(sides))
     return SimRecording(t_s=t_s, acc_mps2=acc, gyr_rads=gyr, truth=truth, metadata=metadata)
+
+
+def _title(settings: SimSettings) -> str:
+    """The exercise's title, and the motion simulated if that was made for another exercise."""
+    title = EXERCISE_TITLES[settings.exercise]
+    native = MOTION_EXERCISE[settings.motion]
+    if native == settings.exercise:
+        return title
+    return f"{title} as the {EXERCISE_TITLES[native]} motion"

@@ -1,8 +1,16 @@
-"""What the simulator simulates: :class:`SimSettings`, the exercise names and the motion of each."""
+"""What the simulator simulates: :class:`SimSettings`, the exercise names and the motion of each.
+
+The exercise names are the profile names of ``imurep/coaching/data/exercises.toml`` (the simulator
+may not import :mod:`imurep.coaching`; ``tests/sim/test_sim_settings.py`` checks the names
+against the catalogue).  Each exercise is simulated with one of three motions (:data:`MOTIONS`):
+the sensor on one pelvis or thigh sees a two-leg thrust as the same motion as a single-leg one,
+and the pause, deficit and banded variants are simulated with the plain thrust's timing and range.
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,30 +24,75 @@ glute bridge with the shoulders on the floor (smaller range), and a held floor b
 alternating leg lifts."""
 
 MOTION_OF_EXERCISE = {
+    "single_leg_hip_thrust": "bench_thrust",
+    "single_leg_hip_thrust_pause": "bench_thrust",
+    "single_leg_hip_thrust_deficit": "bench_thrust",
+    "single_leg_hip_thrust_banded": "bench_thrust",
     "hip_thrust": "bench_thrust",
-    "floor_bridge": "floor_bridge",
-    "leg_lift": "bridge_leg_lift",
+    "elevated_glute_bridge": "floor_bridge",
+    "glute_bridge": "floor_bridge",
+    "single_leg_glute_bridge": "floor_bridge",
+    "glute_bridge_leg_lift": "bridge_leg_lift",
 }
-"""Motion (one of :data:`MOTIONS`) simulated for each exercise."""
+"""Motion (one of :data:`MOTIONS`) simulated for each exercise profile name."""
 
 EXERCISES = tuple(MOTION_OF_EXERCISE)
-"""What :func:`imurep.sim.simulate` can simulate: the hip thrust with the shoulders on a bench
-(single-leg or not: the sensor sees the same), the glute bridge on the floor (smaller range), and
-the glute bridge with alternating leg lifts (a held floor bridge)."""
+"""What :func:`imurep.sim.simulate` can simulate: exercise profile names (the sidecar's
+``exercise``, so the analysis picks the profile)."""
 
-EXERCISE_PROFILES = {
-    "hip_thrust": "single_leg_hip_thrust",
+DEFAULT_EXERCISE = "single_leg_hip_thrust"
+"""Default of :attr:`SimSettings.exercise` (the catalogue's default profile)."""
+
+EXERCISE_ALIASES = {
     "floor_bridge": "single_leg_glute_bridge",
     "leg_lift": "glute_bridge_leg_lift",
 }
-"""Exercise profile (imurep/coaching/data/exercises.toml) written into the sidecar."""
+"""Deprecated simulator names, still accepted (with a :class:`DeprecationWarning`)."""
 
 EXERCISE_TITLES = {
-    "hip_thrust": "single-leg hip thrust",
-    "floor_bridge": "single-leg glute bridge (floor)",
-    "leg_lift": "glute bridge with leg lift",
+    "single_leg_hip_thrust": "single-leg hip thrust",
+    "single_leg_hip_thrust_pause": "single-leg hip thrust with pause",
+    "single_leg_hip_thrust_deficit": "deficit single-leg hip thrust",
+    "single_leg_hip_thrust_banded": "banded single-leg hip thrust",
+    "hip_thrust": "hip thrust (two legs)",
+    "elevated_glute_bridge": "elevated glute bridge (two legs)",
+    "glute_bridge": "glute bridge (floor, two legs)",
+    "single_leg_glute_bridge": "single-leg glute bridge (floor)",
+    "glute_bridge_leg_lift": "glute bridge with leg lift",
 }
 """Title of each exercise in the sidecar's ``notes``."""
+
+MOTION_EXERCISE = {
+    "bench_thrust": "single_leg_hip_thrust",
+    "floor_bridge": "single_leg_glute_bridge",
+    "bridge_leg_lift": "glute_bridge_leg_lift",
+}
+"""The exercise each motion was made for (other exercises' notes name it)."""
+
+
+def canonical_exercise(name: str) -> str:
+    """The exercise profile name for a simulator exercise name (resolves deprecated aliases).
+
+    Parameters
+    ----------
+    name
+        One of :data:`EXERCISES` or :data:`EXERCISE_ALIASES`.
+
+    Returns
+    -------
+    str
+        The profile name; ``name`` itself unless it is an alias.
+
+    Raises
+    ------
+    SettingsError
+        If ``name`` is neither.
+    """
+    if name in MOTION_OF_EXERCISE:
+        return name
+    if name in EXERCISE_ALIASES:
+        return EXERCISE_ALIASES[name]
+    raise SettingsError(f"SimSettings.exercise must be one of {EXERCISES}, got {name!r}")
 
 
 @dataclass(frozen=True)
@@ -78,11 +131,15 @@ class SimSettings:
     soft_tissue
         Soft-tissue wobble of the sensor (only when ``noise`` is on).
     exercise
-        One of :data:`EXERCISES`.  ``"floor_bridge"``: shoulders on the floor, 18-30° of range.
-        ``"leg_lift"``: each set is one held floor bridge with ``reps_per_set`` lifts *per side*,
-        alternating sides (starting with the set's side); the pelvis rolls towards the lifted side
-        (1-2.5°, or 4-7° for an injected ``hip_tilt``) and side-bends a little.  Faults that may be
-        injected into lifts: ``hip_tilt``, ``rushed_lowering`` (foot dropped), ``short_hold``.
+        An exercise profile name from :data:`EXERCISES` (default ``"single_leg_hip_thrust"``);
+        the deprecated names ``"floor_bridge"`` and ``"leg_lift"`` are replaced by
+        ``"single_leg_glute_bridge"`` and ``"glute_bridge_leg_lift"`` with a
+        :class:`DeprecationWarning`.  The motion is :data:`MOTION_OF_EXERCISE`: floor bridges have
+        the shoulders on the floor, 18-30° of range; ``"glute_bridge_leg_lift"``: each set is one
+        held floor bridge with ``reps_per_set`` lifts *per side*, alternating sides (starting with
+        the set's side); the pelvis rolls towards the lifted side (1-2.5°, or 4-7° for an injected
+        ``hip_tilt``) and side-bends a little.  Faults that may be injected into lifts:
+        ``hip_tilt``, ``rushed_lowering`` (foot dropped), ``short_hold``.
     """
 
     seed: int = 0
@@ -99,7 +156,7 @@ class SimSettings:
     gyro_bias_max_dps: float = 3.0
     drop_probability: float = 0.003
     soft_tissue: bool = True
-    exercise: str = "hip_thrust"
+    exercise: str = DEFAULT_EXERCISE
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str, got: object) -> SettingsError:
@@ -141,8 +198,16 @@ class SimSettings:
             raise bad("drop_probability", "a number in [0, 0.5)", self.drop_probability)
         if not isinstance(self.soft_tissue, bool):
             raise bad("soft_tissue", "a bool", self.soft_tissue)
-        if self.exercise not in EXERCISES:
+        if not isinstance(self.exercise, str):
             raise bad("exercise", f"one of {EXERCISES}", self.exercise)
+        name = canonical_exercise(self.exercise)
+        if name != self.exercise:
+            warnings.warn(
+                f"SimSettings.exercise {self.exercise!r} is deprecated; use {name!r}",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "exercise", name)
 
     @property
     def motion(self) -> str:
