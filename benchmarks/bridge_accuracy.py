@@ -23,6 +23,8 @@ from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
 
 LIFT_FAULTS = ("hip_tilt", "rushed_lowering", "short_hold")
+LIFT = "glute_bridge_leg_lift"
+BRIDGE = "single_leg_glute_bridge"
 
 
 def _run(exercise: str, placement: str, seed: int, rate: float, profile: str) -> tuple[list, list]:
@@ -32,7 +34,7 @@ def _run(exercise: str, placement: str, seed: int, rate: float, profile: str) ->
             exercise=exercise,
             placement=placement,
             sample_rate_hz=rate,
-            reps_per_set=(6, 10) if exercise == "leg_lift" else (8, 14),
+            reps_per_set=(6, 10) if exercise == LIFT else (8, 14),
         )
     )
     st = settings_for(get_profile(profile)).replace(placement=placement, sides=tuple(rec.metadata["sides"]))
@@ -41,7 +43,7 @@ def _run(exercise: str, placement: str, seed: int, rate: float, profile: str) ->
 
 
 def bench(exercise: str, placement: str, seeds: range, rate: float) -> None:
-    profile = "glute_bridge_leg_lift" if exercise == "leg_lift" else "single_leg_glute_bridge"
+    profile = exercise  # the simulator's exercise names are the profile names
     n_sets = exact = phantom = missed = n_truth = 0
     phase: list[float] = []
     tilt: list[float] = []
@@ -56,12 +58,8 @@ def bench(exercise: str, placement: str, seeds: range, rate: float) -> None:
             phantom += max(0, n_found - n_truth)
             continue
         for want, got in zip(truth, found, strict=True):
-            key_w = (
-                [r.get("side") for r in want["reps"]]
-                if exercise == "leg_lift"
-                else [None] * len(want["reps"])
-            )
-            key_g = [r.side for r in got.reps] if exercise == "leg_lift" else [None] * len(got.reps)
+            key_w = [r.get("side") for r in want["reps"]] if exercise == LIFT else [None] * len(want["reps"])
+            key_g = [r.side for r in got.reps] if exercise == LIFT else [None] * len(got.reps)
             if key_w != key_g:
                 phantom += max(0, len(got.reps) - len(want["reps"]))
                 missed += max(0, len(want["reps"]) - len(got.reps))
@@ -76,7 +74,7 @@ def bench(exercise: str, placement: str, seeds: range, rate: float) -> None:
                 ]
                 if w["peak_tilt_deg"] is not None and g.peak_tilt_deg is not None:
                     tilt.append(abs(g.peak_tilt_deg - w["peak_tilt_deg"]))
-                if exercise == "leg_lift":
+                if exercise == LIFT:
                     for f in LIFT_FAULTS:
                         a, b = f in w["faults"], f in g.faults
                         f1[f][0] += a and b
@@ -85,7 +83,7 @@ def bench(exercise: str, placement: str, seeds: range, rate: float) -> None:
     dt = time.perf_counter() - t0
     ph = np.asarray(phase) * 1000
     print(f"\n{exercise} · {placement} · {rate:g} Hz · {len(seeds)} recordings ({dt:.0f} s)")
-    print(f"  sets with the exact count{' and sides' if exercise == 'leg_lift' else ''}: {exact}/{n_sets}")
+    print(f"  sets with the exact count{' and sides' if exercise == LIFT else ''}: {exact}/{n_sets}")
     print(f"  movements in truth: {n_truth}; phantom {phantom}, missed {missed} (in sets counted wrong)")
     if ph.size:
         print(f"  phase-boundary error: median {np.median(ph):.0f} ms, p95 {np.percentile(ph, 95):.0f} ms")
@@ -102,10 +100,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=104.0, help="sample rate, Hz")
     args = ap.parse_args()
     seeds = range(20000, 20000 + args.n)
-    bench("leg_lift", "hip", seeds, args.rate)
-    bench("leg_lift", "thigh", range(20000, 20000 + max(2, args.n // 2)), args.rate)
-    bench("floor_bridge", "hip", range(20000, 20000 + max(2, args.n // 2)), args.rate)
-    bench("floor_bridge", "thigh", range(20000, 20000 + max(2, args.n // 2)), args.rate)
+    bench(LIFT, "hip", seeds, args.rate)
+    bench(LIFT, "thigh", range(20000, 20000 + max(2, args.n // 2)), args.rate)
+    bench(BRIDGE, "hip", range(20000, 20000 + max(2, args.n // 2)), args.rate)
+    bench(BRIDGE, "thigh", range(20000, 20000 + max(2, args.n // 2)), args.rate)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 RECORDINGS = Path("recordings")
 """The repository's demo recordings (run the script from the repository root)."""
 
-# (seed, placement, exercise, rate Hz, faults) -- 24 recordings, every exercise and placement
+# (seed, placement, exercise tag, rate Hz, faults) -- 24 recordings, every exercise and placement
 CORPUS = [
     (seed, placement, exercise, rate, faults)
     for seed, (placement, exercise, rate, faults) in enumerate(
@@ -64,6 +64,16 @@ EXERCISE_PROFILE = {
     "floor_bridge": "single_leg_glute_bridge",
     "leg_lift": "glute_bridge_leg_lift",
 }
+"""Corpus tag (in the file names) -> profile passed to ``imurep analyze`` (None: the sidecar's)."""
+
+SIM_EXERCISE = {
+    "hip_thrust": "single_leg_hip_thrust",
+    "floor_bridge": "single_leg_glute_bridge",
+    "leg_lift": "glute_bridge_leg_lift",
+}
+"""Corpus tag -> ``imurep simulate --exercise`` name.  The tags are the simulator's names before
+they became the profile names (``hip_thrust`` then meant the single-leg thrust); they stay in the
+file names so that snapshots of an existing corpus keep their names."""
 
 
 def _imurep() -> list[str]:
@@ -88,7 +98,7 @@ def corpus(out: Path) -> None:
             "--faults",
             faults,
             "--exercise",
-            exercise,
+            SIM_EXERCISE[exercise],
         ]
         subprocess.run(cmd, check=True, capture_output=True)
         print("wrote", name)

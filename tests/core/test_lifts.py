@@ -28,7 +28,9 @@ LIFT = get_profile("glute_bridge_leg_lift")
 
 
 @functools.cache
-def _rec(seed: int, placement: str = "hip", exercise: str = "leg_lift", n_sets: int = 2) -> SimRecording:
+def _rec(
+    seed: int, placement: str = "hip", exercise: str = "glute_bridge_leg_lift", n_sets: int = 2
+) -> SimRecording:
     return simulate(
         SimSettings(seed=seed, placement=placement, exercise=exercise, n_sets=n_sets, reps_per_set=(5, 8))
     )
@@ -134,7 +136,7 @@ def test_a_marker_splits_the_lifts_of_one_bridge_into_two_sets() -> None:
 
 
 def test_floor_bridge_reps_are_found_with_the_floor_profile() -> None:
-    rec = _rec(531, exercise="floor_bridge")
+    rec = _rec(531, exercise="single_leg_glute_bridge")
     res = analyze([_chunk(rec)], _settings(rec, "single_leg_glute_bridge"))
     assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in rec.truth["sets"]]
     for got, want in zip(res.sets, rec.truth["sets"], strict=True):

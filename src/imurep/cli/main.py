@@ -31,6 +31,22 @@ logger = logging.getLogger("imurep.cli")
 EXIT_OK = 0
 EXIT_ERROR = 2
 DEFAULT_PLACEMENT = "hip"
+SIM_EXERCISES = (
+    "single_leg_hip_thrust",
+    "single_leg_hip_thrust_pause",
+    "single_leg_hip_thrust_deficit",
+    "single_leg_hip_thrust_banded",
+    "hip_thrust",
+    "elevated_glute_bridge",
+    "glute_bridge",
+    "single_leg_glute_bridge",
+    "glute_bridge_leg_lift",
+)
+"""``imurep simulate --exercise`` names: :data:`imurep.sim.EXERCISES` (spelled out so the CLI starts
+without importing numpy; a test keeps them equal)."""
+SIM_EXERCISE_ALIASES = ("floor_bridge", "leg_lift")
+"""Deprecated ``--exercise`` names of ``imurep simulate`` (:data:`imurep.sim.EXERCISE_ALIASES`)."""
+SIM_DEFAULT_EXERCISE = "single_leg_hip_thrust"
 
 
 def _version() -> str:
@@ -342,7 +358,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.rate is not None:
         options["sample_rate_hz"] = args.rate
     if args.exercise is not None:
-        options["exercise"] = args.exercise
+        options["exercise"] = sim.canonical_exercise(args.exercise)
+        if options["exercise"] != args.exercise:
+            logger.warning(
+                "--exercise %s is deprecated; use --exercise %s", args.exercise, options["exercise"]
+            )
     sim_settings = sim.SimSettings(**options)
     rec = sim.simulate(sim_settings)
     out = Path(args.out)
@@ -470,7 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         parents=[common],
         help="write a simulated recording (CSV + sidecar + ground truth)",
-        description="Simulate single-leg hip thrust sets and write OUT.csv, OUT.json and OUT.truth.json.",
+        description="Simulate sets of an exercise of the hip-thrust family and write OUT.csv, OUT.json "
+        "(sidecar: its exercise is the profile the analysis uses) and OUT.truth.json.",
     )
     s.add_argument("out", metavar="OUT.csv", help="CSV to write")
     s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -486,9 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-noise", action="store_true", help="no sensor noise or bias")
     s.add_argument(
         "--exercise",
-        choices=("hip_thrust", "floor_bridge", "leg_lift"),
-        help="what is simulated (default: hip_thrust; floor_bridge: glute bridge on the floor; "
-        "leg_lift: glute bridge with leg lift)",
+        choices=SIM_EXERCISES + SIM_EXERCISE_ALIASES,
+        metavar="NAME",
+        help=f"exercise profile to simulate (default: {SIM_DEFAULT_EXERCISE}): {', '.join(SIM_EXERCISES)}; "
+        "hip_thrust and the pause, deficit and banded variants move as the single-leg hip thrust, "
+        "glute_bridge and elevated_glute_bridge as the single-leg glute bridge (variant specifics "
+        "are not simulated); deprecated: floor_bridge, leg_lift",
     )
     s.set_defaults(func=_cmd_simulate)
 

@@ -1,23 +1,40 @@
-"""Simulated IMU recordings with exact ground truth (see :mod:`imurep.sim.builder`)."""
+"""Simulated IMU recordings with exact ground truth.
+
+Modules, in the order a simulation runs: :mod:`~imurep.sim.settings` (what to simulate),
+:mod:`~imurep.sim.plans` (each set drawn before it is done), :mod:`~imurep.sim.builder` (the
+session on a fine time grid, with :mod:`~imurep.sim.activities` around the sets and
+:mod:`~imurep.sim.sets` for the sets, recorded in a :mod:`~imurep.sim.trajectory`),
+:mod:`~imurep.sim.kinematics` (ideal sensor signals), :mod:`~imurep.sim.truth` (ground truth),
+:mod:`~imurep.sim.sensor` (sampling and imperfections), :mod:`~imurep.sim.recording`
+(:func:`simulate`) and :mod:`~imurep.sim.files` (CSV + sidecars).
+"""
 
 from __future__ import annotations
 
-from imurep.sim.builder import (
+from imurep.sim.files import read_csv_arrays, write_recording
+from imurep.sim.recording import SimRecording, simulate
+from imurep.sim.settings import (
+    DEFAULT_EXERCISE,
+    EXERCISE_ALIASES,
     EXERCISES,
-    TRUTH_SCHEMA,
-    SimRecording,
+    MOTION_OF_EXERCISE,
+    MOTIONS,
     SimSettings,
+    canonical_exercise,
     parse_faults,
-    read_csv_arrays,
-    simulate,
-    write_recording,
 )
+from imurep.sim.truth import TRUTH_SCHEMA
 
 __all__ = [
+    "DEFAULT_EXERCISE",
     "EXERCISES",
+    "EXERCISE_ALIASES",
+    "MOTIONS",
+    "MOTION_OF_EXERCISE",
     "TRUTH_SCHEMA",
     "SimRecording",
     "SimSettings",
+    "canonical_exercise",
     "parse_faults",
     "read_csv_arrays",
     "simulate",
