@@ -24,8 +24,9 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from imurep.coaching.advice import SetStats, advise, leg_of
-from imurep.coaching.exercises import ExerciseProfile
-from imurep.coaching.history import SetRow, asymmetry_pct
+from imurep.coaching.exercises import Catalog, ExerciseProfile
+from imurep.coaching.history import SetRow
+from imurep.coaching.trends import asymmetry_pct
 from imurep.model.errors import SettingsError
 from imurep.report import render as report
 from imurep.report.style import PHASE_COLORS, SIDE_COLORS
@@ -173,15 +174,20 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
 
 
 def progress_page(
-    rows: Sequence[SetRow], profile: ExerciseProfile, sessions: Sequence[Sequence[SetStats]] | None = None
+    rows: Sequence[SetRow],
+    profile: ExerciseProfile,
+    sessions: Sequence[Sequence[SetStats]] | None = None,
+    *,
+    catalog: Catalog,
 ) -> report.ReportPage:
-    """The progress page as a report page (name ``"progress"``); its verdict is the advice."""
+    """The progress page as a report page (name ``"progress"``); its verdict is the advice
+    (:func:`~imurep.coaching.advice.advise` with the profiles and rules of ``catalog``)."""
     if sessions is None:
         grouped: dict[int, list[SetStats]] = {}
         for r in rows:
             grouped.setdefault(r.session_id, []).append(r.stats)
         sessions = list(grouped.values())
-    headline = advise(sessions, profile).headline
+    headline = advise(sessions, profile, catalog=catalog).headline
     with matplotlib.rc_context(report._STYLE):
         fig = build_progress_figure(rows, profile, headline)
     return report.ReportPage("progress", f"Progress — {profile.title}", headline, fig)
@@ -202,11 +208,12 @@ def write_progress_page(
     out: str | Path,
     *,
     sessions: Sequence[Sequence[SetStats]] | None = None,
+    catalog: Catalog,
 ) -> Path:
     """Write the progress page alone to ``out`` (.png, .pdf or .html, by suffix)."""
     check_progress_path(out)
     out = Path(out)
-    page = progress_page(rows, profile, sessions)
+    page = progress_page(rows, profile, sessions, catalog=catalog)
     try:
         suffix = out.suffix.lower()
         if suffix == ".pdf":
