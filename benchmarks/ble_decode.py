@@ -10,11 +10,12 @@ import time
 
 import numpy as np
 
-from imurep.ble import protocol as p
+from imurep.ble.decoder import StreamDecoder
+from imurep.ble.protocol import DeviceInfo, encode_imu_frame
 
 
 def main() -> None:
-    info = p.DeviceInfo()
+    info = DeviceInfo()
     rng = np.random.default_rng(0)
     for spf in (19, 5, 1):
         n_frames = 20000 if spf > 1 else 40000
@@ -22,8 +23,8 @@ def main() -> None:
         per = info.clock_hz / info.odr_hz
         for k in range(n_frames):
             counts = rng.integers(-3000, 3000, size=(spf, 6)).astype(np.int16)
-            frames.append(p.encode_imu_frame(k * spf, round(k * spf * per), counts))
-        dec = p.StreamDecoder(info)
+            frames.append(encode_imu_frame(k * spf, round(k * spf * per), counts))
+        dec = StreamDecoder(info)
         hosts = 10.0 + np.arange(n_frames) * spf / info.odr_hz + rng.uniform(0, 0.02, n_frames)
         t0 = time.perf_counter()
         for data, h in zip(frames, hosts, strict=True):

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from imurep.ble.client import SensorLink
-from imurep.ble.protocol import StreamGap
+from imurep.ble.decoder import StreamGap
 from imurep.ble.simulated import SimulatedSensor, simulated_backends
 from imurep.core.settings import AnalysisSettings
 from imurep.live.session import LiveSession, PlainView, RecordingWriter

@@ -2,8 +2,8 @@
 
 * :func:`scan` lists sensors advertising the imurep service (name, address, RSSI, battery).
 * :class:`SensorLink` connects (with retries and back-off), reads the info characteristic,
-  configures and starts the stream, and yields decoded :class:`~imurep.types.ImuChunk` s and
-  :class:`~imurep.ble.protocol.StreamGap` s in time order.  The notification callback only
+  configures and starts the stream, and yields decoded :class:`~imurep.model.samples.ImuChunk` s and
+  :class:`~imurep.ble.decoder.StreamGap` s in time order.  The notification callback only
   enqueues ``(bytes, host time)``; a consumer task decodes.  After a link loss it reconnects and
   continues (new segment, gap recorded), keeping everything already received.
 
@@ -28,8 +28,24 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError, BleakGATTProtocolError
 
-from imurep.ble import protocol as p
-from imurep.ble.protocol import DeviceInfo, StreamDecoder, StreamGap
+from imurep.ble.decoder import DecodeResult, StreamDecoder, StreamGap
+from imurep.ble.protocol import (
+    BATTERY_LEVEL_UUID,
+    CONTROL_CHAR_UUID,
+    DATA_CHAR_UUID,
+    ERROR_NAMES,
+    FIRMWARE_REV_UUID,
+    INFO_CHAR_UUID,
+    MANUFACTURER_ID,
+    OP_START,
+    OP_STOP,
+    PROTO_MAJOR,
+    SERVICE_UUID,
+    STATUS_STREAM_STOPPED,
+    DeviceInfo,
+    StartConfig,
+    encode_command,
+)
 from imurep.model.errors import (
     ConnectionLostError,
     ImurepError,
@@ -124,7 +140,7 @@ class LinkStats:
 
 
 def _scan_result(dev: BLEDevice, adv: AdvertisementData) -> ScanResult:
-    mdata = adv.manufacturer_data.get(p.MANUFACTURER_ID, b"")
+    mdata = adv.manufacturer_data.get(MANUFACTURER_ID, b"")
     major = mdata[0] if len(mdata) >= 1 else None
     battery = mdata[1] if len(mdata) >= 2 and mdata[1] <= 100 else None
     return ScanResult(adv.local_name or dev.name or "", dev.address, adv.rssi, battery, major, dev)
@@ -140,7 +156,7 @@ async def _scan(
     done = asyncio.Event()
 
     def on_adv(dev: BLEDevice, adv: AdvertisementData) -> None:
-        if p.SERVICE_UUID not in adv.service_uuids:
+        if SERVICE_UUID not in adv.service_uuids:
             return
         res = _scan_result(dev, adv)
         found[res.address] = res
@@ -151,7 +167,7 @@ async def _scan(
 
     try:
         scanner = BleakScanner(
-            on_adv, service_uuids=[p.SERVICE_UUID], backend=scanner_backend, **(backend_kwargs or {})
+            on_adv, service_uuids=[SERVICE_UUID], backend=scanner_backend, **(backend_kwargs or {})
         )
         async with scanner:
             with contextlib.suppress(TimeoutError):
@@ -237,7 +253,7 @@ class SensorLink:
         if not 0 < rate_hz < 65536:
             raise SettingsError(f"rate_hz must be in (0, 65536) Hz, got {rate_hz!r}")
         self.device = device
-        self.config = p.StartConfig(round(rate_hz), acc_range_g, gyr_range_dps, max_latency_ms)
+        self.config = StartConfig(round(rate_hz), acc_range_g, gyr_range_dps, max_latency_ms)
         self._client_backend = client_backend
         self._scanner_backend = scanner_backend
         self._backend_kwargs = dict(backend_kwargs or {})
@@ -315,8 +331,8 @@ class SensorLink:
         client = self._client
         if client is not None and client.is_connected:
             try:
-                await client.write_gatt_char(p.CONTROL_CHAR_UUID, p.encode_command(p.OP_STOP), response=True)
-                await client.stop_notify(p.DATA_CHAR_UUID)
+                await client.write_gatt_char(CONTROL_CHAR_UUID, encode_command(OP_STOP), response=True)
+                await client.stop_notify(DATA_CHAR_UUID)
             except (BleakError, OSError, TimeoutError) as exc:
                 logger.debug("stop: %s", exc)
             with contextlib.suppress(BleakError, OSError, TimeoutError):
@@ -343,11 +359,11 @@ class SensorLink:
         want = (self.device or "").lower()
         for res in found:
             if not want or want in (res.name.lower(), res.address.lower()):
-                if res.protocol_major is not None and res.protocol_major != p.PROTO_MAJOR:
+                if res.protocol_major is not None and res.protocol_major != PROTO_MAJOR:
                     raise ProtocolError(
                         bytes([res.protocol_major]),
                         f"sensor {res.name} advertises protocol v{res.protocol_major}, this imurep supports "
-                        f"v{p.PROTO_MAJOR}; update imurep or the sensor firmware",
+                        f"v{PROTO_MAJOR}; update imurep or the sensor firmware",
                     )
                 return res.device
         seen = ", ".join(f"{r.name} ({r.address})" for r in found) or "none"
@@ -396,16 +412,16 @@ class SensorLink:
         await client.connect()
         try:
             info = await self._read_info(client)
-            firmware = await self._read_text(client, p.FIRMWARE_REV_UUID)
+            firmware = await self._read_text(client, FIRMWARE_REV_UUID)
             battery = await self._read_battery(client)
             self.decoder.set_info(info)
-            await client.start_notify(p.DATA_CHAR_UUID, self._on_data)
+            await client.start_notify(DATA_CHAR_UUID, self._on_data)
             try:
                 await client.write_gatt_char(
-                    p.CONTROL_CHAR_UUID, p.encode_command(p.OP_START, self.config), response=True
+                    CONTROL_CHAR_UUID, encode_command(OP_START, self.config), response=True
                 )
             except BleakGATTProtocolError as exc:
-                name = p.ERROR_NAMES.get(int(exc.code), f"0x{int(exc.code):02x}")
+                name = ERROR_NAMES.get(int(exc.code), f"0x{int(exc.code):02x}")
                 raise SettingsError(
                     f"the sensor refused START (rate {self.config.odr_hz} Hz, ±{self.config.acc_range_g} g, "
                     f"±{self.config.gyr_range_dps} dps): {name}; choose a supported rate/range"
@@ -433,7 +449,7 @@ class SensorLink:
         )
 
     async def _read_info(self, client: BleakClient) -> DeviceInfo:
-        data = await client.read_gatt_char(p.INFO_CHAR_UUID)
+        data = await client.read_gatt_char(INFO_CHAR_UUID)
         return DeviceInfo.unpack(data)
 
     async def _read_text(self, client: BleakClient, uuid: str) -> str:
@@ -444,7 +460,7 @@ class SensorLink:
 
     async def _read_battery(self, client: BleakClient) -> int | None:
         try:
-            data = await client.read_gatt_char(p.BATTERY_LEVEL_UUID)
+            data = await client.read_gatt_char(BATTERY_LEVEL_UUID)
         except (BleakError, OSError):
             return None
         return data[0] if len(data) == 1 and data[0] <= 100 else None
@@ -490,7 +506,7 @@ class SensorLink:
                     if more is not None:
                         items += more.items()
                         status += more.status
-                ended = any(s.code == p.STATUS_STREAM_STOPPED for s in status)
+                ended = any(s.code == STATUS_STREAM_STOPPED for s in status)
                 for it in items:
                     self._out.put_nowait(it)
                 if ended:
@@ -501,7 +517,7 @@ class SensorLink:
         finally:
             self._out.put_nowait(_END)
 
-    async def _refresh_info(self) -> p.DecodeResult | None:
+    async def _refresh_info(self) -> DecodeResult | None:
         client = self._client
         if client is None:
             return None

@@ -41,7 +41,47 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError, BleakGATTProtocolError
 from numpy.typing import NDArray
 
-from imurep.ble import protocol as p
+from imurep.ble.protocol import (
+    ACC_LSB_G,
+    BATTERY_LEVEL_UUID,
+    BATTERY_SERVICE_UUID,
+    CCCD_UUID,
+    CONTROL_CHAR_UUID,
+    DATA_CHAR_UUID,
+    DIS_SERVICE_UUID,
+    ERR_INVALID_OPCODE,
+    ERR_INVALID_PARAM,
+    ERR_INVALID_STATE,
+    ERR_UNSUPPORTED_ODR,
+    ERR_UNSUPPORTED_RANGE,
+    FIRMWARE_REV_UUID,
+    GYR_LSB_DPS,
+    HARDWARE_REV_UUID,
+    IMU_SIMULATOR,
+    INFO_CHAR_UUID,
+    MANUFACTURER_ID,
+    MANUFACTURER_UUID,
+    MODEL_UUID,
+    OP_SET_CONFIG,
+    OP_START,
+    OP_STOP,
+    PROTO_MAJOR,
+    SERIAL_UUID,
+    SERVICE_UUID,
+    STATUS_CONFIG_CHANGED,
+    STATUS_FIFO_OVERFLOW,
+    STATUS_STREAM_STOPPED,
+    U32,
+    DeviceInfo,
+    StartConfig,
+    decode_command,
+    encode_compact_frame,
+    encode_imu_frame,
+    encode_status_frame,
+    quantize,
+    samples_per_frame,
+)
+from imurep.model.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +152,7 @@ class SentFrame:
     first_sample: int
     index: int
     counts: NDArray[np.int16]
-    info: p.DeviceInfo
+    info: DeviceInfo
     delivered: bool
 
 
@@ -173,7 +213,7 @@ class SimulatedSensor:
         faults: FaultPlan | None = None,
         battery_pct: int = 87,
         rssi: int = -55,
-        proto_major: int = p.PROTO_MAJOR,
+        proto_major: int = PROTO_MAJOR,
         firmware: str = "sim-1.0.0",
     ) -> None:
         self.t_s = np.asarray(t_s, dtype=np.float64)
@@ -192,11 +232,11 @@ class SimulatedSensor:
         self.world: SimWorld | None = None
         rate = 1.0 / float(np.median(np.diff(self.t_s)))
         self.odr_mhz = round(rate * 1000)
-        self.info = p.DeviceInfo(
+        self.info = DeviceInfo(
             proto_major=proto_major,
-            imu_model=p.IMU_SIMULATOR,
+            imu_model=IMU_SIMULATOR,
             odr_mhz=self.odr_mhz,
-            max_samples_per_frame=p.samples_per_frame(self.mtu),
+            max_samples_per_frame=samples_per_frame(self.mtu),
         )
         self.log: list[SentFrame] = []
         self.connected = False
@@ -222,7 +262,7 @@ class SimulatedSensor:
     def device_ticks(self, true_s: float) -> int:
         """Device clock reading (u32 ticks) at true time ``true_s``."""
         rate = self.info.clock_hz * (1.0 + self.faults.drift_ppm * 1e-6)
-        return (self.faults.t0_ticks + round(true_s * rate)) % p.U32
+        return (self.faults.t0_ticks + round(true_s * rate)) % U32
 
     # -- link -----------------------------------------------------------------------------------
 
@@ -260,35 +300,35 @@ class SimulatedSensor:
         """``[(service uuid, [(characteristic uuid, properties)])]``."""
         return [
             (
-                p.SERVICE_UUID,
+                SERVICE_UUID,
                 [
-                    (p.DATA_CHAR_UUID, ["notify"]),
-                    (p.CONTROL_CHAR_UUID, ["write", "notify"]),
-                    (p.INFO_CHAR_UUID, ["read"]),
+                    (DATA_CHAR_UUID, ["notify"]),
+                    (CONTROL_CHAR_UUID, ["write", "notify"]),
+                    (INFO_CHAR_UUID, ["read"]),
                 ],
             ),
-            (p.BATTERY_SERVICE_UUID, [(p.BATTERY_LEVEL_UUID, ["read", "notify"])]),
+            (BATTERY_SERVICE_UUID, [(BATTERY_LEVEL_UUID, ["read", "notify"])]),
             (
-                p.DIS_SERVICE_UUID,
+                DIS_SERVICE_UUID,
                 [
-                    (p.MANUFACTURER_UUID, ["read"]),
-                    (p.MODEL_UUID, ["read"]),
-                    (p.SERIAL_UUID, ["read"]),
-                    (p.FIRMWARE_REV_UUID, ["read"]),
-                    (p.HARDWARE_REV_UUID, ["read"]),
+                    (MANUFACTURER_UUID, ["read"]),
+                    (MODEL_UUID, ["read"]),
+                    (SERIAL_UUID, ["read"]),
+                    (FIRMWARE_REV_UUID, ["read"]),
+                    (HARDWARE_REV_UUID, ["read"]),
                 ],
             ),
         ]
 
     def read(self, uuid: str) -> bytes:
         values = {
-            p.INFO_CHAR_UUID: lambda: self.info.pack(),
-            p.BATTERY_LEVEL_UUID: lambda: bytes([self.battery_pct]),
-            p.MANUFACTURER_UUID: lambda: b"imurep",
-            p.MODEL_UUID: lambda: b"imurep simulated sensor",
-            p.SERIAL_UUID: lambda: self.address.replace(":", "").encode(),
-            p.FIRMWARE_REV_UUID: lambda: self.firmware.encode(),
-            p.HARDWARE_REV_UUID: lambda: b"sim",
+            INFO_CHAR_UUID: lambda: self.info.pack(),
+            BATTERY_LEVEL_UUID: lambda: bytes([self.battery_pct]),
+            MANUFACTURER_UUID: lambda: b"imurep",
+            MODEL_UUID: lambda: b"imurep simulated sensor",
+            SERIAL_UUID: lambda: self.address.replace(":", "").encode(),
+            FIRMWARE_REV_UUID: lambda: self.firmware.encode(),
+            HARDWARE_REV_UUID: lambda: b"sim",
         }
         if uuid not in values:
             raise BleakGATTProtocolError(0x02)  # READ_NOT_PERMITTED
@@ -302,40 +342,40 @@ class SimulatedSensor:
 
     async def write(self, uuid: str, data: bytes) -> None:
         """A control-point write; rejections raise ``BleakGATTProtocolError(0x80+)``."""
-        if uuid != p.CONTROL_CHAR_UUID:
+        if uuid != CONTROL_CHAR_UUID:
             raise BleakGATTProtocolError(0x03)  # WRITE_NOT_PERMITTED
         self.commands.append(bytes(data))
         try:
-            op, cfg = p.decode_command(data)
-        except p.ProtocolError as exc:
-            code = p.ERR_INVALID_OPCODE if exc.reason.startswith("INVALID_OPCODE") else p.ERR_INVALID_PARAM
+            op, cfg = decode_command(data)
+        except ProtocolError as exc:
+            code = ERR_INVALID_OPCODE if exc.reason.startswith("INVALID_OPCODE") else ERR_INVALID_PARAM
             raise BleakGATTProtocolError(code) from None
-        if op in (p.OP_START, p.OP_SET_CONFIG):
+        if op in (OP_START, OP_SET_CONFIG):
             assert cfg is not None
-            if op == p.OP_SET_CONFIG and self.streaming:
-                raise BleakGATTProtocolError(p.ERR_INVALID_STATE)
+            if op == OP_SET_CONFIG and self.streaming:
+                raise BleakGATTProtocolError(ERR_INVALID_STATE)
             self._apply(cfg)
-            if op == p.OP_START:
+            if op == OP_START:
                 await self._stop_stream()
                 self._start_stream()
-        elif op == p.OP_STOP:
+        elif op == OP_STOP:
             await self._stop_stream()
 
-    def _apply(self, cfg: p.StartConfig) -> None:
+    def _apply(self, cfg: StartConfig) -> None:
         if cfg.odr_hz and abs(cfg.odr_hz * 1000 - self.odr_mhz) > 0.1 * self.odr_mhz:
-            raise BleakGATTProtocolError(p.ERR_UNSUPPORTED_ODR)
+            raise BleakGATTProtocolError(ERR_UNSUPPORTED_ODR)
         acc = cfg.acc_range_g or self.info.acc_range_g
         gyr = cfg.gyr_range_dps or self.info.gyr_range_dps
-        if acc not in p.ACC_LSB_G or gyr not in p.GYR_LSB_DPS:
-            raise BleakGATTProtocolError(p.ERR_UNSUPPORTED_RANGE)
+        if acc not in ACC_LSB_G or gyr not in GYR_LSB_DPS:
+            raise BleakGATTProtocolError(ERR_UNSUPPORTED_RANGE)
         changed = (acc, gyr) != (self.info.acc_range_g, self.info.gyr_range_dps) or (
             cfg.max_latency_ms and cfg.max_latency_ms != self.info.max_latency_ms
         )
         self._set_info(
             acc_range_g=acc,
             gyr_range_dps=gyr,
-            acc_lsb_g=p.ACC_LSB_G[acc],
-            gyr_lsb_dps=p.GYR_LSB_DPS[gyr],
+            acc_lsb_g=ACC_LSB_G[acc],
+            gyr_lsb_dps=GYR_LSB_DPS[gyr],
             max_latency_ms=cfg.max_latency_ms or self.info.max_latency_ms,
             bump=bool(changed),
         )
@@ -345,7 +385,7 @@ class SimulatedSensor:
         fields.update(changes)
         if bump:
             fields["config_id"] = (fields["config_id"] + 1) & 0xFF
-        self.info = p.DeviceInfo(**fields)
+        self.info = DeviceInfo(**fields)
 
     # -- streaming ------------------------------------------------------------------------------
 
@@ -353,7 +393,7 @@ class SimulatedSensor:
         self.streaming = True
         self.segment += 1
         self._index = self.faults.index_start
-        self._set_info(state=1, max_samples_per_frame=p.samples_per_frame(self.mtu), bump=False)
+        self._set_info(state=1, max_samples_per_frame=samples_per_frame(self.mtu), bump=False)
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"sim-sensor-{self.name}")
 
     async def _stop_stream(self) -> None:
@@ -366,7 +406,7 @@ class SimulatedSensor:
         self._set_info(state=0, bump=False)
 
     def _notify(self, data: bytes) -> None:
-        cb = self._subscribers.get(p.DATA_CHAR_UUID)
+        cb = self._subscribers.get(DATA_CHAR_UUID)
         if cb is not None and self.connected:
             cb(bytearray(data))
 
@@ -390,10 +430,10 @@ class SimulatedSensor:
         latency_s = self.info.max_latency_ms / 1000.0
         while self.streaming and self.connected and self.pos < n_total:
             if self.frame_no == f.config_change_at_frame:
-                self._set_info(gyr_range_dps=2000, gyr_lsb_dps=p.GYR_LSB_DPS[2000], bump=True)
+                self._set_info(gyr_range_dps=2000, gyr_lsb_dps=GYR_LSB_DPS[2000], bump=True)
                 self._notify(
-                    p.encode_status_frame(
-                        p.STATUS_CONFIG_CHANGED,
+                    encode_status_frame(
+                        STATUS_CONFIG_CHANGED,
                         self._index,
                         self.device_ticks(self.true_time(self.pos)),
                         config_id=self.info.config_id,
@@ -404,8 +444,8 @@ class SimulatedSensor:
                 t_dev = self.device_ticks(self.true_time(self.pos))
                 self.pos += count
                 self._notify(
-                    p.encode_status_frame(
-                        p.STATUS_FIFO_OVERFLOW, self._index, t_dev, count, config_id=self.info.config_id
+                    encode_status_frame(
+                        STATUS_FIFO_OVERFLOW, self._index, t_dev, count, config_id=self.info.config_id
                     )
                 )
                 self._index += count
@@ -425,17 +465,17 @@ class SimulatedSensor:
             await self._pace(send_at)
             if not (self.streaming and self.connected):
                 break
-            counts = p.quantize(self.acc_mps2[start:stop], self.gyr_rads[start:stop], self.info)
+            counts = quantize(self.acc_mps2[start:stop], self.gyr_rads[start:stop], self.info)
             t_dev = self.device_ticks(t0)
             if self.info.max_samples_per_frame == 0:
                 frames = [
-                    p.encode_compact_frame(
+                    encode_compact_frame(
                         self._index + k, self.device_ticks(self.true_time(start + k)), counts[k]
                     )
                     for k in range(stop - start)
                 ]
             else:
-                frames = [p.encode_imu_frame(self._index, t_dev, counts, config_id=self.info.config_id)]
+                frames = [encode_imu_frame(self._index, t_dev, counts, config_id=self.info.config_id)]
             no = self.frame_no
             delivered = no not in f.drop_frames
             self.log.append(SentFrame(self.segment, start, self._index, counts, self.info, delivered))
@@ -456,8 +496,8 @@ class SimulatedSensor:
         if self.streaming and self.pos >= n_total:
             t_dev = self.device_ticks(self.true_time(n_total - 1))
             self._notify(
-                p.encode_status_frame(
-                    p.STATUS_STREAM_STOPPED, self._index, t_dev, 0, config_id=self.info.config_id
+                encode_status_frame(
+                    STATUS_STREAM_STOPPED, self._index, t_dev, 0, config_id=self.info.config_id
                 )
             )
             self.streaming = False
@@ -471,9 +511,9 @@ class SimulatedSensor:
         """What the sensor advertises (service UUID, name, manufacturer data with battery)."""
         return AdvertisementData(
             local_name=self.name,
-            manufacturer_data={p.MANUFACTURER_ID: bytes([self.info.proto_major, self.battery_pct])},
+            manufacturer_data={MANUFACTURER_ID: bytes([self.info.proto_major, self.battery_pct])},
             service_data={},
-            service_uuids=[p.SERVICE_UUID],
+            service_uuids=[SERVICE_UUID],
             tx_power=0,
             rssi=self.rssi,
             platform_data=(),
@@ -579,7 +619,7 @@ class SimClient(BaseBleakClient):
                 self._uuid_by_handle[handle] = char_uuid
                 handle += 2  # declaration + value
                 if "notify" in props:
-                    services.add_descriptor(BleakGATTDescriptor(None, handle, p.CCCD_UUID, char))
+                    services.add_descriptor(BleakGATTDescriptor(None, handle, CCCD_UUID, char))
                     handle += 1
         self.services = services
 
@@ -669,7 +709,7 @@ def sensor_from_recording(path: str | Path, **kwargs: Any) -> SimulatedSensor:
 
     Raises
     ------
-    imurep.errors.DataValidationError
+    imurep.model.errors.DataValidationError
         The file is not a valid canonical recording.
     """
     from imurep.io import load_canonical

@@ -187,7 +187,7 @@ def _analyze_args(args: argparse.Namespace) -> Any:
 
     Returns the :class:`imurep.types.SessionResult`.
     """
-    from imurep.io import open_recording
+    from imurep.io import nominal_rate_hz, open_recording
 
     path = Path(args.path)
     # Read the first chunk before importing the (slower to import) core, so that a bad file is
@@ -235,7 +235,12 @@ def _analyze_args(args: argparse.Namespace) -> Any:
 
     markers = _markers(meta)
     return analyze(
-        itertools.chain([first], chunks), settings, source=str(path), metadata=meta, markers=markers
+        itertools.chain([first], chunks),
+        settings,
+        sample_rate_hz=nominal_rate_hz(meta),
+        source=str(path),
+        metadata=meta,
+        markers=markers,
     )
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from imurep.model.codes import FAULTS
 from imurep.model.errors import SettingsError
 from imurep.model.results import RepResult
+
+R = TypeVar("R", bound=RepResult)
+"""A rep or a lift (:class:`~imurep.model.results.LiftResult`): judging keeps its type."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def rep_faults(
     return tuple(code for code in FAULTS if found[code] and code in settings.enabled)
 
 
-def judge_rep(settings: FaultSettings, rep: RepResult, median_rom_deg: float) -> RepResult:
+def judge_rep(settings: FaultSettings, rep: R, median_rom_deg: float) -> R:
     """``rep`` with its fault codes (:func:`rep_faults` on its metrics and the set's median ROM)."""
     faults = rep_faults(
         settings,

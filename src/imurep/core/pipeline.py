@@ -24,6 +24,7 @@ from scipy.signal import lfilter
 from imurep.core.calibration import GyroCalibrator
 from imurep.core.orientation import GravityTracker
 from imurep.core.settings import AnalysisSettings
+from imurep.core.tracking.base import BlockSignals, Tracker
 from imurep.core.tracking.lifts import LiftTracker
 from imurep.core.tracking.reps import SetTracker
 from imurep.model.errors import DataValidationError
@@ -33,6 +34,14 @@ from imurep.model.samples import FloatArray, ImuChunk
 
 logger = logging.getLogger(__name__)
 
+RATE_ESTIMATE_SAMPLES = 64
+"""Without a nominal rate, processing waits for this many samples and estimates the rate from
+them (median interval), so the estimate never depends on how the stream is chunked."""
+
+MIN_RATE_HZ, MAX_RATE_HZ = 10.0, 2000.0
+"""Sample rates the stages are designed for, Hz."""
+
+
 class Pipeline:
     """Step-wise analysis of an IMU stream.
 
@@ -40,6 +49,11 @@ class Pipeline:
     ----------
     settings
         Analysis settings.
+    sample_rate_hz
+        The stream's nominal sample rate, Hz, when the device or the recording states it (an
+        explicit input: filters and the orientation filter are tuned to it).  When None it is
+        estimated from the first :data:`RATE_ESTIMATE_SAMPLES` samples (median interval, robust to
+        gaps and jitter); :attr:`sample_rate_source` says which was used.
 
     Notes
     -----
@@ -47,13 +61,24 @@ class Pipeline:
     Events are returned as they happen; :attr:`sets` holds the final set results so far.
     """
 
-    def __init__(self, settings: AnalysisSettings | None = None) -> None:
+    def __init__(
+        self, settings: AnalysisSettings | None = None, *, sample_rate_hz: float | None = None
+    ) -> None:
         self.settings = settings or AnalysisSettings()
         s = self.settings
+        if sample_rate_hz is not None and not (
+            math.isfinite(sample_rate_hz) and MIN_RATE_HZ <= sample_rate_hz <= MAX_RATE_HZ
+        ):
+            raise DataValidationError(
+                f"the nominal sample rate must be {MIN_RATE_HZ:g}..{MAX_RATE_HZ:g} Hz, got {sample_rate_hz!r}"
+            )
+        self.nominal_rate_hz = sample_rate_hz
+        """The nominal rate given, Hz (None: estimated from the stream)."""
+        self._rate_hz: float | None = sample_rate_hz
         self._calib = GyroCalibrator(s.calibration, s.hop_s)
         self._orient: GravityTracker | None = None
         sides: tuple[str | None, ...] = s.sides if s.sides else (None,)
-        self._tracker: SetTracker | LiftTracker
+        self._tracker: Tracker
         if s.mode == "leg_lift":
             self._tracker = LiftTracker(s.lifts, s.faults, measure_tilt=s.placement == "hip", sides=sides)
         else:
@@ -102,6 +127,10 @@ class Pipeline:
         self._n += n
         self._pending.append((t, chunk.acc_mps2, chunk.gyr_rads))
         last_block = math.floor((self._t_last - self._t0) / self.settings.hop_s)
+        if self._rate_hz is None:
+            if self._n < RATE_ESTIMATE_SAMPLES:
+                return []
+            self._estimate_rate()
         if last_block == self._pending_block:
             return []
         # everything before the newest sample's block is complete
@@ -144,6 +173,8 @@ class Pipeline:
             return []
         events: list[Event] = []
         if self._pending and self._t0 is not None:
+            if self._rate_hz is None:
+                self._estimate_rate()
             t_all, acc, gyr = self._take_pending()
             self._pending = []
             if t_all.size:
@@ -154,6 +185,24 @@ class Pipeline:
         return events
 
     # ------------------------------------------------------------------------------------------
+
+    @property
+    def sample_rate_hz(self) -> float | None:
+        """The rate the stages are tuned to, Hz (None until known or estimated)."""
+        return self._rate_hz
+
+    @property
+    def sample_rate_source(self) -> str:
+        """``"nominal"`` (given by the device or the recording) or ``"estimated"`` (from the stream)."""
+        return "nominal" if self.nominal_rate_hz is not None else "estimated"
+
+    def _estimate_rate(self) -> None:
+        """Estimate the rate from the first :data:`RATE_ESTIMATE_SAMPLES` samples (or all, if fewer)."""
+        t = self._take_pending()[0][:RATE_ESTIMATE_SAMPLES]
+        dt = np.diff(t)
+        rate = 1.0 / float(np.median(dt)) if dt.size else 100.0
+        self._rate_hz = min(max(rate, MIN_RATE_HZ), MAX_RATE_HZ)
+        logger.debug("sample rate estimated from %d samples: %.3f Hz", t.size, self._rate_hz)
 
     def _take_pending(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         parts = self._pending
@@ -171,15 +220,13 @@ class Pipeline:
         """Run the stages over consecutive whole blocks (``blocks`` = block number of each sample)."""
         starts = np.concatenate(([0], np.flatnonzero(np.diff(blocks)) + 1)).astype(np.intp)
         if self._orient is None:
-            t_first = t[: starts[1]] if starts.size > 1 else t
-            rate = 1.0 / float(np.median(np.diff(t_first))) if t_first.size > 1 else 100.0
-            self._orient = GravityTracker(
-                self.settings.orientation, nominal_rate_hz=min(max(rate, 10.0), 2000.0)
-            )
-            a = 1.0 - math.exp(-2.0 * math.pi * self.settings.acc_highpass_hz / max(rate, 10.0))
+            assert self._rate_hz is not None
+            rate = self._rate_hz
+            self._orient = GravityTracker(self.settings.orientation, nominal_rate_hz=rate)
+            a = 1.0 - math.exp(-2.0 * math.pi * self.settings.acc_highpass_hz / rate)
             self._lp_ba = (np.array([a]), np.array([1.0, a - 1.0]))
             self._lp_zi = ((1.0 - a) * acc[0]).reshape(1, 3)
-            b = 1.0 - math.exp(-1.0 / (self.settings.speed_time_constant_s * max(rate, 10.0)))
+            b = 1.0 - math.exp(-1.0 / (self.settings.speed_time_constant_s * rate))
             self._sp_ba = (np.array([b]), np.array([1.0, b - 1.0]))
             self._sp_zi = np.zeros(1)
         gyr_c, _ = self._calib.update(acc, gyr, starts, self.settings.hop_s)
@@ -191,7 +238,7 @@ class Pipeline:
         speed, self._sp_zi = lfilter(
             self._sp_ba[0], self._sp_ba[1], np.linalg.norm(gyr_c, axis=1), zi=self._sp_zi
         )
-        return self._tracker.update(t, up, gyr_c, hf, speed, starts)
+        return self._tracker.update(BlockSignals(t, up, gyr_c, hf, speed, starts))
 
     def result(self, *, source: str = "", metadata: dict[str, Any] | None = None) -> SessionResult:
         """The session's result: the sets ended so far, data quality and the settings used.
@@ -233,6 +280,8 @@ class Pipeline:
             n_gaps=int(gaps.size),
             gap_total_s=float(np.sum(gaps - med)) if gaps.size else 0.0,
             still_fraction=self._calib.n_still_blocks / self._calib.n_blocks if self._calib.n_blocks else 0.0,
+            nominal_rate_hz=self.nominal_rate_hz,
+            rate_source=self.sample_rate_source,
         )
 
 
@@ -240,6 +289,7 @@ def analyze(
     chunks: Iterable[ImuChunk],
     settings: AnalysisSettings | None = None,
     *,
+    sample_rate_hz: float | None = None,
     source: str = "",
     metadata: dict[str, Any] | None = None,
     markers: Iterable[Marker] = (),
@@ -252,6 +302,8 @@ def analyze(
         The recording, in time order, in chunks of any size.
     settings
         Analysis settings (defaults when None).
+    sample_rate_hz
+        Nominal sample rate, Hz, when the recording states it (see :class:`Pipeline`).
     source, metadata
         Recorded in the result.
     markers
@@ -262,7 +314,7 @@ def analyze(
     DataValidationError
         When the stream is not in time order or too short to analyse.
     """
-    pipe = Pipeline(settings)
+    pipe = Pipeline(settings, sample_rate_hz=sample_rate_hz)
     for marker in markers:
         pipe.mark(marker)
     for chunk in chunks:

@@ -18,7 +18,7 @@ from imurep.io.canonical import (
     sidecar_path,
 )
 from imurep.io.detect import FORMATS, detect_format
-from imurep.io.loader import RecordingStream, load_recording, open_recording
+from imurep.io.loader import RecordingStream, load_recording, nominal_rate_hz, open_recording
 from imurep.io.results_json import render_table, result_to_jsonable, write_json
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "open_recording",
     "iter_canonical_chunks",
     "load_canonical",
+    "nominal_rate_hz",
     "read_sidecar",
     "render_table",
     "result_to_jsonable",

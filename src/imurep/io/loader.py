@@ -41,6 +41,26 @@ _LOADERS: Final[dict[str, Callable[[Path], Recording]]] = {
 }
 
 
+def nominal_rate_hz(metadata: dict[str, Any]) -> float | None:
+    """The nominal sample rate a recording states, Hz, or None.
+
+    From the sidecar's ``sample_rate_hz`` (written by ``imurep live`` from the device and by the
+    simulator), else from an importer's ``nominal_rates_hz`` (e.g. MetaBase file names; sensors
+    are merged onto the faster one's timeline, so the largest).  A stated value that is not a
+    positive number is ignored with a warning.
+    """
+    value: Any = metadata.get("sample_rate_hz")
+    if value is None and isinstance(metadata.get("nominal_rates_hz"), dict):
+        rates = [v for v in metadata["nominal_rates_hz"].values() if isinstance(v, int | float)]
+        value = max(rates) if rates else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 10.0 <= float(value) <= 2000.0:
+        logger.warning("the recording's nominal sample rate %r is not 10..2000 Hz; estimating it", value)
+        return None
+    return float(value)
+
+
 @dataclass(frozen=True, eq=False)
 class RecordingStream:
     """A recording being read: its format, metadata and an iterator of chunks.

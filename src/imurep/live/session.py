@@ -44,7 +44,7 @@ LIVE_SCHEMA = "imurep.recording/1"
 
 
 class GapLike(Protocol):
-    """A gap in the stream (see :class:`imurep.ble.protocol.StreamGap`)."""
+    """A gap in the stream (see :class:`imurep.ble.decoder.StreamGap`)."""
 
     t_s: float
     n_samples: int
@@ -377,6 +377,8 @@ class LiveSession:
     event_log: TextIO | None = None
     profile: ExerciseProfile = field(default_factory=get_profile)
     catalog: Catalog = field(default_factory=load_catalog)
+    sample_rate_hz: float | None = None
+    """The device's nominal sample rate, Hz (None: estimated from the stream)."""
     pipeline: Pipeline = field(init=False)
     events: list[Event] = field(default_factory=list)
     side: str | None = field(init=False)
@@ -386,7 +388,7 @@ class LiveSession:
     quit_requested: bool = False
 
     def __post_init__(self) -> None:
-        self.pipeline = Pipeline(self.settings)
+        self.pipeline = Pipeline(self.settings, sample_rate_hz=self.sample_rate_hz)
         self.side = self.settings.sides[0] if self.settings.sides else None
         self.view.status("calibrating: hold still in the start position")
 
@@ -639,7 +641,7 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
         With a message saying what to do.
     """
     from imurep.ble.client import SensorLink
-    from imurep.ble.protocol import StreamGap
+    from imurep.ble.decoder import StreamGap
 
     link_kwargs: dict[str, Any] = {}
     if options.simulate is not None:
@@ -679,7 +681,13 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
         )
         log = options.events.open("w", encoding="utf-8") if options.events else None
         session = LiveSession(
-            settings, view, writer, beep=options.beep, event_log=log, profile=get_profile(options.exercise)
+            settings,
+            view,
+            writer,
+            beep=options.beep,
+            event_log=log,
+            profile=get_profile(options.exercise),
+            sample_rate_hz=info.sample_rate_hz,
         )
         try:
             with TerminalKeys() as keys:

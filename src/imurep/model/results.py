@@ -41,10 +41,7 @@ class RepResult:
     top_deg: float | None = None
     """Highest sagittal angle of the rep, degrees, on the scale of :class:`SetTrace`."""
     side: str | None = None
-    """The lifted side of a leg lift (glute bridge with leg lift, :mod:`imurep.lifts`); None for
-    reps.  For lifts, ``rom_deg`` is the bridge height at the lift (sensor on the pelvis) or the
-    thigh flexion of the lift (sensor on the thigh), and ``peak_tilt_deg`` the pelvis deviation
-    (rotation and side-bend) during the lift."""
+    """The lifted side of a leg lift (:class:`LiftResult`); None for reps."""
 
     @property
     def concentric_s(self) -> float:
@@ -85,6 +82,25 @@ class RepResult:
             "side": self.side,
             "faults": list(self.faults),
         }
+
+
+@dataclass(frozen=True)
+class LiftResult(RepResult):
+    """One leg lift of a glute bridge with leg lift (:mod:`imurep.core.tracking.lifts`).
+
+    The phases are those of :class:`RepResult` (lift, foot held up, set down, pause); the lift's
+    own quantities are named explicitly here.  In the JSON view (schema ``imurep.analysis/1``) a
+    lift is written as a rep: ``rom_deg`` carries :attr:`bridge_height_deg` (sensor on the pelvis)
+    or :attr:`thigh_flexion_deg` (sensor on a thigh), ``peak_tilt_deg`` carries
+    :attr:`pelvic_motion_deg`, and ``side`` is the lifted side.
+    """
+
+    bridge_height_deg: float | None = None
+    """Sagittal angle of the pelvis above its floor posture during the lift, degrees (pelvis)."""
+    pelvic_motion_deg: float | None = None
+    """Peak pelvic rotation and side-bend together during the lift, degrees (pelvis)."""
+    thigh_flexion_deg: float | None = None
+    """Flexion of the lifted thigh from the bridge posture, degrees (sensor on that thigh)."""
 
 
 def _mean(values: list[float]) -> float | None:
@@ -201,6 +217,11 @@ class DataQuality:
     n_gaps: int
     gap_total_s: float
     still_fraction: float
+    nominal_rate_hz: float | None = None
+    """The rate the device or the recording stated, Hz (None: not stated)."""
+    rate_source: str = "estimated"
+    """What the stages were tuned to: ``"nominal"`` (the stated rate) or ``"estimated"`` (from the
+    first samples of the stream)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -211,6 +232,8 @@ class DataQuality:
             "n_gaps": self.n_gaps,
             "gap_total_s": self.gap_total_s,
             "still_fraction": self.still_fraction,
+            "nominal_rate_hz": self.nominal_rate_hz,
+            "rate_source": self.rate_source,
         }
 
 

@@ -3,7 +3,7 @@
 The lifter holds a two-leg bridge and lifts one foot a few inches, then the other, without the
 pelvis rotating or side-bending.  :class:`LiftTracker` replaces the rep segmentation for this
 exercise (``AnalysisSettings.mode == "leg_lift"``); it is fed the same per-block signals and emits
-the same events, with one :class:`~imurep.types.RepResult` per lift (``side`` = the lifted side).
+the same events, with one :class:`~imurep.model.results.LiftResult` per lift.
 
 1. **Bridge.**  A quiet posture reached from the previous quiet posture (lying on the floor) by a
    rotation of ``min_bridge_deg``..``max_bridge_deg`` about one axis within ``max_rise_s`` is a
@@ -41,16 +41,22 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numpy.typing import NDArray
 
 from imurep.core.buffers import SampleBuffer
 from imurep.core.faults import FaultSettings, judge_rep
 from imurep.core.metrics import angle_between_deg, rep_axis, rep_timing, sagittal_angle_deg, tilt_deg, unit
-from imurep.core.tracking.reps import _RETAIN_S, _TRACE_AFTER_S
+from imurep.core.tracking.base import (
+    RETAIN_S,
+    TRACE_AFTER_S,
+    BlockSignals,
+    MarkerQueue,
+    QuietRun,
+    SideSchedule,
+)
 from imurep.model.codes import FAULTS
 from imurep.model.errors import SettingsError
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
-from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
+from imurep.model.results import LiftResult, SetResult, SetSummary, SetTrace
 from imurep.model.samples import FloatArray
 
 logger = logging.getLogger(__name__)
@@ -212,13 +218,14 @@ class _Bridge:
     floor_since_s: float = math.nan
     set_index: int = 0  # index announced by SetStarted (0: not announced yet)
     impacts: list[float] = field(default_factory=lambda: [-math.inf])  # times of recent impacts
-    results: list[RepResult] = field(default_factory=list)  # the lifts of the open set
+    results: list[LiftResult] = field(default_factory=list)  # the lifts of the open set
 
 
 class LiftTracker:
     """Finds bridges and the leg lifts within them; groups each bridge's lifts into a set.
 
-    Same interface as :class:`imurep.segmentation.SetTracker`.
+    Implements :class:`~imurep.core.tracking.base.Tracker`, like
+    :class:`~imurep.core.tracking.reps.SetTracker`.
 
     Parameters
     ----------
@@ -239,54 +246,41 @@ class LiftTracker:
         measure_tilt: bool,
         sides: tuple[str | None, ...] = (None,),
     ) -> None:
-        self.s = settings
-        self.fs = fault_settings
-        self.hip = measure_tilt
-        self.sides = sides or (None,)
+        self.settings = settings
+        self.fault_settings = fault_settings
+        self.pelvis = measure_tilt
+        """Whether the sensor is on the pelvis (lifts of both legs, pelvic motion measured)."""
+        self._sides = SideSchedule(sides)
         self.buf = SampleBuffer(_WIDTH, capacity=1 << 14)
         self.sets: list[SetResult] = []
         self._bridge: _Bridge | None = None
-        self._markers: list[Marker] = []
-        self._side: str | None = None
+        self._markers = MarkerQueue()
         self._n_sets = 0  # sets announced (kept or open)
         self._n_bridges = 0
-        # quiet-posture tracking outside a bridge
-        self._q_sum = np.zeros(3)
-        self._q_n = 0
-        self._q_start_i = 0
-        self._q_start_s = 0.0
+        self._quiet = QuietRun(settings.quiet_drift_deg)  # quiet-posture tracking outside a bridge
         self._rest: tuple[FloatArray, int, float] | None = None  # posture, last quiet index, time
-        self._cos_drift = math.cos(math.radians(settings.quiet_drift_deg))
         self.t_now = -math.inf
         self._t_prev = math.nan
 
     # -- feeding ---------------------------------------------------------------------------------
 
-    def update(
-        self,
-        t_s: FloatArray,
-        up: FloatArray,
-        gyr_rads: FloatArray,
-        acc_hf_mps2: FloatArray,
-        speed_rads: FloatArray,
-        block_starts: NDArray[np.intp],
-    ) -> list[Event]:
-        """Process consecutive whole blocks (arguments as :meth:`SetTracker.update`)."""
+    def update(self, signals: BlockSignals) -> list[Event]:
+        """Process consecutive whole blocks (see :class:`~imurep.core.tracking.base.BlockSignals`)."""
+        t_s = signals.t_s
         i0 = self.buf.end_index
         n = t_s.shape[0]
-        quiet = (speed_rads < self.s.quiet_rads).astype(np.float64)
+        quiet = (signals.speed_rads < self.settings.quiet_rads).astype(np.float64)
         rows = np.full((n, _WIDTH), np.nan)
         rows[:, _T] = t_s
-        rows[:, _U] = up
-        rows[:, _G] = gyr_rads
+        rows[:, _U] = signals.up
+        rows[:, _G] = signals.gyr_rads
         rows[:, _Q] = quiet
-        rows[:, _H] = acc_hf_mps2
+        rows[:, _H] = signals.acc_hf_mps2
         self.buf.append(rows)
         events: list[Event] = []
-        stops = np.append(block_starts[1:], n)
-        for a, b in zip(block_starts.tolist(), stops.tolist(), strict=True):
+        for a, b in signals.blocks():
             self.t_now = float(t_s[b - 1])
-            if self._markers and self._markers[0].t_s <= self.t_now:
+            if self._markers:
                 events.extend(self._apply_markers())
             events.extend(self._block(i0 + a, i0 + b))
         self._trim()
@@ -294,8 +288,7 @@ class LiftTracker:
 
     def mark(self, marker: Marker) -> None:
         """Register a lifter's marker (new set, side switch); applied when its time is processed."""
-        self._markers.append(marker)
-        self._markers.sort(key=lambda m: m.t_s)
+        self._markers.add(marker)
 
     def finish(self) -> list[Event]:
         """End of stream: close the open bridge."""
@@ -307,18 +300,16 @@ class LiftTracker:
 
     def _apply_markers(self) -> list[Event]:
         events: list[Event] = []
-        while self._markers and self._markers[0].t_s <= self.t_now:
-            m = self._markers.pop(0)
+        for m in self._markers.due(self.t_now):
             br = self._bridge
             if br is not None and br.results:
                 # lifts after the marker form a new set in the same bridge
                 events.extend(self._end_set(br, self.buf.end_index))
                 br.results = []
                 br.set_index = 0
-            if m.kind == "side":
-                self._side = m.side
-                if br is not None:
-                    br.side = m.side
+            self._sides.apply(m)
+            if m.kind == "side" and br is not None:
+                br.side = m.side
         return events
 
     def _block(self, a: int, b: int) -> list[Event]:
@@ -336,43 +327,34 @@ class LiftTracker:
     def _floor(self, a: int, b: int) -> int:
         """Outside a bridge: follow quiet postures; a bridge found at sample k returns k + 1."""
         v = self.buf.view(a, b)
-        s = self.s
+        s = self.settings
+        quiet = self._quiet
         for j in range(v.shape[0]):
             t = float(v[j, _T])
             self._t_prev = t
             if v[j, _Q] < 0.5:
-                self._q_n = 0
+                quiet.reset()
                 continue
-            u = v[j, _U]
-            if self._q_n > 0 and float(u @ self._q_sum) < self._cos_drift * float(
-                np.linalg.norm(self._q_sum)
-            ):
-                self._q_n = 0
-            if self._q_n == 0:
-                self._q_sum = u.copy()
-                self._q_start_i, self._q_start_s = a + j, t
-            else:
-                self._q_sum = self._q_sum + u
-            self._q_n += 1
-            if t - self._q_start_s < s.ref_quiet_s:
+            quiet.add(float(v[j, 1]), float(v[j, 2]), float(v[j, 3]), t, a + j)
+            if t - quiet.t_start_s < s.ref_quiet_s:
                 continue
-            posture = unit(self._q_sum)
+            posture = quiet.posture()
             rest = self._rest
             # a new quiet posture after a movement: a rise into a bridge?
-            if rest is not None and rest[1] < self._q_start_i and self._try_bridge(rest, posture, a + j):
+            if rest is not None and rest[1] < quiet.i_start and self._try_bridge(rest, posture, a + j):
                 self._rest = None
-                self._q_n = 0
+                quiet.reset()
                 return a + j + 1
             self._rest = (posture, a + j, t)
         return b
 
     def _try_bridge(self, rest: tuple[FloatArray, int, float], posture: FloatArray, i_now: int) -> bool:
-        s = self.s
+        s = self.settings
         rest_up, i_rest, t_rest = rest
         ang = angle_between_deg(rest_up, posture)
-        if not s.min_bridge_deg <= ang <= s.max_bridge_deg or self._q_start_s - t_rest > s.max_rise_s:
+        if not s.min_bridge_deg <= ang <= s.max_bridge_deg or self._quiet.t_start_s - t_rest > s.max_rise_s:
             return False
-        w = self.buf.view(i_rest, self._q_start_i + 1)
+        w = self.buf.view(i_rest, self._quiet.i_start + 1)
         gyr = w[:, _G]
         axis = rep_axis(gyr, rest_up, posture)
         on = gyr @ axis
@@ -383,7 +365,7 @@ class LiftTracker:
         # the rise starts where the sagittal angle leaves the floor posture (5 % of the rise)
         theta = sagittal_angle_deg(w[:, _U], axis, rest_up)
         k = int(np.argmax(theta >= 0.05 * ang)) if theta.size else 0
-        side = self._side if self._side is not None else self.sides[min(self._n_bridges, len(self.sides) - 1)]
+        side = self._sides.side_of(self._n_bridges)
         self._n_bridges += 1
         self._bridge = _Bridge(
             axis=axis,
@@ -396,9 +378,9 @@ class LiftTracker:
         )
         # values of the bridge from its quiet start on (they enter the baselines)
         self._t_prev = math.nan
-        self._bridge_values(self._q_start_i, i_now + 1)
+        self._bridge_values(self._quiet.i_start, i_now + 1)
         br = self._bridge
-        seg = self.buf.view(self._q_start_i, i_now + 1)
+        seg = self.buf.view(self._quiet.i_start, i_now + 1)
         br.b_roll = float(np.mean(seg[:, _R]))
         br.b_sag = float(np.mean(seg[:, _S])) - ang
         br.b_yaw = br.yaw
@@ -426,19 +408,19 @@ class LiftTracker:
         """In a bridge: find lifts in samples ``a:b``; returns where to continue and the events."""
         br = self._bridge
         assert br is not None
-        s = self.s
+        s = self.settings
         self._bridge_values(a, b)
         v = self.buf.view(a, b)
         alpha = np.minimum(1.0, np.diff(np.concatenate(([v[0, _T]], v[:, _T]))) / s.baseline_time_constant_s)
         events: list[Event] = []
         lowered = s.floor_fraction * br.rise_deg
-        floor_quiet_s = s.floor_quiet_s if self.hip else s.thigh_floor_quiet_s
+        floor_quiet_s = s.floor_quiet_s if self.pelvis else s.thigh_floor_quiet_s
         for j in range(v.shape[0]):
             i = a + j
             t = float(v[j, _T])
             roll, yaw, sag = float(v[j, _R]), float(v[j, _Y]), float(v[j, _S])
             quiet = v[j, _Q] > 0.5
-            if self.hip:
+            if self.pelvis:
                 d = math.hypot(roll - br.b_roll, yaw - br.b_yaw)
                 opening = s.open_deg
             else:
@@ -471,7 +453,7 @@ class LiftTracker:
                     self._pre_baselines(br, i, t)
                     d = (
                         math.hypot(roll - br.b_roll, yaw - br.b_yaw)
-                        if self.hip
+                        if self.pelvis
                         else (br.rise_deg + br.b_sag) - sag
                     )
                     v[j, _D] = d
@@ -540,9 +522,9 @@ class LiftTracker:
         br.quiet_low_s = math.nan
 
     def _close_lift(self, br: _Bridge, stop: int) -> list[Event]:
-        s = self.s
+        s = self.settings
         v = self.buf.view(br.lift_from, stop)
-        min_peak = s.min_lift_deg if self.hip else s.min_thigh_lift_deg
+        min_peak = s.min_lift_deg if self.pelvis else s.min_thigh_lift_deg
         if br.peak < min_peak:
             return []
         # a lift comes back to the posture it started from (getting up does not)
@@ -550,7 +532,7 @@ class LiftTracker:
             logger.debug("movement at %.2f s did not come back: not a lift", float(v[0, _T]))
             return []
         dv = np.nan_to_num(v[:, _D], nan=0.0)  # NaN: the bridge's rise
-        if self.hip:
+        if self.pelvis:
             # the yaw is integrated: take out the drift by a line from the baseline before the lift
             # to the level after it (the pelvis comes back; a residual gyro bias does not)
             tt = v[:, _T]
@@ -574,7 +556,7 @@ class LiftTracker:
             logger.debug("movement at %.2f s: the pelvis settling after a lift", timing.start_s)
             return []
         i_a, i_b = max(timing.i_start - 1, 0), timing.i_end  # indices into v (d has one more)
-        if self.hip:
+        if self.pelvis:
             top = dv >= 0.5 * float(np.max(dv))
             roll_top = float(np.mean(v[top, _R])) - br.b_roll if top.any() else 0.0
             # the up vector turns positively about the axis as the hips rise: for the pelvis the axis
@@ -585,7 +567,7 @@ class LiftTracker:
             rom = br.rise_deg + br.b_sag
         else:
             side, tilt, rom = br.side, None, timing.rom_deg
-        rep = RepResult(
+        rep = LiftResult(
             index=len(lifts) + 1,
             start_s=timing.start_s,
             top_start_s=timing.top_start_s,
@@ -594,8 +576,11 @@ class LiftTracker:
             rom_deg=rom,
             peak_tilt_deg=tilt,
             side=side,
+            bridge_height_deg=rom if self.pelvis else None,
+            pelvic_motion_deg=tilt,
+            thigh_flexion_deg=None if self.pelvis else rom,
         )
-        rep = judge_rep(self.fs, rep, float(np.median([r.rom_deg for r in lifts] + [rom])))
+        rep = judge_rep(self.fault_settings, rep, float(np.median([r.rom_deg for r in lifts] + [rom])))
         events: list[Event] = []
         if lifts:
             lifts[-1] = replace(lifts[-1], bottom_pause_s=rep.start_s - lifts[-1].end_s)
@@ -611,7 +596,7 @@ class LiftTracker:
         br = self._bridge
         assert br is not None
         self._bridge = None
-        self._q_n = 0
+        self._quiet.reset()
         v = self.buf.view(stop - 1, stop)
         if v.shape[0]:
             self._rest = (unit(v[0, _U].copy()), stop - 1, float(v[0, _T]))
@@ -619,24 +604,25 @@ class LiftTracker:
 
     def _end_set(self, br: _Bridge, stop: int) -> list[Event]:
         lifts = br.results
-        if len(lifts) < self.s.min_set_lifts:
+        if len(lifts) < self.settings.min_set_lifts:
             self._n_sets -= 1
             logger.debug("bridge at %.2f s dropped: %d lift(s)", br.t_rise_s, len(lifts))
-            return [SetDiscarded(br.set_index, f"a set needs at least {self.s.min_set_lifts} lifts")]
+            return [SetDiscarded(br.set_index, f"a set needs at least {self.settings.min_set_lifts} lifts")]
         roms = [r.rom_deg for r in lifts]
         median = float(np.median(roms))
-        final = tuple(judge_rep(self.fs, replace(r, index=k + 1), median) for k, r in enumerate(lifts))
+        fs = self.fault_settings
+        final = tuple(judge_rep(fs, replace(r, index=k + 1), median) for k, r in enumerate(lifts))
         v = self.buf.view(br.i_from, stop)
         t = v[:, _T]
-        keep = t <= final[-1].end_s + _TRACE_AFTER_S
+        keep = t <= final[-1].end_s + TRACE_AFTER_S
         keep &= t >= min(br.t_rise_s, final[0].start_s) - 1.0
         t = t[keep]
         up = v[keep][:, _U]
         theta = sagittal_angle_deg(up, br.axis, br.floor_up)
-        tilt = tilt_deg(up, br.axis, br.hold_up) - br.b_roll if self.hip else None
+        tilt = tilt_deg(up, br.axis, br.hold_up) - br.b_roll if self.pelvis else None
         result = SetResult(
             index=len(self.sets) + 1,
-            side=None if self.hip else br.side,
+            side=None if self.pelvis else br.side,
             start_s=final[0].start_s,
             end_s=final[-1].end_s,
             reps=final,
@@ -651,4 +637,4 @@ class LiftTracker:
         """Forget samples no stage can look at any more (as :meth:`SetTracker._trim`); a bridge
         keeps its samples from its rise on."""
         keep = None if self._bridge is None else self._bridge.i_from
-        self.buf.drop_older_than(self.t_now - _RETAIN_S, keep_from=keep)
+        self.buf.drop_older_than(self.t_now - RETAIN_S, keep_from=keep)

@@ -14,7 +14,7 @@ Two stages, both fed once per pipeline block:
   change (see :class:`imurep.types.SetEnded`).  A set with fewer than ``min_set_reps`` reps is
   withdrawn (:class:`imurep.types.SetDiscarded`).
 
-Every look-back is bounded in time (``_RETAIN_S``), and decisions are taken at block ends, so the
+Every look-back is bounded in time (``RETAIN_S``), and decisions are taken at block ends, so the
 results do not depend on how the stream was chunked.
 
 All vectors are in the sensor frame; ``up`` is the unit vector opposite to gravity's pull.
@@ -40,6 +40,14 @@ from imurep.core.metrics import (
     tilt_deg,
     unit,
 )
+from imurep.core.tracking.base import (
+    RETAIN_S,
+    TRACE_AFTER_S,
+    BlockSignals,
+    MarkerQueue,
+    QuietRun,
+    SideSchedule,
+)
 from imurep.model.codes import FAULTS
 from imurep.model.errors import SettingsError
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
@@ -51,11 +59,6 @@ logger = logging.getLogger(__name__)
 _LOOKBACK_S = 5.0
 """How far before a set's first rep the start position is looked for, s."""
 
-_RETAIN_S = 40.0
-"""Samples this recent are always kept; no look-back reaches further (s, > max_rep_s + _LOOKBACK_S)."""
-
-_TRACE_AFTER_S = 3.0
-"""How long after a set's last rep its trace goes on, s."""
 
 _FLICKER_S = 0.4
 """Interruptions of quietness shorter than this (s) are ignored when finding the start position."""
@@ -220,12 +223,9 @@ class ExcursionDetector:
     _DEPTH = 4
 
     def __init__(self, settings: SegmentationSettings) -> None:
-        self.s = settings
+        self.settings = settings
         self._stack: list[_Ref] = []
-        self._quiet_sum = [0.0, 0.0, 0.0]
-        self._quiet_n = 0
-        self._t_quiet_start = 0.0
-        self._cos_drift = math.cos(math.radians(settings.quiet_drift_deg))
+        self._quiet = QuietRun(settings.quiet_drift_deg)
 
     @property
     def in_excursion(self) -> bool:
@@ -257,7 +257,8 @@ class ExcursionDetector:
         quiet
             Whether each sample is quiet (low angular speed), shape ``(n,)``.
         """
-        s = self.s
+        s = self.settings
+        quiet_run = self._quiet
         closed: list[Excursion] = []
         n = t_s.shape[0]
         refs = self._stack
@@ -288,7 +289,7 @@ class ExcursionDetector:
                     del refs[d + 1 :]
                     del ang[d + 1 :]
                     r.i_open, r.peak_deg, r.i_peak, r.armed = -1, 0.0, -1, False
-                    self._quiet_n = 0
+                    quiet_run.reset()
                     follow = False
                     break
             top = refs[-1]
@@ -300,32 +301,19 @@ class ExcursionDetector:
             # 3. quiet: follow the rest posture, or push a new one once quiet long enough away from it
             if ql[k]:
                 ux, uy, uz = ul[k]
-                qs = self._quiet_sum
-                if self._quiet_n > 0:
-                    # slow movement is not rest: the posture must not drift from the quiet run's mean
-                    dot = ux * qs[0] + uy * qs[1] + uz * qs[2]
-                    if dot < self._cos_drift * math.sqrt(qs[0] * qs[0] + qs[1] * qs[1] + qs[2] * qs[2]):
-                        self._quiet_n = 0
-                if self._quiet_n == 0:
-                    self._t_quiet_start = t
-                    self._quiet_sum = [ux, uy, uz]
-                else:
-                    qs[0] += ux
-                    qs[1] += uy
-                    qs[2] += uz
-                self._quiet_n += 1
+                quiet_run.add(ux, uy, uz, t, i0 + k)  # slow movement (drift) starts a new run
                 if top.i_open < 0:
                     top.i_rest = i0 + k
-                    follow = self._quiet_n > 1
-                elif t - self._t_quiet_start >= s.ref_quiet_s:
-                    refs.append(_Ref(unit(np.array(self._quiet_sum)), i0 + k))
+                    follow = quiet_run.n > 1
+                elif t - quiet_run.t_start_s >= s.ref_quiet_s:
+                    refs.append(_Ref(quiet_run.posture(), i0 + k))
                     ang.append(angles(refs[-1].up))
                     follow = False
                     if len(refs) > self._DEPTH:
                         del refs[0]
                         del ang[0]
             else:
-                self._quiet_n = 0
+                quiet_run.reset()
                 follow = False
             # 4. an excursion that never comes back is a change of posture
             for r in refs:
@@ -333,7 +321,7 @@ class ExcursionDetector:
                     r.i_open, r.peak_deg, r.i_peak = -1, 0.0, -1
         # the rest posture follows the quiet run (once per block)
         if follow and refs[-1].i_open < 0:
-            refs[-1].up = unit(np.array(self._quiet_sum))
+            refs[-1].up = quiet_run.posture()
         return closed
 
 
@@ -404,16 +392,15 @@ class SetTracker:
         measure_tilt: bool,
         sides: tuple[str | None, ...] = (None,),
     ) -> None:
-        self.s = settings
-        self.fs = fault_settings
+        self.settings = settings
+        self.fault_settings = fault_settings
         self.measure_tilt = measure_tilt
-        self.sides = sides or (None,)
+        self._sides = SideSchedule(sides)
         self.buf = SampleBuffer(9, capacity=1 << 14)
         self.detector = ExcursionDetector(settings)
         self._set: _OpenSet | None = None
         self._pending: tuple[Excursion, FloatArray] | None = None
-        self._markers: list[Marker] = []
-        self._side: str | None = None  # set by a side marker; overrides ``sides``
+        self._markers = MarkerQueue()
         self._forced_start = False  # a marker just opened a new set: no quiet start needed
         self.sets: list[SetResult] = []
         self._n_sets = 0
@@ -423,59 +410,35 @@ class SetTracker:
 
     # -- feeding ---------------------------------------------------------------------------------
 
-    def update(
-        self,
-        t_s: FloatArray,
-        up: FloatArray,
-        gyr_rads: FloatArray,
-        acc_hf_mps2: FloatArray,
-        speed_rads: FloatArray,
-        block_starts: NDArray[np.intp],
-    ) -> list[Event]:
-        """Process consecutive whole blocks.
+    def update(self, signals: BlockSignals) -> list[Event]:
+        """Process consecutive whole blocks (see :class:`~imurep.core.tracking.base.BlockSignals`).
 
-        Parameters
-        ----------
-        t_s
-            Times, shape ``(n,)``, s.
-        up
-            Unit up vectors, shape ``(n, 3)``, sensor frame.
-        gyr_rads
-            Bias-corrected angular rate, shape ``(n, 3)``, rad/s, sensor frame.
-        acc_hf_mps2
-            Magnitude of the high-frequency part of the specific force, shape ``(n,)``, m/s².
-        speed_rads
-            Smoothed angular speed, shape ``(n,)``, rad/s; quiet below ``quiet_rads``.
-        block_starts
-            Index of the first sample of each block, shape ``(m,)``, starting with 0.
+        The segment is quiet where the smoothed angular speed is below ``quiet_rads``.
         """
+        t_s, up = signals.t_s, signals.up
         i0 = self.buf.end_index
-        quiet = (speed_rads < self.s.quiet_rads).astype(np.float64)
-        self.buf.append(np.column_stack((t_s, up, gyr_rads, acc_hf_mps2, quiet)))
+        quiet = (signals.speed_rads < self.settings.quiet_rads).astype(np.float64)
+        self.buf.append(np.column_stack((t_s, up, signals.gyr_rads, signals.acc_hf_mps2, quiet)))
         events: list[Event] = []
-        stops = np.append(block_starts[1:], t_s.shape[0])
         q = quiet > 0.5
-        for a, b in zip(block_starts.tolist(), stops.tolist(), strict=True):
+        for a, b in signals.blocks():
             events.extend(self._block(i0 + a, t_s[a:b], up[a:b], q[a:b]))
         self._trim()
         return events
 
     def mark(self, marker: Marker) -> None:
         """Register a lifter's marker (new set, side switch); applied when its time is processed."""
-        self._markers.append(marker)
-        self._markers.sort(key=lambda m: m.t_s)
+        self._markers.add(marker)
 
     def _apply_markers(self) -> list[Event]:
         events: list[Event] = []
-        while self._markers and self._markers[0].t_s <= self.t_now:
-            m = self._markers.pop(0)
+        for m in self._markers.due(self.t_now):
             if self._pending is not None:
                 events.extend(self._complete(final=True, stop=self._i_end))
             if self._set is not None:
                 events.extend(self._end_set())
             self._forced_start = True
-            if m.kind == "side":
-                self._side = m.side
+            self._sides.apply(m)
             logger.debug("marker %s at %.2f s applied", m.kind, m.t_s)
         return events
 
@@ -516,9 +479,9 @@ class SetTracker:
         """Whether the movement after an excursion's return has come to rest (or waited long enough)."""
         b = self.buf.view(i_close, self._i_end)
         t = b[:, _T]
-        if self.t_now - float(t[0]) >= self.s.settle_s:
+        if self.t_now - float(t[0]) >= self.settings.settle_s:
             return True
-        k = int(np.searchsorted(t, self.t_now - self.s.ref_quiet_s))
+        k = int(np.searchsorted(t, self.t_now - self.settings.ref_quiet_s))
         return k > 0 and bool((b[k:, _Q] > 0.5).all())
 
     # -- sets ------------------------------------------------------------------------------------
@@ -529,8 +492,8 @@ class SetTracker:
         if st is None or self._pending is not None:
             return []
         opened = self.detector.first_open_s
-        if self.t_now - st.last_end_s > self.s.set_gap_s and (
-            opened is None or opened - st.last_end_s > self.s.set_gap_s
+        if self.t_now - st.last_end_s > self.settings.set_gap_s and (
+            opened is None or opened - st.last_end_s > self.settings.set_gap_s
         ):
             return self._end_set()
         p_ref, q_dir, ax, el0 = st.frame()
@@ -542,11 +505,11 @@ class SetTracker:
         )
         el = math.asin(max(-1.0, min(1.0, ux * ax[0] + uy * ax[1] + uz * ax[2])))
         side = abs(math.degrees(el - el0))
-        lim = self.s.leave_deg
+        lim = self.settings.leave_deg
         if theta < -lim or theta > st.max_rom_deg + lim or side > lim:
             if st.leave_since_s is None:
                 st.leave_since_s = self.t_now
-            elif self.t_now - st.leave_since_s >= self.s.leave_s:
+            elif self.t_now - st.leave_since_s >= self.settings.leave_s:
                 return self._end_set()
         else:
             st.leave_since_s = None
@@ -560,7 +523,7 @@ class SetTracker:
         """
         b = self.buf.view(i - 1_000_000, i + 1)
         t = b[:, _T]
-        k = int(np.searchsorted(t, max(float(t[-1]) - _LOOKBACK_S, self.t_now - _RETAIN_S)))
+        k = int(np.searchsorted(t, max(float(t[-1]) - _LOOKBACK_S, self.t_now - RETAIN_S)))
         t = t[k:]
         quiet = b[k:, _Q] > 0.5
         first = i + 1 - t.shape[0]
@@ -585,7 +548,7 @@ class SetTracker:
 
     def _judge(self, ex: Excursion) -> None:
         """Keep ``ex`` as the pending rep if it moves like one."""
-        s = self.s
+        s = self.settings
         if not s.min_rom_deg <= ex.peak_deg <= s.max_rom_deg:
             logger.debug("excursion at %.2f s rejected: range %.1f deg", ex.t_open_s, ex.peak_deg)
             return
@@ -611,7 +574,7 @@ class SetTracker:
         """Measure the pending rep on samples up to ``stop``; keep it pending if not yet returned."""
         assert self._pending is not None
         ex, axis = self._pending
-        s = self.s
+        s = self.settings
         events: list[Event] = []
         st = self._set
         if st is not None and not (
@@ -648,9 +611,7 @@ class SetTracker:
                 source = "first_rep_bottom"
             k = int(np.searchsorted(tq, float(tq[-1]) - s.baseline_quiet_s))
             st = _OpenSet(0, axis, ex.up_rest.copy(), base, source, i_from=q_from + k)
-            st.side = (
-                self._side if self._side is not None else self.sides[min(self._n_sets, len(self.sides) - 1)]
-            )
+            st.side = self._sides.side_of(self._n_sets)
             st.quiet_end_s = float(tq[-1])
         i_from = st.reps[-1].i_close if st.reps else st.i_from
         span = _Span(i_from, ex.i_peak, ex.i_close, stop, axis)
@@ -702,7 +663,7 @@ class SetTracker:
         if len(st.reps) > 1:
             st.bottom_up = unit(0.7 * st.bottom_up + 0.3 * ex.up_rest)
         median = float(np.median([r.rom_deg for r in st.results] + [rep.rom_deg]))
-        rep = judge_rep(self.fs, rep, median)
+        rep = judge_rep(self.fault_settings, rep, median)
         if st.results:
             prev = st.results[-1]
             st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
@@ -715,19 +676,20 @@ class SetTracker:
     def _measure(
         self, st: _OpenSet, axis: FloatArray, span: _Span, index: int, *, settled: bool
     ) -> RepResult | None:
+        s = self.settings
         first = max(span.i_from, self.buf.first_index)
         b = self.buf.view(first, span.stop)
         t = b[:, _T]
         up = b[:, _U]
         theta = sagittal_angle_deg(up, axis, st.baseline_up)
         timing = rep_timing(
-            t, theta, span.i_peak - first, span.i_close - first, self.s.band_fraction, settled=settled
+            t, theta, span.i_peak - first, span.i_close - first, self.settings.band_fraction, settled=settled
         )
-        if timing is None or not self.s.min_rom_deg <= timing.rom_deg <= self.s.max_rom_deg:
+        if timing is None or not self.settings.min_rom_deg <= timing.rom_deg <= self.settings.max_rom_deg:
             return None
         if (
-            not self.s.min_concentric_s <= timing.top_start_s - timing.start_s <= self.s.max_concentric_s
-            or timing.end_s - timing.top_end_s < self.s.min_eccentric_s
+            not s.min_concentric_s <= timing.top_start_s - timing.start_s <= s.max_concentric_s
+            or timing.end_s - timing.top_end_s < s.min_eccentric_s
         ):
             return None
         tilt: float | None = None
@@ -749,21 +711,22 @@ class SetTracker:
 
         Rep boundaries and ROM stay as they were shown live; only what needs the whole set changes.
         """
+        s = self.settings
         st = self._set
         self._set = None
         if st is None or not st.results:
             return []
-        if len(st.results) < self.s.min_set_reps:
-            logger.debug("movement at %.2f s dropped: a set needs %d reps", st.start_s, self.s.min_set_reps)
+        if len(st.results) < s.min_set_reps:
+            logger.debug("movement at %.2f s dropped: a set needs %d reps", st.start_s, s.min_set_reps)
             self._n_sets -= 1
-            return [SetDiscarded(st.index, f"a set needs at least {self.s.min_set_reps} reps")]
+            return [SetDiscarded(st.index, f"a set needs at least {self.settings.min_set_reps} reps")]
         axis = robust_axis([r.axis for r in st.reps])
         median = float(np.median([r.rom_deg for r in st.results]))
-        kept = [r for r in st.results if r.rom_deg >= self.s.min_rep_fraction * median]
+        kept = [r for r in st.results if r.rom_deg >= self.settings.min_rep_fraction * median]
         median = float(np.median([r.rom_deg for r in kept]))
         b = self.buf.view(st.i_from, self._i_end)
         t = b[:, _T]
-        t_stop = kept[-1].end_s + _TRACE_AFTER_S
+        t_stop = kept[-1].end_s + TRACE_AFTER_S
         b = b[: int(np.searchsorted(t, t_stop, side="right"))]
         t = b[:, _T]
         theta = sagittal_angle_deg(b[:, _U], axis, st.baseline_up)
@@ -784,7 +747,7 @@ class SetTracker:
                 top_deg=top,
                 bottom_deg=top - r.rom_deg,
             )
-            final.append(judge_rep(self.fs, r, median))
+            final.append(judge_rep(self.fault_settings, r, median))
         reps = tuple(final)
         side = st.side
         result = SetResult(
@@ -803,9 +766,9 @@ class SetTracker:
     def _trim(self) -> None:
         """Forget samples no stage can look at any more.
 
-        Everything within ``_RETAIN_S`` of the newest sample is always kept (and every look-back is
+        Everything within ``RETAIN_S`` of the newest sample is always kept (and every look-back is
         bounded by that window), plus the open set; so what is kept never depends on chunking.
         """
         self.buf.drop_older_than(
-            self.t_now - _RETAIN_S, keep_from=None if self._set is None else self._set.i_from
+            self.t_now - RETAIN_S, keep_from=None if self._set is None else self._set.i_from
         )

@@ -17,8 +17,32 @@ from bleak import BleakClient, BleakScanner  # noqa: E402
 from bleak.exc import BleakGATTProtocolError  # noqa: E402
 from bumble_tier import BumbleClient, BumblePeripheral, BumbleScanner, BumbleWorld, bumble_backends  # noqa: E402
 
-from imurep.ble import protocol as p  # noqa: E402
 from imurep.ble.client import SensorLink, scan  # noqa: E402
+from imurep.ble.decoder import StreamGap  # noqa: E402
+from imurep.ble.protocol import (  # noqa: E402
+    BATTERY_SERVICE_UUID,
+    CCCD_UUID,
+    CONTROL_CHAR_UUID,
+    DATA_CHAR_UUID,
+    DIS_SERVICE_UUID,
+    ERR_INVALID_OPCODE,
+    ERR_INVALID_PARAM,
+    ERR_UNSUPPORTED_ODR,
+    ERR_UNSUPPORTED_RANGE,
+    FRAME_IMU6_COMPACT,
+    IMU_SIMULATOR,
+    INFO_CHAR_UUID,
+    OP_START,
+    SERIAL_UUID,
+    SERVICE_UUID,
+    DeviceInfo,
+    ImuFrame,
+    StartConfig,
+    StatusFrame,
+    dequantize,
+    encode_command,
+    parse_frame,
+)
 from imurep.ble.simulated import SimulatedSensor  # noqa: E402
 from imurep.model.errors import SettingsError  # noqa: E402
 from imurep.model.samples import ImuChunk  # noqa: E402
@@ -49,7 +73,7 @@ def _run(fn: Callable[[BumbleWorld, BumblePeripheral], Awaitable[T]], **sensor_k
 
 async def _client(world: BumbleWorld, name: str = "imurep-SIM1") -> BleakClient:
     dev = await BleakScanner.find_device_by_name(
-        name, timeout=5.0, service_uuids=[p.SERVICE_UUID], backend=BumbleScanner, world=world
+        name, timeout=5.0, service_uuids=[SERVICE_UUID], backend=BumbleScanner, world=world
     )
     assert dev is not None, "the peripheral was not found by service UUID + name"
     return BleakClient(dev, backend=BumbleClient, world=world)
@@ -72,28 +96,28 @@ def test_real_gatt_mtu_cccd_notifications_and_att_errors() -> None:
             assert client.mtu_size == 247 and periph.sensor.mtu == 247
             # Discovery over ATT: our service, DIS, BAS, each notify characteristic with a CCCD.
             uuids = {s.uuid for s in client.services}
-            assert {p.SERVICE_UUID, p.DIS_SERVICE_UUID, p.BATTERY_SERVICE_UUID} <= uuids
-            data_char = client.services.get_characteristic(p.DATA_CHAR_UUID)
+            assert {SERVICE_UUID, DIS_SERVICE_UUID, BATTERY_SERVICE_UUID} <= uuids
+            data_char = client.services.get_characteristic(DATA_CHAR_UUID)
             assert data_char is not None and "notify" in data_char.properties
-            assert data_char.get_descriptor(p.CCCD_UUID) is not None
-            info = p.DeviceInfo.unpack(await client.read_gatt_char(p.INFO_CHAR_UUID))
-            assert info.imu_model == p.IMU_SIMULATOR and info.state == 0
-            serial = await client.read_gatt_char(p.SERIAL_UUID)
+            assert data_char.get_descriptor(CCCD_UUID) is not None
+            info = DeviceInfo.unpack(await client.read_gatt_char(INFO_CHAR_UUID))
+            assert info.imu_model == IMU_SIMULATOR and info.state == 0
+            serial = await client.read_gatt_char(SERIAL_UUID)
             assert bytes(serial) == periph.sensor.address.replace(":", "").encode()
 
             # ATT application errors surface as BleakGATTProtocolError with the code.
             for cmd, code in (
-                (p.encode_command(p.OP_START, p.StartConfig(odr_hz=1000)), p.ERR_UNSUPPORTED_ODR),
-                (p.encode_command(p.OP_START, p.StartConfig(104, 3, 1000)), p.ERR_UNSUPPORTED_RANGE),
-                (b"\x7f", p.ERR_INVALID_OPCODE),
-                (b"\x01\x68", p.ERR_INVALID_PARAM),
+                (encode_command(OP_START, StartConfig(odr_hz=1000)), ERR_UNSUPPORTED_ODR),
+                (encode_command(OP_START, StartConfig(104, 3, 1000)), ERR_UNSUPPORTED_RANGE),
+                (b"\x7f", ERR_INVALID_OPCODE),
+                (b"\x01\x68", ERR_INVALID_PARAM),
             ):
                 with pytest.raises(BleakGATTProtocolError) as ei:
-                    await client.write_gatt_char(p.CONTROL_CHAR_UUID, cmd, response=True)
+                    await client.write_gatt_char(CONTROL_CHAR_UUID, cmd, response=True)
                 assert int(ei.value.code) == code
             # Writing a read-only characteristic is refused by the ATT server itself.
             with pytest.raises(BleakGATTProtocolError) as ei:
-                await client.write_gatt_char(p.INFO_CHAR_UUID, b"\x00", response=True)
+                await client.write_gatt_char(INFO_CHAR_UUID, b"\x00", response=True)
             assert int(ei.value.code) == 0x03  # WRITE_NOT_PERMITTED
 
             # Without the CCCD written nothing is notified; start_notify writes it.
@@ -102,26 +126,26 @@ def test_real_gatt_mtu_cccd_notifications_and_att_errors() -> None:
 
             def on_data(_c: Any, data: bytearray) -> None:
                 got.append(bytes(data))
-                if p.parse_frame(data).__class__ is p.StatusFrame:
+                if parse_frame(data).__class__ is StatusFrame:
                     done.set()
 
             assert periph.subscriptions == []
-            await client.start_notify(p.DATA_CHAR_UUID, on_data)
-            assert periph.subscriptions == [(p.DATA_CHAR_UUID, True)]
+            await client.start_notify(DATA_CHAR_UUID, on_data)
+            assert periph.subscriptions == [(DATA_CHAR_UUID, True)]
             # max_latency 250 ms > 19 samples at 104 Hz: frames fill up to the MTU (19 samples, 240 B)
-            start = p.encode_command(p.OP_START, p.StartConfig(max_latency_ms=250))
-            await client.write_gatt_char(p.CONTROL_CHAR_UUID, start, response=True)
+            start = encode_command(OP_START, StartConfig(max_latency_ms=250))
+            await client.write_gatt_char(CONTROL_CHAR_UUID, start, response=True)
             await asyncio.wait_for(done.wait(), 10)  # STREAM_STOPPED at the end of the recording
             # In order, complete and unmodified: exactly what the twin handed to the server.
             assert got == periph.notified
-            frames = [p.parse_frame(g) for g in got]
-            imu = [f for f in frames if isinstance(f, p.ImuFrame)]
+            frames = [parse_frame(g) for g in got]
+            imu = [f for f in frames if isinstance(f, ImuFrame)]
             assert max(f.n for f in imu) == 19 and max(len(g) for g in got) == 240 <= client.mtu_size - 3
             idx = [f.first_index for f in imu]
             assert idx[0] == 0 and all(b - a == f.n for a, b, f in zip(idx, idx[1:], imu, strict=False))
             assert sum(f.n for f in imu) == _REC.t_s.size
-            await client.stop_notify(p.DATA_CHAR_UUID)
-            assert periph.subscriptions[-1] == (p.DATA_CHAR_UUID, False)
+            await client.stop_notify(DATA_CHAR_UUID)
+            assert periph.subscriptions[-1] == (DATA_CHAR_UUID, False)
 
     _run(body)
 
@@ -135,20 +159,20 @@ def test_small_mtu_gives_compact_frames() -> None:
         async with BleakClient(dev, backend=BumbleClient, world=world, request_mtu=0) as client:
             assert client.mtu_size == 23
             got: list[bytes] = []
-            await client.start_notify(p.DATA_CHAR_UUID, lambda _c, d: got.append(bytes(d)))
-            await client.write_gatt_char(p.CONTROL_CHAR_UUID, p.encode_command(p.OP_START), response=True)
+            await client.start_notify(DATA_CHAR_UUID, lambda _c, d: got.append(bytes(d)))
+            await client.write_gatt_char(CONTROL_CHAR_UUID, encode_command(OP_START), response=True)
             for _ in range(200):
                 if len(got) >= 50:
                     break
                 await asyncio.sleep(0.01)
-            assert len(got) >= 50 and all(len(g) == 20 and g[1] == p.FRAME_IMU6_COMPACT for g in got)
-            info = p.DeviceInfo.unpack(await client.read_gatt_char(p.INFO_CHAR_UUID))
+            assert len(got) >= 50 and all(len(g) == 20 and g[1] == FRAME_IMU6_COMPACT for g in got)
+            info = DeviceInfo.unpack(await client.read_gatt_char(INFO_CHAR_UUID))
             assert info.max_samples_per_frame == 0 and info.state == 1
 
     _run(body)
 
 
-async def _collect(link: SensorLink) -> AsyncIterator[ImuChunk | p.StreamGap]:
+async def _collect(link: SensorLink) -> AsyncIterator[ImuChunk | StreamGap]:
     async for it in link.stream():
         yield it
 
@@ -156,21 +180,21 @@ async def _collect(link: SensorLink) -> AsyncIterator[ImuChunk | p.StreamGap]:
 def test_sensor_link_session_receives_exactly_the_samples_sent() -> None:
     async def body(world: BumbleWorld, periph: BumblePeripheral) -> None:
         chunks: list[ImuChunk] = []
-        gaps: list[p.StreamGap] = []
+        gaps: list[StreamGap] = []
         async with SensorLink(**bumble_backends(world)) as link:
             async for it in _collect(link):
-                (gaps if isinstance(it, p.StreamGap) else chunks).append(it)
+                (gaps if isinstance(it, StreamGap) else chunks).append(it)
         assert not gaps and link.stats.malformed == 0 and link.stats.duplicates == 0
         sent = [f for f in periph.sensor.log if f.delivered]
-        exp_acc = np.concatenate([p.dequantize(f.counts, f.info)[0] for f in sent])
-        exp_gyr = np.concatenate([p.dequantize(f.counts, f.info)[1] for f in sent])
+        exp_acc = np.concatenate([dequantize(f.counts, f.info)[0] for f in sent])
+        exp_gyr = np.concatenate([dequantize(f.counts, f.info)[1] for f in sent])
         np.testing.assert_array_equal(np.concatenate([c.acc_mps2 for c in chunks]), exp_acc)
         np.testing.assert_array_equal(np.concatenate([c.gyr_rads for c in chunks]), exp_gyr)
         assert link.stats.samples == _REC.t_s.size
         assert np.all(np.diff(np.concatenate([c.t_s for c in chunks])) > 0)
         assert link.info.firmware == "sim-1.0.0" and link.info.battery_pct == 87
         # START went over ATT as a write request with the configured parameters
-        assert periph.writes[0] == p.encode_command(p.OP_START, link.config)
+        assert periph.writes[0] == encode_command(OP_START, link.config)
 
     _run(body)
 

@@ -42,7 +42,7 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from imurep.ble import protocol as p
+from imurep.ble.protocol import DATA_CHAR_UUID, MANUFACTURER_ID, SERVICE_UUID, sig_uuid
 from imurep.ble.simulated import SimulatedSensor, SimWorld
 
 _PROPS = {
@@ -178,11 +178,11 @@ class BumblePeripheral:
 
     def advertising_data(self) -> tuple[bytes, bytes]:
         """(ADV, scan response) as PROTOCOL.md §1 specifies (legacy, <= 31 bytes each)."""
-        mfr = struct.pack("<HBB", p.MANUFACTURER_ID, self.sensor.info.proto_major, self.sensor.battery_pct)
+        mfr = struct.pack("<HBB", MANUFACTURER_ID, self.sensor.info.proto_major, self.sensor.battery_pct)
         adv = (
             bytes([2, 0x01, 0x06])
             + bytes([17, 0x07])
-            + _uuid_le(p.SERVICE_UUID)
+            + _uuid_le(SERVICE_UUID)
             + bytes([1 + len(mfr), 0xFF])
             + mfr
         )
@@ -235,12 +235,12 @@ class BumblePeripheral:
     def _subscription_handler(self, char_uuid: str) -> Callable[..., None]:
         def on_subscription(_bearer: Any, notify: bool, _indicate: bool) -> None:
             self.subscriptions.append((char_uuid, notify))
-            if char_uuid != p.DATA_CHAR_UUID:
+            if char_uuid != DATA_CHAR_UUID:
                 return
             if notify:
-                self.sensor.subscribe(p.DATA_CHAR_UUID, self._enqueue)
+                self.sensor.subscribe(DATA_CHAR_UUID, self._enqueue)
             else:
-                self.sensor.unsubscribe(p.DATA_CHAR_UUID)
+                self.sensor.unsubscribe(DATA_CHAR_UUID)
 
         return on_subscription
 
@@ -249,7 +249,7 @@ class BumblePeripheral:
 
     async def _run_pump(self) -> None:
         # One sender keeps the notifications in the order the twin produced them.
-        char = self._chars[p.DATA_CHAR_UUID]
+        char = self._chars[DATA_CHAR_UUID]
         while True:
             data = await self._queue.get()
             conn = self.connection
@@ -294,9 +294,7 @@ def _parse_ad(data: bytes) -> tuple[str | None, list[str], dict[int, bytes]]:
         if ad_type in (0x06, 0x07):
             uuids += [str(uuid.UUID(bytes=body[k : k + 16][::-1])) for k in range(0, len(body) - 15, 16)]
         elif ad_type in (0x02, 0x03):
-            uuids += [
-                p.sig_uuid(int.from_bytes(body[k : k + 2], "little")) for k in range(0, len(body) - 1, 2)
-            ]
+            uuids += [sig_uuid(int.from_bytes(body[k : k + 2], "little")) for k in range(0, len(body) - 1, 2)]
         elif ad_type in (0x08, 0x09):
             name = body.decode("utf-8", "replace")
         elif ad_type == 0xFF and len(body) >= 2:

@@ -13,9 +13,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imurep.ble import protocol as p
+from imurep.ble.decoder import StreamDecoder
+from imurep.ble.protocol import (
+    OP_SET_CONFIG,
+    OP_START,
+    OP_STOP,
+    STATUS_FIFO_OVERFLOW,
+    U32,
+    DeviceInfo,
+    StartConfig,
+    encode_command,
+    encode_compact_frame,
+    encode_imu_frame,
+    encode_status_frame,
+    samples_per_frame,
+)
 
-ROOT = Path(__file__).resolve().parent.parent / "firmware_protocol"
+ROOT = Path(__file__).resolve().parents[2] / "firmware_protocol"
 CDIR = ROOT / "c"
 SOURCES = [CDIR / "test_proto.c", CDIR / "imurep_proto.c"]
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow", "-Wconversion", "-O1"]
@@ -69,11 +83,11 @@ def test_c_encoder_equals_python_encoder(binary: Path) -> None:
             n, cfg = int(rng.integers(1, 20)), int(rng.integers(0, 256))
             s = _rand_samples(rng, n)
             lines.append(f"imu {cfg} {idx} {t} {n} " + " ".join(map(str, s.ravel())))
-            expected.append(p.encode_imu_frame(idx, t, s, config_id=cfg))
+            expected.append(encode_imu_frame(idx, t, s, config_id=cfg))
         elif kind == 1:
             s = _rand_samples(rng, 1)
             lines.append(f"compact {idx} {t} " + " ".join(map(str, s.ravel())))
-            expected.append(p.encode_compact_frame(idx, t, s[0]))
+            expected.append(encode_compact_frame(idx, t, s[0]))
         elif kind == 2:
             code, cfg, value = (
                 int(rng.integers(0, 256)),
@@ -81,14 +95,14 @@ def test_c_encoder_equals_python_encoder(binary: Path) -> None:
                 int(rng.integers(0, 2**32)),
             )
             lines.append(f"status {code} {cfg} {idx} {t} {value}")
-            expected.append(p.encode_status_frame(code, idx, t, value, config_id=cfg))
+            expected.append(encode_status_frame(code, idx, t, value, config_id=cfg))
         else:
-            op = int(rng.choice([p.OP_START, p.OP_SET_CONFIG, p.OP_STOP]))
+            op = int(rng.choice([OP_START, OP_SET_CONFIG, OP_STOP]))
             odr, acc, gyr, lat = (int(rng.integers(0, 2**16)), int(rng.integers(0, 256)),
                                   int(rng.integers(0, 2**16)), int(rng.integers(0, 2**16)))  # fmt: skip
             lines.append(f"cmd {op} {odr} {acc} {gyr} {lat}")
-            cfg_ = p.StartConfig(odr, acc, gyr, lat) if op != p.OP_STOP else None
-            expected.append(p.encode_command(op, cfg_))
+            cfg_ = StartConfig(odr, acc, gyr, lat) if op != OP_STOP else None
+            expected.append(encode_command(op, cfg_))
     res = subprocess.run(
         [str(binary), "frames"], input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60
     )
@@ -102,7 +116,7 @@ class _PacketizerModel:
     a gap ends a run / the ring is full."""
 
     def __init__(self, mtu: int, latency_ms: int, clock_hz: int, capacity: int) -> None:
-        self.spf = p.samples_per_frame(mtu)
+        self.spf = samples_per_frame(mtu)
         self.latency = latency_ms * clock_hz // 1000
         self.cap = capacity
         self.ring: deque[tuple[int, int, np.ndarray]] = deque()
@@ -114,27 +128,27 @@ class _PacketizerModel:
         if self.overflow is None:
             self.overflow = [first, n]
         else:  # hull of both ranges (mod 2**32)
-            d = (first - self.overflow[0]) % p.U32
+            d = (first - self.overflow[0]) % U32
             if d >= 1 << 31:
-                self.overflow = [first, self.overflow[1] + p.U32 - d]
+                self.overflow = [first, self.overflow[1] + U32 - d]
                 d = 0
             self.overflow[1] = max(self.overflow[1], d + n)
 
     def push(self, t: int, s: np.ndarray) -> None:
         if len(self.ring) == self.cap:
             self._account(self.ring.popleft()[0], 1)
-        self.ring.append((self.next_index % p.U32, t, s))
+        self.ring.append((self.next_index % U32, t, s))
         self.next_index += 1
 
     def skip(self, n: int) -> None:
-        self._account(self.next_index % p.U32, n)
+        self._account(self.next_index % U32, n)
         self.next_index += n
 
     def drain(self, now: int, force: bool) -> None:
         while True:
             if self.overflow is not None:
                 first, count = self.overflow
-                self.out.append(p.encode_status_frame(p.STATUS_FIFO_OVERFLOW, first, now, count))
+                self.out.append(encode_status_frame(STATUS_FIFO_OVERFLOW, first, now, count))
                 self.overflow = None
                 continue
             if not self.ring:
@@ -142,22 +156,22 @@ class _PacketizerModel:
             limit = self.spf or 1
             i0, t0, _ = self.ring[0]
             run = 1
-            while run < min(limit, len(self.ring)) and self.ring[run][0] == (i0 + run) % p.U32:
+            while run < min(limit, len(self.ring)) and self.ring[run][0] == (i0 + run) % U32:
                 run += 1
             due = (
                 force
                 or run >= limit
                 or run < len(self.ring)
                 or len(self.ring) == self.cap
-                or (now - t0) % p.U32 >= self.latency
+                or (now - t0) % U32 >= self.latency
             )
             if not due:
                 return
             if self.spf == 0:
-                self.out.append(p.encode_compact_frame(i0, t0, self.ring[0][2]))
+                self.out.append(encode_compact_frame(i0, t0, self.ring[0][2]))
             else:
                 counts = np.stack([self.ring[k][2] for k in range(run)])
-                self.out.append(p.encode_imu_frame(i0, t0, counts))
+                self.out.append(encode_imu_frame(i0, t0, counts))
             for _ in range(run):
                 self.ring.popleft()
 
@@ -184,7 +198,7 @@ def test_c_stream_packetizer_equals_python_model(
             n = int(rng.integers(1, 40))
             script.append(f"skip {n}")
             model.skip(n)
-        t = (t + int(rng.integers(9000, 10200))) % p.U32  # ~104 Hz with jitter
+        t = (t + int(rng.integers(9000, 10200))) % U32  # ~104 Hz with jitter
         s = _rand_samples(rng, 1)[0]
         script.append(f"s {t} " + " ".join(map(str, s)))
         model.push(t, s)
@@ -203,7 +217,7 @@ def test_c_stream_packetizer_equals_python_model(
     got = res.stdout.split()
     assert got == [f.hex() for f in model.out]
     # and the host decoder recovers every sample that was not dropped, with exact gap accounting
-    dec = p.StreamDecoder(p.DeviceInfo(max_samples_per_frame=model.spf))
+    dec = StreamDecoder(DeviceInfo(max_samples_per_frame=model.spf))
     n = 0
     for k, h in enumerate(got):
         n += sum(len(c) for c in dec.feed(bytes.fromhex(h), 1.0 + k * 1e-3).chunks)

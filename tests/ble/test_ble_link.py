@@ -10,8 +10,17 @@ import numpy as np
 import pytest
 from bleak import BleakClient, BleakScanner
 
-from imurep.ble import protocol as p
 from imurep.ble.client import SensorLink, scan
+from imurep.ble.decoder import StreamGap
+from imurep.ble.protocol import (
+    CONTROL_CHAR_UUID,
+    DATA_CHAR_UUID,
+    ERR_INVALID_OPCODE,
+    SERVICE_UUID,
+    U32,
+    DeviceInfo,
+    dequantize,
+)
 from imurep.ble.simulated import FaultPlan, SimClient, SimulatedSensor, SimWorld, simulated_backends
 from imurep.cli.main import main
 from imurep.model.errors import ConnectionLostError, ProtocolError, SensorNotFoundError, SettingsError
@@ -25,15 +34,15 @@ def _sensor(**kw: Any) -> SimulatedSensor:
     return SimulatedSensor(_REC.t_s, _REC.acc_mps2, _REC.gyr_rads, **kw)
 
 
-async def _collect(link: SensorLink) -> tuple[list[ImuChunk], list[p.StreamGap]]:
+async def _collect(link: SensorLink) -> tuple[list[ImuChunk], list[StreamGap]]:
     chunks, gaps = [], []
     async for it in link.stream():
-        (gaps if isinstance(it, p.StreamGap) else chunks).append(it)
+        (gaps if isinstance(it, StreamGap) else chunks).append(it)
     return chunks, gaps
 
 
-def _run(sensor: SimulatedSensor, **link_kw: Any) -> tuple[list[ImuChunk], list[p.StreamGap], SensorLink]:
-    async def go() -> tuple[list[ImuChunk], list[p.StreamGap], SensorLink]:
+def _run(sensor: SimulatedSensor, **link_kw: Any) -> tuple[list[ImuChunk], list[StreamGap], SensorLink]:
+    async def go() -> tuple[list[ImuChunk], list[StreamGap], SensorLink]:
         async with SensorLink(**simulated_backends(sensor), **link_kw) as link:
             chunks, gaps = await asyncio.wait_for(_collect(link), 20)
         return chunks, gaps, link
@@ -45,7 +54,7 @@ def _expected(sensor: SimulatedSensor) -> tuple[np.ndarray, np.ndarray]:
     acc, gyr = [], []
     for f in sensor.log:
         if f.delivered:
-            a, g = p.dequantize(f.counts, f.info)
+            a, g = dequantize(f.counts, f.info)
             acc.append(a)
             gyr.append(g)
     return np.concatenate(acc), np.concatenate(gyr)
@@ -73,7 +82,7 @@ def test_clean_stream_is_exact(mtu: int) -> None:
     # Quantisation error is within half an LSB of the recording.
     assert (
         np.max(np.abs(np.concatenate([c.acc_mps2 for c in chunks]) - _REC.acc_mps2))
-        <= 0.5 * p.DeviceInfo().acc_scale_mps2 + 1e-12
+        <= 0.5 * DeviceInfo().acc_scale_mps2 + 1e-12
     )
 
 
@@ -88,7 +97,7 @@ def test_faults_are_reported_exactly_and_session_survives() -> None:
         link_loss_after_frames=(120,),
         link_loss_s=0.5,
         config_change_at_frame=200,
-        t0_ticks=p.U32 - 2_000_000,
+        t0_ticks=U32 - 2_000_000,
     )
     sensor = _sensor(faults=plan)
     chunks, gaps, link = _run(sensor)
@@ -139,7 +148,7 @@ def test_bleak_front_end_details() -> None:
 
     async def go() -> None:
         dev = await BleakScanner.find_device_by_filter(
-            lambda d, ad: p.SERVICE_UUID in ad.service_uuids,
+            lambda d, ad: SERVICE_UUID in ad.service_uuids,
             timeout=1,
             backend=simulated_backends(world)["scanner_backend"],
             world=world,
@@ -149,13 +158,13 @@ def test_bleak_front_end_details() -> None:
             assert client.mtu_size == 247
             with pytest.raises(ValueError):
                 await client.write_gatt_descriptor(
-                    client.services.get_characteristic(p.DATA_CHAR_UUID).descriptors[0].handle, b"\x01\x00"
+                    client.services.get_characteristic(DATA_CHAR_UUID).descriptors[0].handle, b"\x01\x00"
                 )
             from bleak.exc import BleakGATTProtocolError
 
             with pytest.raises(BleakGATTProtocolError) as ei:
-                await client.write_gatt_char(p.CONTROL_CHAR_UUID, b"\x7f", response=True)
-            assert int(ei.value.code) == p.ERR_INVALID_OPCODE
+                await client.write_gatt_char(CONTROL_CHAR_UUID, b"\x7f", response=True)
+            assert int(ei.value.code) == ERR_INVALID_OPCODE
 
     asyncio.run(go())
 
