@@ -19,6 +19,7 @@ from imurep.model.samples import ImuChunk
 
 if TYPE_CHECKING:
     from imurep.report.render import ReportPage
+from imurep.sim import SimSettings, simulate
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +115,8 @@ def hip_pages(hip_session: SessionResult) -> list[ReportPage]:
     from imurep.report.render import build_pages
 
     return build_pages(hip_session)
+@pytest.fixture(scope="module")
+def sim_result() -> SessionResult:
+    """Two simulated sets (left, right) analysed with the default settings; no exercise in the metadata."""
+    rec = simulate(SimSettings(seed=5, n_sets=2))
+    return analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], AnalysisSettings(sides=("left", "right")))

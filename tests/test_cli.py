@@ -14,7 +14,7 @@ import pytest
 
 from imurep.cli.main import apply_override, merge_settings, parse_override
 from imurep.coaching.advice import advise
-from imurep.coaching.exercises import get_profile
+from imurep.coaching.exercises import get_profile, load_catalog
 from imurep.coaching.history import History
 from imurep.model.codes import FAULT_LABELS, OVER_EXTENSION
 from imurep.model.errors import SettingsError
@@ -213,7 +213,7 @@ def test_analyze_json_advice_uses_the_stored_history_like_the_printed_one(tmp_pa
     with History(db) as h:
         sessions = h.sessions_of(profile.name)
     assert len(sessions) == 2
-    assert advice == advise(sessions, profile).to_dict()
+    assert advice == advise(sessions, profile, catalog=load_catalog()).to_dict()
     assert any("in the last 2 sessions" in r for r in advice["reasons"]), advice
     printed = " ".join(proc.stdout.split())
     for text in (advice["headline"], *advice["reasons"]):

@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from imurep.model.codes import SIDES
+
+if TYPE_CHECKING:
+    from imurep.coaching.advice import Coaching, SetStats
+    from imurep.coaching.exercises import ExerciseProfile
+    from imurep.model.results import SessionResult
+    from imurep.report.render import ReportPage
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,9 @@ def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
         )
 
 
-def profile_settings(settings_dict: dict[str, Any], exercise: str | None, meta: dict[str, Any]) -> Any:
+def profile_settings(
+    settings_dict: dict[str, Any], exercise: str | None, meta: dict[str, Any]
+) -> ExerciseProfile:
     """Merge the profile (``--exercise``, else the sidecar's ``exercise``, else the default) into
     ``settings_dict``; returns the profile and records its name in ``meta["exercise"]``."""
     from imurep.coaching.exercises import apply_profile, get_profile
@@ -57,7 +65,11 @@ def profile_settings(settings_dict: dict[str, Any], exercise: str | None, meta: 
 
 
 def coaching_lines(
-    result: Any, profile: Any = None, history_sessions: list[Any] | None = None, *, coaching: Any = None
+    result: SessionResult,
+    profile: ExerciseProfile | None = None,
+    history_sessions: list[list[SetStats]] | None = None,
+    *,
+    coaching: Coaching | None = None,
 ) -> list[str]:
     """Cue lines per set and the progression advice, as printed under the rep table.
 
@@ -75,11 +87,12 @@ def coaching_lines(
         JSON output); ``profile`` and ``history_sessions`` are then not used.
     """
     from imurep.coaching.advice import coach
-    from imurep.coaching.exercises import get_profile
+    from imurep.coaching.exercises import load_catalog
 
     if coaching is None:
-        profile = profile or get_profile(result.metadata.get("exercise"))
-        coaching = coach(result, profile, history_sessions)
+        catalog = load_catalog()
+        profile = profile or catalog.get(result.metadata.get("exercise"))
+        coaching = coach(result, profile, history_sessions, catalog=catalog)
     lines: list[str] = []
     for s in coaching.sets:
         if s.cues:
@@ -92,7 +105,9 @@ def coaching_lines(
     return lines
 
 
-def store_result(result: Any, db: str | None, *, path: str | Path | None, origin: str) -> tuple[str, Any]:
+def store_result(
+    result: SessionResult, db: str | None, *, path: str | Path | None, origin: str
+) -> tuple[str, list[list[SetStats]]]:
     """Store ``result`` in the history; returns a note for the user and the open history's
     sessions of the exercise (input to the advice)."""
     from imurep.coaching.history import History, content_hash, recorded_at_of
@@ -106,20 +121,21 @@ def store_result(result: Any, db: str | None, *, path: str | Path | None, origin
     return f"{outcome.n_sets} set(s) {verb} in the training history ({where})", sessions
 
 
-def progress_pages(result: Any, db: str | None) -> list[Any]:
+def progress_pages(result: SessionResult, db: str | None) -> list[ReportPage]:
     """The progress page of ``result``'s exercise from the history (``[]`` when it holds no sets)."""
-    from imurep.coaching.exercises import get_profile
+    from imurep.coaching.exercises import load_catalog
     from imurep.coaching.history import History
     from imurep.report.progress_page import progress_page
 
-    profile = get_profile(result.metadata.get("exercise"))
+    catalog = load_catalog()
+    profile = catalog.get(result.metadata.get("exercise"))
     with History(db) as h:
         rows = h.sets(profile.name)
         sessions = h.sessions_of(profile.name)
     if not rows:
         logger.warning("no %s sets in the training history yet: no progress page", profile.name)
         return []
-    return [progress_page(rows, profile, sessions)]
+    return [progress_page(rows, profile, sessions, catalog=catalog)]
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -225,27 +241,29 @@ def _f(x: float | None, fmt: str) -> str:
 
 def _cmd_progress(args: argparse.Namespace) -> int:
     from imurep.coaching.advice import advise
-    from imurep.coaching.exercises import get_profile
-    from imurep.coaching.history import History, weekly_asymmetry, weekly_trends
+    from imurep.coaching.exercises import load_catalog
+    from imurep.coaching.history import History
+    from imurep.coaching.trends import weekly_asymmetry, weekly_trends
 
     if args.report:
         from imurep.report.progress_page import check_progress_path
 
         check_progress_path(args.report)
     console = Console()
+    catalog = load_catalog()
     with History(args.db) as h:
         exercise = args.exercise
         if exercise is None:
             all_sessions = h.sessions()
             exercise = all_sessions[-1].exercise if all_sessions else None
-        profile = get_profile(exercise)
+        profile = catalog.get(exercise)
         rows = h.sets(profile.name, args.side)
         sessions = h.sessions_of(profile.name)
         where = h.path
     if not rows:
         console.print(f"no sets of {profile.name} in {where}", highlight=False)
         return 0
-    trends = weekly_trends(rows, profile)
+    trends = weekly_trends(rows, profile, catalog.rules)
     asym = weekly_asymmetry(trends)
     table = Table(
         box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Progress: {profile.title}"
@@ -287,14 +305,14 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         style="dim",
     )
     if args.side is None:
-        advice = advise(sessions, profile)
+        advice = advise(sessions, profile, catalog=catalog)
         console.print()
         for line in advice.lines():
             console.print(line, highlight=False)
     if args.report:
         from imurep.report.progress_page import write_progress_page
 
-        write_progress_page(rows, profile, args.report, sessions=sessions)
+        write_progress_page(rows, profile, args.report, sessions=sessions, catalog=catalog)
         console.print(f"\nprogress page written to {args.report}", highlight=False)
     return 0
 

@@ -172,9 +172,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     # Cues and advice: computed once, for the JSON ("coaching") and the text under the table.
     from imurep.coaching.advice import coach
-    from imurep.coaching.exercises import get_profile
+    from imurep.coaching.exercises import load_catalog
 
-    coaching = coach(result, get_profile(result.metadata["exercise"]), sessions)
+    catalog = load_catalog()
+    coaching = coach(result, catalog.get(result.metadata["exercise"]), sessions, catalog=catalog)
     if args.json == "-":
         write_json(result, "-", coaching=coaching.to_dict())
         for note in (report_note, store_note):

@@ -1,4 +1,4 @@
-"""Coaching: cues for the faults seen, and progression advice (move on, stay, or step back).
+"""Progression advice (move on, stay, or step back), and the coaching of an analysed recording.
 
 The rules (thresholds in ``imurep/data/exercises.toml``, ``[progression]``):
 
@@ -19,6 +19,10 @@ The rules (thresholds in ``imurep/data/exercises.toml``, ``[progression]``):
   the most frequent fault.
 
 Every advice carries its reasons: which sets met or missed the rule and why.
+
+:func:`coach` puts together the cues of every set (:mod:`imurep.coaching.cues`, with the
+over-extended reps of :func:`over_extended_reps`) and the advice.  No I/O: the exercise catalog
+(profiles and rules) is passed in by the caller (:func:`imurep.coaching.exercises.load_catalog`).
 """
 
 from __future__ import annotations
@@ -28,14 +32,14 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from imurep.coaching.cues import FAULT_CUES
-from imurep.coaching.exercises import Catalog, ExerciseProfile, ProgressionRules, load_catalog
-from imurep.model.codes import FAULT_LABELS, FAULTS, OVER_EXTENSION
+from imurep.coaching.cues import FaultCue, set_cues
+from imurep.coaching.exercises import Catalog, ExerciseProfile, ProgressionRules
+from imurep.model.codes import FAULT_LABELS, FAULTS
 from imurep.model.results import SessionResult, SetResult
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SetStats:
@@ -211,7 +215,7 @@ class Advice:
             out.append(f"  focus: {self.focus}")
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON view."""
         return {
             "exercise": self.exercise,
@@ -239,7 +243,7 @@ def advise(
     sessions: Sequence[Sequence[SetStats]],
     profile: ExerciseProfile,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> Advice:
     """Progression advice from the sessions of one exercise, oldest first (the last is the latest).
 
@@ -251,9 +255,8 @@ def advise(
     profile
         The exercise.
     catalog
-        Profiles and rules (the packaged ones when None).
+        Profiles (names of the next variations) and rules.
     """
-    catalog = catalog or load_catalog()
     rules = catalog.rules
     sessions = [list(s) for s in sessions if len(s)]
     if not sessions:
@@ -343,7 +346,7 @@ def advise(
     return Advice(profile.name, "stay", None, headline, tuple(reasons), plateau=plateau, focus=focus)
 
 
-def over_extended_reps(s: SetResult, threshold_deg: float | None = None) -> tuple[int, ...]:
+def over_extended_reps(s: SetResult, threshold_deg: float) -> tuple[int, ...]:
     """Reps driven past the set's typical top (hips over the line, lower back arching).
 
     A **relative** criterion: a rep is over-extended when its top angle (``RepResult.top_deg``)
@@ -351,117 +354,24 @@ def over_extended_reps(s: SetResult, threshold_deg: float | None = None) -> tupl
     of the set's reps.  It needs at least 3 reps with a top angle; it cannot see a lifter who
     over-extends on every rep.
 
+    Parameters
+    ----------
+    s
+        The set.
+    threshold_deg
+        How far above the median top a rep's top may be, degrees
+        (``ProgressionRules.over_extension_deg``).
+
     Returns
     -------
     tuple of int
         The indices of the over-extended reps.
     """
-    if threshold_deg is None:
-        threshold_deg = load_catalog().rules.over_extension_deg
     tops = [(r.index, r.top_deg) for r in s.reps if r.top_deg is not None]
     if len(tops) < 3:
         return ()
     median = statistics.median(t for _, t in tops)
     return tuple(i for i, t in tops if t - median > threshold_deg)
-
-
-def _rep_list(indices: Sequence[int], word: str = "rep") -> str:
-    return (word if len(indices) == 1 else word + "s") + " " + ", ".join(str(i) for i in indices)
-
-
-@dataclass(frozen=True)
-class FaultCue:
-    """One fault seen in a set: which reps showed it, and the cue that fixes it.
-
-    Attributes
-    ----------
-    fault
-        Fault code (one of :data:`~imurep.conventions.FAULTS`, or :data:`OVER_EXTENSION`).
-    label
-        How the fault is shown, e.g. ``"hips not level"``.
-    reps
-        Indices of the reps with the fault, in order.
-    cue
-        The coaching cue, worded for the exercise.
-    word
-        What the reps are called: ``"rep"``, or ``"lift"`` for leg lifts.
-    """
-
-    fault: str
-    label: str
-    reps: tuple[int, ...]
-    cue: str
-    word: str = "rep"
-
-    @property
-    def text(self) -> str:
-        """``"hips not level (reps 3, 7): brace the core, squeeze both glutes and keep the hips level"``."""
-        return f"{self.label} ({_rep_list(self.reps, self.word)}): {self.cue}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON view: ``{"fault", "label", "reps", "cue"}``."""
-        return {"fault": self.fault, "label": self.label, "reps": list(self.reps), "cue": self.cue}
-
-
-def _cue_of(code: str, profile: ExerciseProfile | None) -> str:
-    return profile.cue(code) if profile is not None else FAULT_CUES.get(code, "")
-
-
-def set_cues(
-    s: SetResult,
-    profile: ExerciseProfile | None = None,
-    *,
-    over_extension: bool = True,
-    threshold_deg: float | None = None,
-) -> list[FaultCue]:
-    """The faults seen in set ``s``, in display order, each with its reps and cue.
-
-    Parameters
-    ----------
-    s
-        The set.
-    profile
-        The exercise the cues are worded for (the default cues of
-        :data:`~imurep.conventions.FAULT_CUES` when None).
-    over_extension
-        Also check for over-extended reps (:func:`over_extended_reps`); they come last, with the
-        code :data:`OVER_EXTENSION`.
-    threshold_deg
-        Over-extension threshold (``progression.over_extension_deg`` when None).
-
-    Returns
-    -------
-    list of FaultCue
-        One entry per fault that at least one rep showed (empty for a clean set).
-    """
-    out = []
-    word = "lift" if any(r.side is not None for r in s.reps) else "rep"
-    for code in FAULTS:
-        reps = tuple(r.index for r in s.reps if code in r.faults)
-        if reps:
-            out.append(FaultCue(code, FAULT_LABELS.get(code, code), reps, _cue_of(code, profile), word))
-    if over_extension:
-        over = over_extended_reps(s, threshold_deg)
-        if over:
-            out.append(
-                FaultCue(OVER_EXTENSION, FAULT_LABELS[OVER_EXTENSION], over, _cue_of(OVER_EXTENSION, profile))
-            )
-    return out
-
-
-def cue_lines(
-    s: SetResult, profile: ExerciseProfile | None = None, *, over_extension: bool = True
-) -> list[str]:
-    """One line per fault seen in set ``s``: the reps and the cue, e.g.
-    ``"hips not level (reps 3, 7): brace the core, squeeze both glutes and keep the hips level"``
-    (the :attr:`FaultCue.text` of :func:`set_cues`)."""
-    return [c.text for c in set_cues(s, profile, over_extension=over_extension)]
-
-
-def rep_cues(faults: Sequence[str], profile: ExerciseProfile | None = None) -> dict[str, str]:
-    """The cue of each fault of one rep, ``{code: cue}`` in the rep's order (worded for
-    ``profile``; the default cues when None)."""
-    return {code: _cue_of(code, profile) for code in faults}
 
 
 @dataclass(frozen=True)
@@ -473,7 +383,7 @@ class SetCoaching:
     cues: tuple[FaultCue, ...]
     over_extended_reps: tuple[int, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON view: ``{"set", "side", "cues": [FaultCue...], "over_extended_reps"}``."""
         return {
             "set": self.index,
@@ -492,7 +402,7 @@ class Coaching:
     sets: tuple[SetCoaching, ...]
     advice: Advice
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON view (the ``"coaching"`` key of ``imurep analyze --json``)."""
         return {
             "exercise": self.exercise,
@@ -507,7 +417,7 @@ def coach(
     profile: ExerciseProfile,
     sessions: Sequence[Sequence[SetStats]] | None = None,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> Coaching:
     """The cues of every set of ``result`` and the progression advice (no I/O).
 
@@ -521,14 +431,13 @@ def coach(
         The sessions the advice is based on, oldest first (e.g. the training history of the
         exercise, this recording included).  None or empty: this result only.
     catalog
-        Profiles and rules (the packaged ones when None).
+        Profiles and rules (e.g. :func:`imurep.coaching.exercises.load_catalog`).
     """
-    catalog = catalog or load_catalog()
     threshold = catalog.rules.over_extension_deg
     sets = []
     for s in result.sets:
-        cues = set_cues(s, profile, threshold_deg=threshold)
-        over = next((c.reps for c in cues if c.fault == OVER_EXTENSION), ())
+        over = over_extended_reps(s, threshold)
+        cues = set_cues(s, profile, over_extended=over)
         sets.append(SetCoaching(s.index, s.side, tuple(cues), over))
     sessions = sessions or [[SetStats.from_set(s) for s in result.sets]]
     advice = advise(sessions, profile, catalog=catalog)
@@ -540,8 +449,8 @@ def coaching_dict(
     profile: ExerciseProfile,
     sessions: Sequence[Sequence[SetStats]] | None = None,
     *,
-    catalog: Catalog | None = None,
-) -> dict[str, Any]:
+    catalog: Catalog,
+) -> dict[str, object]:
     """The coaching of ``result`` as plain JSON types (see :func:`coach`), e.g.::
 
     {"exercise": "single_leg_hip_thrust", "exercise_title": "Single-leg hip thrust",

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from imurep.coaching.cues import FAULT_CUES
+from imurep.coaching.cues import FAULT_CUES, cue_of
 from imurep.model.codes import FAULTS
 from imurep.model.errors import SettingsError
 
@@ -86,7 +86,7 @@ class ExerciseProfile:
     settings
         Further settings, dotted name → value.
     cues
-        Cue of each fault for this exercise (the defaults of :data:`~imurep.conventions.FAULT_CUES`
+        Cue of each fault for this exercise (the defaults of :data:`~imurep.coaching.cues.FAULT_CUES`
         unless the profile words it differently).
     reasons
         Why each number has its value, by field name or dotted setting name.
@@ -116,8 +116,8 @@ class ExerciseProfile:
         return self.legs == 1
 
     def cue(self, code: str) -> str:
-        """The coaching cue for fault ``code`` in this exercise."""
-        return self.cues.get(code) or FAULT_CUES.get(code, "")
+        """The coaching cue for fault ``code`` in this exercise (see :func:`~imurep.coaching.cues.cue_of`)."""
+        return cue_of(code, self)
 
     def settings_overrides(self) -> dict[str, Any]:
         """The settings this profile sets, nested by stage (input to ``AnalysisSettings.from_dict``)."""
@@ -184,7 +184,8 @@ class Catalog:
         )
 
 
-def _number(entry: Any, where: str) -> tuple[Any, str]:
+def _number(entry: object, where: str) -> tuple[object, str]:
+    """``(value, reason)`` of an inline table ``{value = ..., reason = "..."}``."""
     if not isinstance(entry, dict) or set(entry) != {"value", "reason"}:
         raise SettingsError(f'{where} must be an inline table {{value = ..., reason = "..."}}, got {entry!r}')
     reason = entry["reason"]
@@ -193,13 +194,13 @@ def _number(entry: Any, where: str) -> tuple[Any, str]:
     return entry["value"], reason
 
 
-def _real(v: Any, where: str, lo: float = 0.0) -> float:
+def _real(v: object, where: str, lo: float = 0.0) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not v >= lo:
         raise SettingsError(f"{where} must be a number >= {lo:g}, got {v!r}")
     return float(v)
 
 
-def _pair(v: Any, where: str, integer: bool) -> tuple[Any, Any]:
+def _pair(v: object, where: str, integer: bool) -> tuple[int, int] | tuple[float, float]:
     ok_type = int if integer else (int, float)
     if (
         not isinstance(v, list)
@@ -212,7 +213,7 @@ def _pair(v: Any, where: str, integer: bool) -> tuple[Any, Any]:
     return (int(v[0]), int(v[1])) if integer else (float(v[0]), float(v[1]))
 
 
-def _profile(name: str, d: Any, where: str) -> ExerciseProfile:
+def _profile(name: str, d: object, where: str) -> ExerciseProfile:
     if not isinstance(d, dict):
         raise SettingsError(f"{where} must be a table")
     allowed = {

@@ -7,6 +7,9 @@ A recording is identified by the SHA-256 of its content (:func:`content_hash`): 
 recording again replaces its earlier entry (e.g. re-analysed with another exercise), it is never
 duplicated.  The schema is versioned with ``PRAGMA user_version`` and migrated step by step by
 :data:`MIGRATIONS` when a database is opened.
+
+Storage only: the trends over weeks are in :mod:`imurep.coaching.trends`, the advice in
+:mod:`imurep.coaching.advice`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ import json
 import logging
 import os
 import sqlite3
-import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from imurep.coaching.advice import SetStats
 from imurep.model.errors import DataValidationError, SettingsError
@@ -274,15 +275,22 @@ class History:
         recorded_at
             When it was recorded (default: :func:`recorded_at_of`).
         exercise
-            Profile name (default: ``result.metadata["exercise"]``, else the default profile).
+            Profile name (default: ``result.metadata["exercise"]``).
         origin
             ``"analyze"`` or ``"live"``.
-        """
-        from imurep.coaching.exercises import load_catalog
 
+        Raises
+        ------
+        DataValidationError
+            No exercise given and none in ``result.metadata``.
+        """
+        exercise = exercise or result.metadata.get("exercise")
+        if not isinstance(exercise, str) or not exercise:
+            raise DataValidationError(
+                f"{result.source}: no exercise to store the sets under (give exercise or metadata)"
+            )
         key = key or result_hash(result)
         when = recorded_at or recorded_at_of(result)
-        exercise = exercise or result.metadata.get("exercise") or load_catalog().default
         meta = json.dumps(result.metadata, default=str, allow_nan=False)
         with self.db:
             cur = self.db.execute("DELETE FROM sessions WHERE content_hash = ?", (key,))
@@ -334,7 +342,7 @@ class History:
             " COALESCE(SUM(t.reps), 0), COALESCE(SUM(t.clean_reps), 0)"
             " FROM sessions s LEFT JOIN sets t ON t.session_id = s.id"
         )
-        args: tuple[Any, ...] = ()
+        args: tuple[str, ...] = ()
         if exercise:
             sql += " WHERE s.exercise = ?"
             args = (exercise,)
@@ -351,7 +359,8 @@ class History:
             " t.fault_counts, t.mean_concentric_s, t.mean_top_hold_s, t.mean_eccentric_s, t.mean_rom_deg,"
             " t.max_peak_tilt_deg, t.time_under_tension_s FROM sets t JOIN sessions s ON t.session_id = s.id"
         )
-        where, args = [], []
+        where: list[str] = []
+        args: list[str] = []
         if exercise:
             where.append("s.exercise = ?")
             args.append(exercise)
@@ -377,75 +386,3 @@ class History:
         for row in self.sets(exercise):
             grouped.setdefault(row.session_id, []).append(row.stats)
         return list(grouped.values())
-
-
-# --- progress over weeks ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WeekTrend:
-    """One leg in one ISO week: means over its sets."""
-
-    week: date
-    """Monday of the week."""
-    leg: str
-    sessions: int
-    sets: int
-    mean_reps: float
-    mean_clean_reps: float
-    mean_top_hold_s: float | None
-    mean_eccentric_s: float | None
-    max_tilt_deg: float | None
-    qualifying_sets: int
-
-
-def _fmean(values: Iterable[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return statistics.fmean(vals) if vals else None
-
-
-def weekly_trends(rows: Sequence[SetRow], profile: Any) -> list[WeekTrend]:
-    """Per-leg weekly means of reps, clean reps, tempo, tilt and qualifying sets (oldest first)."""
-    from imurep.coaching.advice import assess_set, leg_of
-    from imurep.coaching.exercises import load_catalog
-
-    rules = load_catalog().rules
-    groups: dict[tuple[date, str], list[SetRow]] = {}
-    for row in rows:
-        local = row.recorded_at.date()
-        monday = local - timedelta(days=local.weekday())
-        groups.setdefault((monday, leg_of(row.stats.side, profile)), []).append(row)
-    out = []
-    for (week, leg), items in sorted(groups.items()):
-        stats = [r.stats for r in items]
-        tilts = [s.max_peak_tilt_deg for s in stats if s.max_peak_tilt_deg is not None]
-        out.append(
-            WeekTrend(
-                week=week,
-                leg=leg,
-                sessions=len({r.session_id for r in items}),
-                sets=len(items),
-                mean_reps=statistics.fmean(s.reps for s in stats),
-                mean_clean_reps=statistics.fmean(s.clean_reps for s in stats),
-                mean_top_hold_s=_fmean(s.mean_top_hold_s for s in stats),
-                mean_eccentric_s=_fmean(s.mean_eccentric_s for s in stats),
-                max_tilt_deg=max(tilts) if tilts else None,
-                qualifying_sets=sum(assess_set(s, profile, rules).qualifies for s in stats),
-            )
-        )
-    return out
-
-
-def asymmetry_pct(left: float | None, right: float | None) -> float | None:
-    """Left–right difference as a percentage of the larger value (None when either is missing or both 0)."""
-    if left is None or right is None or max(left, right) <= 0:
-        return None
-    return 100.0 * abs(left - right) / max(left, right)
-
-
-def weekly_asymmetry(trends: Sequence[WeekTrend]) -> dict[date, float | None]:
-    """Left–right asymmetry of the mean clean reps per set, % of the stronger leg, per week."""
-    by_week: dict[date, dict[str, float]] = {}
-    for t in trends:
-        by_week.setdefault(t.week, {})[t.leg] = t.mean_clean_reps
-    return {w: asymmetry_pct(v.get("left"), v.get("right")) for w, v in sorted(by_week.items())}

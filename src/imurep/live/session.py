@@ -25,9 +25,9 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
-from imurep.coaching.advice import SetStats, advise, assess_set, leg_of, over_extended_reps, rep_cues
-from imurep.coaching.cues import FAULT_CUES
-from imurep.coaching.exercises import ExerciseProfile, get_profile, load_catalog
+from imurep.coaching.advice import SetStats, advise, assess_set, leg_of, over_extended_reps
+from imurep.coaching.cues import FAULT_CUES, rep_cues
+from imurep.coaching.exercises import Catalog, ExerciseProfile, get_profile, load_catalog
 from imurep.core.pipeline import Pipeline
 from imurep.core.settings import AnalysisSettings
 from imurep.io.canonical import CANONICAL_COLUMNS
@@ -366,6 +366,8 @@ class LiveSession:
     profile
         The exercise (cues and progression rule; default: single-leg hip thrust).  Its thresholds
         should already be in ``settings`` (:func:`imurep.exercises.settings_for`).
+    catalog
+        Exercise profiles and progression rules of the advice (default: the packaged ones).
     """
 
     settings: AnalysisSettings
@@ -374,6 +376,7 @@ class LiveSession:
     beep: bool = False
     event_log: TextIO | None = None
     profile: ExerciseProfile = field(default_factory=get_profile)
+    catalog: Catalog = field(default_factory=load_catalog)
     sample_rate_hz: float | None = None
     """The device's nominal sample rate, Hz (None: estimated from the stream)."""
     pipeline: Pipeline = field(init=False)
@@ -462,7 +465,7 @@ class LiveSession:
 
     def _set_ended(self, result: SetResult) -> None:
         lines = set_summary_lines(result)
-        rules = load_catalog().rules
+        rules = self.catalog.rules
         over = over_extended_reps(result, rules.over_extension_deg)
         if over:
             lines.append(
@@ -481,7 +484,9 @@ class LiveSession:
                 f"level hips — {n} of {rules.sets_required} such sets on {leg}"
             )
             if n >= rules.sets_required:
-                advice = advise([[SetStats.from_set(s) for s in self.pipeline.sets]], self.profile)
+                advice = advise(
+                    [[SetStats.from_set(s) for s in self.pipeline.sets]], self.profile, catalog=self.catalog
+                )
                 if advice.action == "progress":
                     lines.append("  " + advice.headline)
                 else:

@@ -21,7 +21,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from imurep.coaching.advice import SetStats, advise
-from imurep.coaching.exercises import ExerciseProfile
+from imurep.coaching.exercises import Catalog, ExerciseProfile
 from imurep.coaching.history import SetRow
 from imurep.model.errors import SettingsError
 from imurep.report.drawing import PAGE_WIDTH_IN
@@ -128,15 +128,20 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
 
 
 def progress_page(
-    rows: Sequence[SetRow], profile: ExerciseProfile, sessions: Sequence[Sequence[SetStats]] | None = None
+    rows: Sequence[SetRow],
+    profile: ExerciseProfile,
+    sessions: Sequence[Sequence[SetStats]] | None = None,
+    *,
+    catalog: Catalog,
 ) -> ReportPage:
-    """The progress page as a report page (name ``"progress"``); its verdict is the advice."""
+    """The progress page as a report page (name ``"progress"``); its verdict is the advice
+    (:func:`~imurep.coaching.advice.advise` with the profiles and rules of ``catalog``)."""
     if sessions is None:
         grouped: dict[int, list[SetStats]] = {}
         for r in rows:
             grouped.setdefault(r.session_id, []).append(r.stats)
         sessions = list(grouped.values())
-    headline = advise(sessions, profile).headline
+    headline = advise(sessions, profile, catalog=catalog).headline
     with matplotlib.rc_context(RC_STYLE):
         fig = build_progress_figure(rows, profile, headline)
     return ReportPage("progress", f"Progress — {profile.title}", headline, fig)
@@ -157,11 +162,12 @@ def write_progress_page(
     out: str | Path,
     *,
     sessions: Sequence[Sequence[SetStats]] | None = None,
+    catalog: Catalog,
 ) -> Path:
     """Write the progress page alone to ``out`` (.png, .pdf or .html, by suffix)."""
     check_progress_path(out)
     out = Path(out)
-    page = progress_page(rows, profile, sessions)
+    page = progress_page(rows, profile, sessions, catalog=catalog)
     try:
         suffix = out.suffix.lower()
         if suffix == ".pdf":

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from imurep.coaching.advice import leg_of
-from imurep.coaching.history import asymmetry_pct as history_asymmetry_pct
+from imurep.coaching.trends import asymmetry_pct as history_asymmetry_pct
 from imurep.model.codes import FAULTS
 from imurep.model.results import RepResult, SessionResult, SetResult
 from imurep.model.samples import FloatArray

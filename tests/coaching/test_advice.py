@@ -1,149 +1,22 @@
-"""Exercise profiles, cues and progression advice (issue 7)."""
+"""Progression advice and the coaching of an analysed recording (cues per set + advice) (issue 7)."""
 
 from __future__ import annotations
 
 import io
 import json
-import tomllib
-from importlib import resources
 
-import pytest
-
-from imurep.coaching.advice import (
-    SetStats,
-    advise,
-    assess_set,
-    coaching_dict,
-    cue_lines,
-    over_extended_reps,
-    set_cues,
-)
-from imurep.coaching.cues import FAULT_CUES
-from imurep.coaching.exercises import get_profile, load_catalog, parse_catalog, settings_for
-from imurep.core.pipeline import analyze
+from imurep.coaching.advice import SetStats, advise, assess_set, coaching_dict, over_extended_reps
+from imurep.coaching.cues import FAULT_CUES, cue_lines, set_cues
+from imurep.coaching.exercises import load_catalog
 from imurep.core.settings import AnalysisSettings
 from imurep.io import result_to_jsonable
 from imurep.live.session import LiveSession, PlainView, qualifies_for_progression
 from imurep.model.codes import FAULTS, OVER_EXTENSION
-from imurep.model.errors import SettingsError
 from imurep.model.results import DataQuality, RepResult, SessionResult, SetResult, SetSummary
-from imurep.model.samples import ImuChunk
-from imurep.sim import SimSettings, simulate
 
 CATALOG = load_catalog()
 SLHT = CATALOG.get("single_leg_hip_thrust")
-
-
-def _raw() -> dict:  # type: ignore[type-arg]
-    text = resources.files("imurep.coaching").joinpath("data", "exercises.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
-# --- profiles ------------------------------------------------------------------------------------
-
-
-def test_catalog_has_the_family_with_a_reason_for_every_number() -> None:
-    names = set(CATALOG.profiles)
-    assert {
-        "single_leg_hip_thrust",
-        "single_leg_hip_thrust_pause",
-        "single_leg_hip_thrust_deficit",
-        "single_leg_hip_thrust_banded",
-        "hip_thrust",
-        "elevated_glute_bridge",
-        "glute_bridge",
-        "single_leg_glute_bridge",
-        "glute_bridge_leg_lift",
-    } <= names
-    assert CATALOG.default == "single_leg_hip_thrust"
-    for p in CATALOG.profiles.values():
-        for key in ("rep_range", "min_top_hold_s", "min_eccentric_s", "tilt_threshold_deg", "rom_deg"):
-            assert len(p.reasons[key]) > 10, (p.name, key)
-        assert set(p.settings) <= set(p.reasons)
-    assert set(CATALOG.rules.reasons) == {
-        "sets_required",
-        "max_faulty_reps",
-        "struggle_min_clean_reps",
-        "struggle_tilt_fraction",
-        "struggle_rushed_fraction",
-        "struggle_sets_fraction",
-        "struggle_sessions",
-        "plateau_sessions",
-        "plateau_min_gain",
-        "over_extension_deg",
-    }
-
-
-def test_progression_ladders() -> None:
-    chain, name = [], "single_leg_hip_thrust"
-    while name:
-        chain.append(name)
-        name = CATALOG.profiles[name].harder  # type: ignore[assignment]
-    assert chain[1:] == [
-        "single_leg_hip_thrust_pause",
-        "single_leg_hip_thrust_deficit",
-        "single_leg_hip_thrust_banded",
-    ]
-    chain, name = [], "single_leg_hip_thrust"
-    while name:
-        chain.append(name)
-        name = CATALOG.profiles[name].easier  # type: ignore[assignment]
-    assert chain[1:] == ["single_leg_glute_bridge", "elevated_glute_bridge", "glute_bridge"]
-
-
-def test_profile_maps_onto_analysis_settings() -> None:
-    default = settings_for(SLHT)
-    assert default == AnalysisSettings(), "the default profile is the analysis defaults"
-    pause = settings_for(CATALOG.get("pause"))  # a unique part of the name is enough
-    assert pause.faults.min_top_hold_s == 2.0 and pause.segmentation.max_rep_s == 25.0
-    deficit = settings_for(CATALOG.get("single_leg_hip_thrust_deficit"))
-    assert deficit.faults.min_eccentric_s == 1.5 and deficit.segmentation.min_rom_deg == 20.0
-    floor = settings_for(CATALOG.get("glute_bridge"))
-    assert floor.segmentation.min_rom_deg == 10.0 and floor.faults.tilt_threshold_deg == 4.0
-    lift = settings_for(CATALOG.get("glute_bridge_leg_lift"))
-    assert lift.faults.tilt_threshold_deg == 3.0 < default.faults.tilt_threshold_deg
-    assert lift.faults.enabled == ("hip_tilt", "rushed_lowering", "short_hold")
-    assert lift.segmentation.max_rep_s == 60.0
-    # placement / sides of the base are kept
-    thigh = settings_for(floor_p := CATALOG.get("glute_bridge"), AnalysisSettings(placement="thigh"))
-    assert thigh.placement == "thigh" and floor_p.legs == 2
-
-
-def test_unknown_or_ambiguous_exercise_names_the_choices() -> None:
-    with pytest.raises(SettingsError, match="did you mean 'single_leg_hip_thrust_pause'"):
-        get_profile("single_leg_hip_thrust_pase")
-    with pytest.raises(SettingsError, match="known: "):
-        get_profile("bridge")  # several profiles contain it
-
-
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (lambda d: d["exercise"]["glute_bridge"]["min_top_hold_s"].pop("reason"), "inline table"),
-        (lambda d: d["exercise"]["glute_bridge"].__setitem__("legs", 3), "legs must be 1 or 2"),
-        (lambda d: d["exercise"]["glute_bridge"].__setitem__("harder", "nope"), "unknown exercise 'nope'"),
-        (lambda d: d["exercise"]["glute_bridge"]["min_rom_deg"].__setitem__("value", 3.0), "open_deg"),
-        (lambda d: d["progression"].pop("sets_required"), "sets_required is missing"),
-        (lambda d: d["exercise"]["glute_bridge"].__setitem__("faults", ["wobble"]), "fault codes"),
-    ],
-)
-def test_bad_profiles_file_is_refused(edit, message: str) -> None:  # type: ignore[no-untyped-def]
-    data = _raw()
-    edit(data)
-    with pytest.raises(SettingsError, match=message):
-        parse_catalog(data)
-
-
-def test_floor_bridge_profile_finds_the_same_reps_on_simulated_thrusts() -> None:
-    """The simulator cannot make floor-bridge ROM (it draws 32–50°), so this checks that the floor
-    profile's lower ROM limit adds no phantom reps; small-ROM detection itself is untested."""
-    rec = simulate(SimSettings(seed=77, n_sets=1, reps_per_set=(10, 10)))
-    chunks = [ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)]
-    floor = analyze(chunks, settings_for(CATALOG.get("glute_bridge")))
-    assert [len(s.reps) for s in floor.sets] == [len(s["reps"]) for s in rec.truth["sets"]]
-
-
-# --- cues ------------------------------------------------------------------------------------------
+OVER_DEG = CATALOG.rules.over_extension_deg
 
 
 def _rep(i: int, faults: tuple[str, ...] = (), top: float | None = 40.0) -> RepResult:
@@ -154,28 +27,6 @@ def _rep(i: int, faults: tuple[str, ...] = (), top: float | None = 40.0) -> RepR
 def _set(reps: list[RepResult], side: str | None = "left", index: int = 1) -> SetResult:
     t = tuple(reps)
     return SetResult(index, side, 0.0, 100.0, t, SetSummary.from_reps(t, FAULTS))
-
-
-def test_every_fault_has_a_plain_cue() -> None:
-    for code in FAULTS:
-        assert 20 < len(FAULT_CUES[code]) < 80
-    assert "level" in FAULT_CUES["hip_tilt"] and "second" in FAULT_CUES["short_hold"]
-    s = _set([_rep(1), _rep(2, ("hip_tilt",)), _rep(3, ("hip_tilt", "short_hold"))])
-    lines = cue_lines(s, SLHT)
-    assert lines[0] == "hips not level (reps 2, 3): " + FAULT_CUES["hip_tilt"]
-    assert lines[1].startswith("short squeeze (rep 3): ")
-    lift = CATALOG.get("glute_bridge_leg_lift")
-    assert "foot" in cue_lines(s, lift)[0], "the leg-lift profile words its own cues"
-
-
-def test_over_extension_is_relative_to_the_sets_typical_top() -> None:
-    s = _set([_rep(1, top=40.0), _rep(2, top=41.0), _rep(3, top=52.0), _rep(4, top=39.5), _rep(5, top=30.0)])
-    assert over_extended_reps(s, 8.0) == (3,)
-    assert "ribs down" in cue_lines(s, SLHT)[-1]
-    assert over_extended_reps(_set([_rep(1, top=40.0), _rep(2, top=60.0)]), 8.0) == ()  # too few reps
-    rec = simulate(SimSettings(seed=41, n_sets=2))
-    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], AnalysisSettings())
-    assert all(over_extended_reps(x) == () for x in res.sets), "no false alarm on simulated sets"
 
 
 def _session_result(*sets: SetResult) -> SessionResult:
@@ -199,7 +50,7 @@ def test_coaching_dict_lists_the_cues_of_each_set_and_the_over_extended_rep() ->
     )
     clean = _set([_rep(i) for i in range(1, 14)], "right", 2)
     result = _session_result(over, clean)
-    doc = coaching_dict(result, SLHT)
+    doc = coaching_dict(result, SLHT, catalog=CATALOG)
     assert doc["exercise"] == "single_leg_hip_thrust" and doc["exercise_title"] == SLHT.title
     first, second = doc["sets"]
     assert (first["set"], first["side"], second["set"], second["side"]) == (1, "left", 2, "right")
@@ -217,27 +68,29 @@ def test_coaching_dict_lists_the_cues_of_each_set_and_the_over_extended_rep() ->
     ]
     assert second["cues"] == [] and second["over_extended_reps"] == []
     # the same data as the printed cue lines
-    assert cue_lines(over, SLHT) == [c.text for c in set_cues(over, SLHT)]
-    assert cue_lines(over, SLHT)[-1] == f"over-extension (rep 3): {FAULT_CUES[OVER_EXTENSION]}"
+    over_reps = over_extended_reps(over, OVER_DEG)
+    lines = cue_lines(over, SLHT, over_extended=over_reps)
+    assert lines == [c.text for c in set_cues(over, SLHT, over_extended=over_reps)]
+    assert lines[-1] == f"over-extension (rep 3): {FAULT_CUES[OVER_EXTENSION]}"
     # the advice: this result only by default, else the sessions given
     this_only = [[SetStats.from_set(s) for s in result.sets]]
-    assert doc["advice"] == advise(this_only, SLHT).to_dict()
+    assert doc["advice"] == advise(this_only, SLHT, catalog=CATALOG).to_dict()
     assert doc["advice"]["action"] == "regress", "2 clean reps of 5 on the left leg: struggling"
     history = [_session(13, 13)]
-    with_history = coaching_dict(result, SLHT, history)
-    assert with_history["advice"] == advise(history, SLHT).to_dict()
+    with_history = coaching_dict(result, SLHT, history, catalog=CATALOG)
+    assert with_history["advice"] == advise(history, SLHT, catalog=CATALOG).to_dict()
     assert with_history["advice"]["action"] == "progress"
     assert with_history["sets"] == doc["sets"], "the cues are those of the result, whatever the history"
     # worded for the profile, and plain JSON
     lift = CATALOG.get("glute_bridge_leg_lift")
-    lift_cues = coaching_dict(result, lift)["sets"][0]["cues"]
+    lift_cues = coaching_dict(result, lift, catalog=CATALOG)["sets"][0]["cues"]
     assert lift_cues[0]["cue"] == lift.cue("hip_tilt") != FAULT_CUES["hip_tilt"]
     written = result_to_jsonable(result, doc)
     assert json.loads(json.dumps(written))["coaching"] == doc
 
 
 def test_coaching_dict_of_a_result_without_sets() -> None:
-    doc = coaching_dict(_session_result(), SLHT)
+    doc = coaching_dict(_session_result(), SLHT, catalog=CATALOG)
     assert doc["sets"] == [] and doc["advice"]["action"] == "stay"
     assert "no sets recorded yet" in doc["advice"]["headline"]
 
@@ -308,26 +161,26 @@ def test_multi_week_history_gives_the_expected_advice_at_each_step() -> None:
 
 def test_one_bad_session_does_not_regress_two_do() -> None:
     good, bad = _session(12, 10), _session(9, 3, rushed_lowering=8)
-    assert advise([good, bad], SLHT).action == "stay"
-    advice = advise([good, bad, bad], SLHT)
+    assert advise([good, bad], SLHT, catalog=CATALOG).action == "stay"
+    advice = advise([good, bad, bad], SLHT, catalog=CATALOG)
     assert advice.action == "regress" and "last 2 sessions" in " ".join(advice.reasons)
 
 
 def test_progress_needs_both_legs_and_handles_the_ends_of_the_ladder() -> None:
     left_only = [_stats(i, "left", 13, 13) for i in range(1, 4)]
-    advice = advise([left_only], SLHT)
+    advice = advise([left_only], SLHT, catalog=CATALOG)
     assert advice.action == "stay" and any("no sets of the right leg" in r for r in advice.reasons)
     banded = CATALOG.get("single_leg_hip_thrust_banded")
-    top = advise([_session(13, 13)], banded)
+    top = advise([_session(13, 13)], banded, catalog=CATALOG)
     assert top.action == "progress" and top.suggestion is None and "add load" in top.headline
     bridge = CATALOG.get("glute_bridge")
     two_legs = [_stats(i, None, 16, 16) for i in range(1, 4)]
-    advice = advise([two_legs], bridge)
+    advice = advise([two_legs], bridge, catalog=CATALOG)
     assert advice.action == "progress" and advice.suggestion == "elevated_glute_bridge"
     assert advice.reasons[0].startswith("3 of 3"), "two-leg exercise: no per-leg prefix"
-    floor = advise([[_stats(i, None, 10, 2, hip_tilt=8) for i in range(1, 4)]], bridge)
+    floor = advise([[_stats(i, None, 10, 2, hip_tilt=8) for i in range(1, 4)]], bridge, catalog=CATALOG)
     assert floor.action == "regress" and floor.suggestion is None and "easiest" in floor.headline
-    assert advise([], SLHT).action == "stay"
+    assert advise([], SLHT, catalog=CATALOG).action == "stay"
 
 
 # --- live --------------------------------------------------------------------------------------------
