@@ -81,9 +81,9 @@ def test_profile_maps_onto_analysis_settings() -> None:
     pause = settings_for(CATALOG.get("pause"))  # a unique part of the name is enough
     assert pause.faults.min_top_hold_s == 2.0 and pause.segmentation.max_rep_s == 25.0
     deficit = settings_for(CATALOG.get("single_leg_hip_thrust_deficit"))
-    assert deficit.faults.min_eccentric_s == 1.5 and deficit.segmentation.min_rom_deg == 20.0
+    assert deficit.faults.min_eccentric_s == 1.5
     floor = settings_for(CATALOG.get("glute_bridge"))
-    assert floor.segmentation.min_rom_deg == 10.0 and floor.faults.tilt_threshold_deg == 4.0
+    assert floor.faults.tilt_threshold_deg == 4.0
     lift = settings_for(CATALOG.get("glute_bridge_leg_lift"))
     assert lift.faults.tilt_threshold_deg == 3.0 < default.faults.tilt_threshold_deg
     assert lift.faults.enabled == ("hip_tilt", "rushed_lowering", "short_hold")
@@ -106,7 +106,12 @@ def test_unknown_or_ambiguous_exercise_names_the_choices() -> None:
         (lambda d: d["exercise"]["glute_bridge"]["min_top_hold_s"].pop("reason"), "inline table"),
         (lambda d: d["exercise"]["glute_bridge"].__setitem__("legs", 3), "legs must be 1 or 2"),
         (lambda d: d["exercise"]["glute_bridge"].__setitem__("harder", "nope"), "unknown exercise 'nope'"),
-        (lambda d: d["exercise"]["glute_bridge"]["min_rom_deg"].__setitem__("value", 3.0), "open_deg"),
+        (
+            lambda d: d["exercise"]["glute_bridge"]
+            .setdefault("settings", {})
+            .__setitem__("segmentation.open_deg", {"value": 500.0, "reason": "too far"}),
+            "open_deg",
+        ),
         (lambda d: d["progression"].pop("sets_required"), "sets_required is missing"),
         (lambda d: d["exercise"]["glute_bridge"].__setitem__("faults", ["wobble"]), "fault codes"),
     ],

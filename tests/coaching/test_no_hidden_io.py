@@ -60,7 +60,6 @@ def _exercise(title: str, **links: str) -> dict[str, object]:
         "min_eccentric_s": _n(1.0),
         "tilt_threshold_deg": _n(5.0),
         "rom_deg": _n([30.0, 55.0]),
-        "min_rom_deg": _n(15.0),
         "cues": {OVER_EXTENSION: OVER_CUE},
         **links,
     }

@@ -35,13 +35,11 @@ _NUMBER_FIELDS = (
     "min_eccentric_s",
     "tilt_threshold_deg",
     "rom_deg",
-    "min_rom_deg",
 )
 _SETTING_OF_FIELD = {
     "min_top_hold_s": "faults.min_top_hold_s",
     "min_eccentric_s": "faults.min_eccentric_s",
     "tilt_threshold_deg": "faults.tilt_threshold_deg",
-    "min_rom_deg": "segmentation.min_rom_deg",
 }
 _RULE_FIELDS = (
     "sets_required",
@@ -77,8 +75,6 @@ class ExerciseProfile:
         Largest pelvis tilt/rotation before "hips not level", degrees.
     rom_deg
         Expected range of motion of the sensor's segment (low, high), degrees.
-    min_rom_deg
-        Smaller movements are not reps, degrees.
     faults
         Fault codes that apply (enabled in the analysis, and so cued).
     harder, easier
@@ -102,7 +98,6 @@ class ExerciseProfile:
     min_eccentric_s: float
     tilt_threshold_deg: float
     rom_deg: tuple[float, float]
-    min_rom_deg: float
     faults: tuple[str, ...]
     harder: str | None = None
     easier: str | None = None

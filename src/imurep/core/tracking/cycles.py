@@ -127,6 +127,7 @@ class CycleSegmenter:
         self.t_open_s = math.nan
         self.t_m_s = math.nan
         self.peak_rate = 0.0  # largest |rate| of the rep under way
+        self.quiet_since_s = math.nan  # start of the quiet run that the last sample scanned is in
 
     def flush(self, i_last: int) -> Cycle | None:
         """End of the stream: a rep that has come back at least ``return_fraction`` (``RETURN``) is
@@ -187,6 +188,29 @@ class CycleSegmenter:
         s = self.settings
         out: list[Cycle] = []
         n = x.shape[0]
+        # start time of the quiet run each sample is in (carried over from the previous call)
+        last_moving = np.maximum.accumulate(np.where(~quiet, np.arange(n), -1)) if n else np.zeros(0, int)
+        carried = self.quiet_since_s if math.isfinite(self.quiet_since_s) else (float(t_s[0]) if n else 0.0)
+        quiet_from = np.where(last_moving >= 0, t_s[np.minimum(last_moving + 1, n - 1)], carried)
+        cycles, nxt = self._scan(i0, x, t_s, quiet, quiet_from, rate, stop_at_cycle, out)
+        j = nxt - i0 - 1
+        if 0 <= j < n:
+            self.quiet_since_s = float(quiet_from[j]) if bool(quiet[j]) else math.nan
+        return cycles, nxt
+
+    def _scan(
+        self,
+        i0: int,
+        x: FloatArray,
+        t_s: FloatArray,
+        quiet: NDArray[np.bool_],
+        quiet_from: FloatArray,
+        rate: FloatArray | None,
+        stop_at_cycle: bool,
+        out: list[Cycle],
+    ) -> tuple[list[Cycle], int]:
+        s = self.settings
+        n = x.shape[0]
         k = 0
         while k < n:
             if self.mode == REST:
@@ -237,7 +261,7 @@ class CycleSegmenter:
                 rise = self.p - self.v
                 runmin = np.minimum.accumulate(np.minimum(seg, self.m))
                 # index (into seg, or -1 for the carried minimum) of the running minimum
-                is_new = seg <= runmin
+                is_new = seg < np.concatenate(([self.m], runmin[:-1]))
                 idx = np.where(is_new, np.arange(seg.shape[0]), -1)
                 i_run = np.maximum.accumulate(idx)
                 t_run = np.where(i_run >= 0, ts[np.maximum(i_run, 0)], self.t_m_s)
@@ -249,12 +273,7 @@ class CycleSegmenter:
                 j_end = _first(back)
                 j_valley = _first(seg > runmin + s.rise_fraction * rise)
                 # settled: quiet for settle_quiet_s, or no new minimum for settle_s
-                q = quiet[k:]
-                last_moving = np.maximum.accumulate(np.where(~q, np.arange(q.shape[0]), -1))
-                t_quiet_from = np.where(
-                    last_moving >= 0, ts[np.minimum(last_moving + 1, q.shape[0] - 1)], ts[0]
-                )
-                settled = (q & (ts - t_quiet_from >= s.settle_quiet_s)) | (ts - t_run >= s.settle_s)
+                settled = (quiet[k:] & (ts - quiet_from[k:] >= s.settle_quiet_s)) | (ts - t_run >= s.settle_s)
                 j_settle = _first(settled)
                 cands = [
                     (j, kind) for j, kind in ((j_end, "end"), (j_valley, "valley"), (j_settle, "settled"))
