@@ -297,7 +297,8 @@ def test_packed_decoder_pairs_streams_and_estimates_gaps() -> None:
     assert [g.reason for g in gaps] == ["lost-estimated"]
     assert abs(gaps[0].n_samples - 90) <= 4  # estimated from arrival times (jitter here: up to 9 ms)
     got = np.concatenate([c.acc_mps2 for c in chunks]) / cfg.acc_scale_mps2
-    assert got.shape[0] == n - 90  # every delivered sample comes out, paired
+    # every delivered sample comes out, paired (up to the gap estimate's error at the very end)
+    assert abs(got.shape[0] - (n - 90)) <= 4
     idx = np.round(got[:, 0]).astype(int)  # x counts = the sample index
     assert not set(range(900, 990)) & set(idx.tolist())
     g = np.concatenate([c.gyr_rads for c in chunks]) / cfg.gyro_scale_rads

@@ -133,6 +133,10 @@ class PairMerger:
         self._acc: deque[DeviceGap | tuple[FloatArray, FloatArray]] = deque()
         self._gyro: list[_Segment] = []
         self.dropped = 0
+        """Accelerometer samples dropped so far for want of gyroscope data."""
+        self.dropped_runs = 0
+        """Gaps reported for those."""
+        self._last_acc_t = -math.inf
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -187,6 +191,7 @@ class PairMerger:
             if ready == 0:
                 break
             out.extend(self._pair(t[:ready], acc[:ready], end_of_stream=final))
+            self._last_acc_t = float(t[ready - 1])
             if ready < t.size:
                 self._acc[0] = (t[ready:], acc[ready:])
                 break
@@ -221,6 +226,7 @@ class PairMerger:
                 continue  # the streams ended: samples after the last gyroscope sample are not "lost"
             else:
                 self.dropped += int(run.size)
+                self.dropped_runs += 1
                 out.append(DeviceGap(float(t[run[0]]), int(run.size), "lost"))
         return out
 
@@ -230,9 +236,11 @@ class PairMerger:
         if self._acc:
             head = self._acc[0]
             oldest = head.t_s if isinstance(head, DeviceGap) else float(head[0][0])
+        elif math.isfinite(self._last_acc_t):
+            oldest = self._last_acc_t  # the next accelerometer sample comes after this one
         else:
-            oldest = float(self._gyro[-1].t[-1])
-        keep_from = oldest - 2 * self.hold_s
+            return
+        keep_from = oldest - 4 * self.hold_s
         self._gyro = [s for s in self._gyro[:-1] if s.t[-1] >= keep_from] + self._gyro[-1:]
         last = self._gyro[-1]
         k = int(np.searchsorted(last.t, keep_from)) - 1

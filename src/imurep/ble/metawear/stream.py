@@ -18,18 +18,19 @@ Two stream modes:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from imurep.ble.metawear import protocol as mw
 from imurep.ble.protocol import StreamGap
-from imurep.ble.timebase import DeviceGap, HostTimeline, Item, PairMerger, coalesce
+from imurep.ble.timebase import DeviceGap, HostTimeline, Item, PairMerger, coalesce, to_host_items
 from imurep.model.errors import ProtocolError
 from imurep.model.samples import ImuChunk
 
 U32 = 1 << 32
+FloatArray = NDArray[np.float64]
 
 
 def _signed32(v: int) -> int:
@@ -165,36 +166,47 @@ class FusedStreamDecoder:
 
 
 class _PackedStream:
-    def __init__(self, rate_hz: float, tolerance_s: float) -> None:
+    """Sample index of one packed stream, from the count of samples received (+ estimated gaps)."""
+
+    def __init__(self, rate_hz: float, tolerance_s: float, timeline: HostTimeline) -> None:
         self.period = 1.0 / rate_hz
         self.tolerance_s = tolerance_s
+        self.timeline = timeline
         self.next_index = 0
-        self.timeline = HostTimeline()
         self.observations = 0
         self.first_host: float | None = None
 
-    def place(self, n: int, host_s: float) -> tuple[np.ndarray, int, float]:
-        """Device times of the next ``n`` samples; ``(dev_s, missing, gap dev time)``."""
+    def place(self, n: int, host_s: float, origin_s: float | None) -> tuple[FloatArray, int]:
+        """Device times of the next ``n`` samples and the samples estimated missing before them.
+
+        ``origin_s`` is the host time of the other stream's first notification: a stream that
+        starts later starts at the index its arrival time implies (the sensors are started by
+        separate commands).
+        """
         missing = 0
-        gap_dev = math.nan
         if self.first_host is None:
             self.first_host = host_s
+            if origin_s is not None:
+                self.next_index = max(0, round((host_s - origin_s) / self.period))
         dev_last = (self.next_index + n - 1) * self.period
         if self.observations >= 16 and host_s - self.first_host >= 1.0:
             excess = host_s - self.timeline.predict(dev_last)
             if excess > self.tolerance_s:
                 missing = round(excess / self.period)
-                gap_dev = self.next_index * self.period
                 self.next_index += missing
         dev = (self.next_index + np.arange(n)) * self.period
         self.next_index += n
         self.timeline.observe(float(dev[-1]), host_s)
         self.observations += 1
-        return dev, missing, gap_dev
+        return dev, missing
 
 
 class PackedStreamDecoder:
     """Decoder of the packed acc + packed gyro streams (timing from the configured rate).
+
+    Both sensors of the IMU sample on one clock at the same rate, so sample ``k`` of the
+    accelerometer and sample ``k`` of the gyroscope are taken together: both streams are placed
+    on one device time base ``k / rate`` (one host timeline) and paired there.
 
     Parameters
     ----------
@@ -214,20 +226,14 @@ class PackedStreamDecoder:
         self._reset_streams()
 
     def _reset_streams(self) -> None:
-        self._acc = _PackedStream(self.config.rate_hz, self.gap_tolerance_s)
-        self._gyro = _PackedStream(self.config.rate_hz, self.gap_tolerance_s)
-        self._merger = PairMerger(hold_s=max(1.0 / self.config.rate_hz, 0.005))
-        self._last_host_out = -math.inf
-
-    @property
-    def timeline(self) -> HostTimeline:
-        """The accelerometer stream's host timeline (the output time base)."""
-        return self._acc.timeline
+        self.timeline = HostTimeline()
+        self._acc = _PackedStream(self.config.rate_hz, self.gap_tolerance_s, self.timeline)
+        self._gyro = _PackedStream(self.config.rate_hz, self.gap_tolerance_s, self.timeline)
+        self._merger = PairMerger(hold_s=0.5 / self.config.rate_hz)
 
     def new_segment(self) -> None:
         """Streaming restarted (reconnect): both streams restart their sample index."""
-        pending = self._merger.pop(final=True)
-        del pending  # what could be paired was handed out with the last batch
+        self._merger.pop(final=True)  # what could be paired went out with the last batch
         self._reset_streams()
         self.stats.segments += 1
 
@@ -239,41 +245,30 @@ class PackedStreamDecoder:
             return []
         if (len(data) - 2) % 6 or len(data) <= 2:
             self.stats.malformed += 1
-            raise ProtocolError(
-                bytes(data), f"packed data must carry whole xyz samples, got {len(data) - 2} bytes"
-            )
-        counts = mw.xyz_counts(data[2:])
+            raise ProtocolError(bytes(data), f"packed data must carry whole xyz samples, got {len(data) - 2} bytes")
+        counts = mw.xyz_counts(data[2:]).astype(np.float64)
         self.stats.notifications += 1
         cfg = self.config
         if key == self._acc_reg:
-            dev, missing, gap_dev = self._acc.place(counts.shape[0], host_s)
+            dev, missing = self._acc.place(counts.shape[0], host_s, self._gyro.first_host)
             if missing:
-                self._merger.acc_gap(self._acc.timeline.gap_time(gap_dev), missing, "lost-estimated")
+                self._merger.acc_gap(float(dev[0]) - missing * self._acc.period, missing, "lost-estimated")
                 self.stats.estimated_lost_samples += missing
-            self._merger.add_acc(
-                self._acc.timeline.to_host(dev), counts.astype(np.float64) * cfg.acc_scale_mps2
-            )
+            self._merger.add_acc(dev, counts * cfg.acc_scale_mps2)
         else:
-            dev, missing, _ = self._gyro.place(counts.shape[0], host_s)
+            dev, missing = self._gyro.place(counts.shape[0], host_s, self._acc.first_host)
             if missing:
                 self._merger.gyro_break()
-            self._merger.add_gyro(
-                self._gyro.timeline.to_host(dev), counts.astype(np.float64) * cfg.gyro_scale_rads
-            )
+            self._merger.add_gyro(dev, counts * cfg.gyro_scale_rads)
         return self._drain()
 
     def _drain(self, *, final: bool = False) -> list[Item]:
-        items: list[Item] = []
-        for it in self._merger.pop(final=final):
-            if isinstance(it, DeviceGap):
-                items.append(StreamGap(max(it.t_s, self._last_host_out), it.n_samples, it.reason))
-                self.stats.gaps += 1
-                if it.reason == "lost":
-                    self.stats.lost_samples += it.n_samples
-                continue
-            items.append(ImuChunk(it.t_s, it.acc_mps2, it.gyr_rads))
-            self._last_host_out = float(it.t_s[-1])
-            self.stats.samples += len(it.t_s)
+        dropped = self._merger.dropped
+        raw = self._merger.pop(final=final)
+        items = to_host_items(raw, self.timeline)
+        self.stats.gaps += sum(1 for it in raw if isinstance(it, DeviceGap))
+        self.stats.lost_samples += self._merger.dropped - dropped
+        self.stats.samples += sum(len(it) for it in items if isinstance(it, ImuChunk))
         return items
 
     def feed_many(self, batch: list[tuple[bytes, float]]) -> list[Item]:
