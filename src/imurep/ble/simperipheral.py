@@ -111,6 +111,10 @@ class SimPeripheral:
         self._on_disconnect: Callable[[], None] | None = None
         self._rng = np.random.default_rng(seed)
         self._sent = 0
+        self.writes = 0
+        """Writes received over the peripheral's life (see :meth:`settle`)."""
+        self.yield_every = 16
+        """With ``speed=inf``, yield to the event loop every this many notifications."""
 
     # -- what a twin provides -------------------------------------------------------------------
 
@@ -200,13 +204,26 @@ class SimPeripheral:
             raise RuntimeError(f"{self.name} is not in a PeripheralWorld")
         self._sent += 1
         if math.isinf(self.speed):
-            if self._sent % 16 == 0:
+            if self._sent % self.yield_every == 0:
                 await asyncio.sleep(0)
         else:
             wait = (send_at_s - world.clock()) / self.speed
             if wait > 0:
                 await asyncio.sleep(wait)
         world.advance_to(send_at_s + float(self._rng.uniform(0.0, self.latency_jitter_s)))
+
+    async def settle(self, idle_iterations: int = 25) -> None:
+        """Wait until the host sent no write for ``idle_iterations`` event-loop iterations.
+
+        A twin calls this before it starts streaming, so that commands the host sends back to
+        back (start the accelerometer, start the gyroscope) take effect together even when the
+        virtual clock runs as fast as possible.
+        """
+        seen = -1
+        while seen != self.writes:
+            seen = self.writes
+            for _ in range(idle_iterations):
+                await asyncio.sleep(0)
 
     def now(self) -> float:
         """The virtual clock, s."""
@@ -270,7 +287,9 @@ class PeripheralClient(BaseBleakClient):
             timeout=kwargs.pop("timeout", 10.0),
         )
         peripheral: SimPeripheral | None = None
-        if isinstance(address_or_ble_device, BLEDevice) and isinstance(address_or_ble_device.details, SimPeripheral):
+        if isinstance(address_or_ble_device, BLEDevice) and isinstance(
+            address_or_ble_device.details, SimPeripheral
+        ):
             peripheral = address_or_ble_device.details
         elif world is not None:
             peripheral = world.peripherals.get(self.address)
@@ -297,7 +316,9 @@ class PeripheralClient(BaseBleakClient):
             services.add_service(svc)
             handle += 1
             for char_uuid, props in chars:
-                char = BleakGATTCharacteristic(None, handle, char_uuid, cast(Any, props), lambda: p.mtu - 3, svc)
+                char = BleakGATTCharacteristic(
+                    None, handle, char_uuid, cast(Any, props), lambda: p.mtu - 3, svc
+                )
                 services.add_characteristic(char)
                 handle += 2
                 if "notify" in props or "indicate" in props:
@@ -347,7 +368,9 @@ class PeripheralClient(BaseBleakClient):
     async def write_gatt_char(
         self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
     ) -> None:
-        await self._check().write(characteristic.uuid, bytes(data), response)
+        p = self._check()
+        p.writes += 1
+        await p.write(characteristic.uuid, bytes(data), response)
 
     async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: SizedBuffer) -> None:
         raise BleakGATTProtocolError(0x03)

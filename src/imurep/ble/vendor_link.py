@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -57,7 +57,9 @@ _TRANSIENT = (BleakError, OSError, TimeoutError)
 class _Waiter:
     uuid: str
     match: Callable[[bytes], bool]
-    future: asyncio.Future[bytes]
+    complete: Callable[[bytes], bool]
+    future: asyncio.Future[list[bytes]]
+    parts: list[bytes] = field(default_factory=list)
 
 
 class VendorLink:
@@ -253,8 +255,10 @@ class VendorLink:
             value = bytes(data)
             for w in self._waiters:
                 if w.uuid == uuid and not w.future.done() and w.match(value):
-                    w.future.set_result(value)
-                    self._waiters.remove(w)
+                    w.parts.append(value)
+                    if w.complete(value):
+                        w.future.set_result(w.parts)
+                        self._waiters.remove(w)
                     return
             self._raw.put_nowait((uuid, value, self._clock()))
 
@@ -280,9 +284,27 @@ class VendorLink:
         TimeoutError
             No matching reply within ``response_timeout_s`` (after ``retries`` more tries).
         """
+        parts = await self._request_all(
+            client, write_uuid, payload, reply_uuid, match, retries=retries, response=response
+        )
+        return parts[0]
+
+    async def _request_all(
+        self,
+        client: BleakClient,
+        write_uuid: str,
+        payload: bytes,
+        reply_uuid: str,
+        match: Callable[[bytes], bool],
+        complete: Callable[[bytes], bool] = lambda _v: True,
+        *,
+        retries: int = 1,
+        response: bool = True,
+    ) -> list[bytes]:
+        """Like :meth:`_request`, collecting matching replies until one is ``complete``."""
         loop = asyncio.get_running_loop()
         for attempt in range(retries + 1):
-            waiter = _Waiter(reply_uuid, match, loop.create_future())
+            waiter = _Waiter(reply_uuid, match, complete, loop.create_future())
             self._waiters.append(waiter)
             try:
                 await client.write_gatt_char(write_uuid, payload, response=response)
@@ -350,7 +372,9 @@ class VendorLink:
                     raise _no_stack(exc) from None
                 last = exc
             delay = min(5.0, self.retry_backoff_s * 2**attempt)
-            logger.info("connection attempt %d/%d failed (%s); retrying in %.2f s", attempt + 1, attempts, last, delay)
+            logger.info(
+                "connection attempt %d/%d failed (%s); retrying in %.2f s", attempt + 1, attempts, last, delay
+            )
             await asyncio.sleep(delay)
         what = self.device or f"the {self.LABEL}"
         raise ConnectionLostError(f"could not connect to {what} after {attempts} attempts: {last}")
@@ -400,7 +424,9 @@ class VendorLink:
             while True:
                 batch = await self._next_batch()
                 if batch is None:
-                    logger.warning("no data from the %s for %g s; ending the stream", self.LABEL, self.idle_timeout_s)
+                    logger.warning(
+                        "no data from the %s for %g s; ending the stream", self.LABEL, self.idle_timeout_s
+                    )
                     break
                 data = [x for x in batch if isinstance(x, tuple)]
                 items, ended = self._decode(data) if data else ([], False)

@@ -81,7 +81,9 @@ class MetaWearLink(VendorLink):
         write_with_response: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(device, rate_hz=rate_hz, acc_range_g=acc_range_g, gyr_range_dps=gyr_range_dps, **kwargs)
+        super().__init__(
+            device, rate_hz=rate_hz, acc_range_g=acc_range_g, gyr_range_dps=gyr_range_dps, **kwargs
+        )
         if mode not in ("auto", "fused", "packed"):
             raise ValueError(f"mode must be auto, fused or packed, got {mode!r}")
         self.mode: Mode = mode
@@ -163,7 +165,8 @@ class MetaWearLink(VendorLink):
             raise SensorNotFoundError(
                 f"{self.model} (firmware {firmware or '?'}) has no BMI160/BMI270 accelerometer + gyroscope "
                 f"(accelerometer {acc.implementation if acc.present else 'absent'}, gyroscope "
-                f"{gyro.implementation if gyro.present else 'absent'}); imurep supports the MetaMotion R, RL, C and S"
+                f"{gyro.implementation if gyro.present else 'absent'}); "
+                "imurep supports the MetaMotion R, RL, C and S"
             )
         if self.reset_board:
             await self._send(client, mw.logging_stop(), *mw.tear_down_commands())
@@ -186,7 +189,9 @@ class MetaWearLink(VendorLink):
         if mode == "auto":
             mode = "fused" if fuser_ok and rate <= FUSED_MAX_RATE_HZ else "packed"
         elif mode == "fused" and not fuser_ok:
-            logger.warning("MetaWear data processor revision %s has no fuser; streaming packed data", dp.revision)
+            logger.warning(
+                "MetaWear data processor revision %s has no fuser; streaming packed data", dp.revision
+            )
             mode = "packed"
         if self.active_mode is not None and mode != self.active_mode:
             mode = self.active_mode  # keep the mode of the session across reconnects
@@ -237,7 +242,9 @@ class MetaWearLink(VendorLink):
     async def _battery(self, client: BleakClient, settings: mw.ModuleInfo) -> int | None:
         if settings.present and settings.revision >= mw.BATTERY_MIN_REVISION:
             try:
-                reply = await self._ask(client, mw.battery_read(), bytes([mw.Module.SETTINGS, 0x8C]), retries=0)
+                reply = await self._ask(
+                    client, mw.battery_read(), bytes([mw.Module.SETTINGS, 0x8C]), retries=0
+                )
                 return mw.parse_battery(reply).charge_pct
             except (TimeoutError, ValueError):
                 pass

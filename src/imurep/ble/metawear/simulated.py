@@ -145,7 +145,9 @@ class SimMetaMotion(SimPeripheral):
     ) -> None:
         self.faults = faults or MetaWearFaults()
         kwargs.setdefault("latency_jitter_s", self.faults.latency_jitter_s)
-        super().__init__(name, address, fail_connects=self.faults.fail_connects, seed=self.faults.seed, **kwargs)
+        super().__init__(
+            name, address, fail_connects=self.faults.fail_connects, seed=self.faults.seed, **kwargs
+        )
         self.t_s = np.asarray(t_s, dtype=np.float64)
         self.acc_mps2 = np.asarray(acc_mps2, dtype=np.float64)
         self.gyr_rads = np.asarray(gyr_rads, dtype=np.float64)
@@ -153,7 +155,10 @@ class SimMetaMotion(SimPeripheral):
         self.chip: mw.Chip = "bmi270" if model == "S" else "bmi160"
         self.firmware = firmware
         self.battery_pct = battery_pct
-        self.revisions = {mw.Module.DATA_PROCESSOR: data_processor_revision, mw.Module.SETTINGS: settings_revision}
+        self.revisions = {
+            mw.Module.DATA_PROCESSOR: data_processor_revision,
+            mw.Module.SETTINGS: settings_revision,
+        }
         self.s = _Stream()
         self.processors: dict[int, _Processor] = {}
         self.events: dict[int, tuple[tuple[int, int, int], bytes]] = {}
@@ -168,17 +173,32 @@ class SimMetaMotion(SimPeripheral):
         self._next_k = 0
         self._index = 0  # samples produced over the board's life
         self._packed: dict[int, list[tuple[bytes, int]]] = {mw.Module.ACC: [], mw.Module.GYRO: []}
-        self._packed_no = {mw.Module.ACC: 0, mw.Module.GYRO: 0}
+        self._packed_no: dict[int, int] = {mw.Module.ACC: 0, mw.Module.GYRO: 0}
         self._gyro_latest = bytes(6)
 
     # -- GATT -------------------------------------------------------------------------------------
 
     def gatt_table(self) -> GattTable:
         return [
-            (mw.SERVICE_UUID, [(mw.COMMAND_CHAR_UUID, ["write", "write-without-response"]), (mw.NOTIFY_CHAR_UUID, ["notify"])]),
+            (
+                mw.SERVICE_UUID,
+                [
+                    (mw.COMMAND_CHAR_UUID, ["write", "write-without-response"]),
+                    (mw.NOTIFY_CHAR_UUID, ["notify"]),
+                ],
+            ),
             (
                 mw.DIS_SERVICE_UUID,
-                [(u, ["read"]) for u in (mw.MANUFACTURER_UUID, mw.MODEL_NUMBER_UUID, mw.SERIAL_UUID, mw.FIRMWARE_REV_UUID, mw.HARDWARE_REV_UUID)],
+                [
+                    (u, ["read"])
+                    for u in (
+                        mw.MANUFACTURER_UUID,
+                        mw.MODEL_NUMBER_UUID,
+                        mw.SERIAL_UUID,
+                        mw.FIRMWARE_REV_UUID,
+                        mw.HARDWARE_REV_UUID,
+                    )
+                ],
             ),
         ]
 
@@ -270,7 +290,11 @@ class SimMetaMotion(SimPeripheral):
                 s.acc_conf = bytes(args[:2])
             else:
                 s.gyro_conf = bytes(args[:2])
-        elif args and (reg in (mw.ACC_DATA, mw.ACC_PACKED[self.chip]) if acc else reg in (mw.GYRO_DATA[self.chip], mw.GYRO_PACKED[self.chip])):
+        elif args and (
+            reg in (mw.ACC_DATA, mw.ACC_PACKED[self.chip])
+            if acc
+            else reg in (mw.GYRO_DATA[self.chip], mw.GYRO_PACKED[self.chip])
+        ):
             if args[0]:
                 s.subs.add((mod, reg))
             else:
@@ -296,7 +320,11 @@ class SimMetaMotion(SimPeripheral):
     def _remove_processor(self, pid: int) -> None:
         if self.processors.pop(pid, None) is None:
             return
-        for child in [p.pid for p in self.processors.values() if p.source == (mw.Module.DATA_PROCESSOR, mw.DP_NOTIFY, pid)]:
+        for child in [
+            p.pid
+            for p in self.processors.values()
+            if p.source == (mw.Module.DATA_PROCESSOR, mw.DP_NOTIFY, pid)
+        ]:
             self._remove_processor(child)
 
     def _event(self, reg: int, args: bytes) -> None:
@@ -349,7 +377,9 @@ class SimMetaMotion(SimPeripheral):
     def clean(self) -> bool:
         """Sensors off, no data route, no processor, no event (what a clean stop leaves)."""
         s = self.s
-        return not (s.acc_on or s.gyro_on or s.acc_int or s.gyro_int or s.subs or self.processors or self.events)
+        return not (
+            s.acc_on or s.gyro_on or s.acc_int or s.gyro_int or s.subs or self.processors or self.events
+        )
 
     def state(self) -> dict[str, Any]:
         """A summary of the board's state (for test messages)."""
@@ -403,7 +433,7 @@ class SimMetaMotion(SimPeripheral):
         return a.astype(np.int16), g.astype(np.int16)
 
     async def _run(self) -> None:
-        await asyncio.sleep(0.002)  # the IMU's first sample comes a moment after power-on
+        await self.settle()  # the start commands come back to back: let them all arrive
         period = 1.0 / (self.rate_hz * (1.0 + self.faults.odr_error_ppm * 1e-6))
         now = self.now()
         if self._t0_true is None:
@@ -492,8 +522,10 @@ class SimMetaMotion(SimPeripheral):
         for i in indices:
             k = i - first
             if 0 <= k < len(self.sent) and self.sent[k].index == i:
-                field_name = "acc_delivered" if mod == mw.Module.ACC else "gyr_delivered"
-                self.sent[k] = replace(self.sent[k], **{field_name: False})
+                if mod == mw.Module.ACC:
+                    self.sent[k] = replace(self.sent[k], acc_delivered=False)
+                else:
+                    self.sent[k] = replace(self.sent[k], gyr_delivered=False)
 
     def _discard_partial(self) -> None:
         """Samples waiting in a partly filled packed notification never go out."""
@@ -513,11 +545,19 @@ class SimMetaMotion(SimPeripheral):
             refs = fuser.config[1 : 1 + fuser.config[0]]
             out = acc_b + b"".join(self.processors[r].state for r in refs if r in self.processors)
             for acct in self.processors.values():
-                if acct.type_id != mw.DP_TYPE_ACCOUNTER or acct.source != (mw.Module.DATA_PROCESSOR, mw.DP_NOTIFY, fuser.pid):
+                if acct.type_id != mw.DP_TYPE_ACCOUNTER or acct.source != (
+                    mw.Module.DATA_PROCESSOR,
+                    mw.DP_NOTIFY,
+                    fuser.pid,
+                ):
                     continue
                 count = acct.count
                 acct.count = (acct.count + 1) % (1 << 32)
                 if acct.notify and self.dp_notify and not drop:
-                    msg = bytes([mw.Module.DATA_PROCESSOR, mw.DP_NOTIFY, acct.pid]) + count.to_bytes(4, "little") + out
+                    msg = (
+                        bytes([mw.Module.DATA_PROCESSOR, mw.DP_NOTIFY, acct.pid])
+                        + count.to_bytes(4, "little")
+                        + out
+                    )
                     delivered = self.notify(mw.NOTIFY_CHAR_UUID, msg) or delivered
         return delivered, count

@@ -194,7 +194,7 @@ class _PackedStream:
             if excess > self.tolerance_s:
                 missing = round(excess / self.period)
                 self.next_index += missing
-        dev = (self.next_index + np.arange(n)) * self.period
+        dev = ((self.next_index + np.arange(n)) * self.period).astype(np.float64)
         self.next_index += n
         self.timeline.observe(float(dev[-1]), host_s)
         self.observations += 1
@@ -245,7 +245,9 @@ class PackedStreamDecoder:
             return []
         if (len(data) - 2) % 6 or len(data) <= 2:
             self.stats.malformed += 1
-            raise ProtocolError(bytes(data), f"packed data must carry whole xyz samples, got {len(data) - 2} bytes")
+            raise ProtocolError(
+                bytes(data), f"packed data must carry whole xyz samples, got {len(data) - 2} bytes"
+            )
         counts = mw.xyz_counts(data[2:]).astype(np.float64)
         self.stats.notifications += 1
         cfg = self.config
