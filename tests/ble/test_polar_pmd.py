@@ -182,6 +182,7 @@ def test_commands() -> None:
     assert pmd.get_settings_command(pmd.MeasurementType.ACC) == _b(cp["get_settings_acc"])
     assert pmd.get_settings_command(pmd.MeasurementType.ACC, sdk_mode=True) == b"\x04\x02"
     assert all(pmd.Op[k] == val for k, val in cp["opcodes"].items())
+    assert pmd.sdk_mode_status_command() == bytes([cp["opcodes"]["GET_SDK_MODE_STATUS"]])
 
 
 def test_features_and_uuids() -> None:

@@ -167,6 +167,8 @@ class SimMetaMotion(SimPeripheral):
         self.commands: list[bytes] = []
         self.event_log: list[bytes] = []
         self.sent: list[SentSample] = []
+        self.connect_states: list[dict[str, Any]] = []
+        """The board's :meth:`state` whenever a host connected."""
         self._pending_event: tuple[tuple[int, int, int], int, int, int] | None = None
         self._task: asyncio.Task[None] | None = None
         self._t0_true: float | None = None  # true time of sample 0 (first start)
@@ -353,6 +355,7 @@ class SimMetaMotion(SimPeripheral):
     # -- link -------------------------------------------------------------------------------------
 
     def on_connected(self) -> None:
+        self.connect_states.append(self.state())
         self._update_stream()
 
     def on_disconnected(self, *, host_initiated: bool) -> None:

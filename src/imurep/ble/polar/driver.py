@@ -194,6 +194,13 @@ class PolarLink(VendorLink):
             )
         for mtype in (MT.ACC, MT.GYRO):
             await self._stop_measurement(client, mtype)
+        if MT.SDK_MODE in self.features and not self.sdk_mode_active:
+            status = await self._cp(client, pmd.sdk_mode_status_command())
+            if status.ok and status.parameters[:1] not in (b"", b"\x00"):
+                logger.info(
+                    "the Polar sensor is in SDK mode (left by an earlier session); imurep will leave it"
+                )
+                self.sdk_mode_active = True
         acc = await self._settings(client, MT.ACC, sdk=False)
         gyro = await self._settings(client, MT.GYRO, sdk=False)
         choice = _choose(acc, gyro, self.rate_hz, self.acc_range_g, self.gyr_range_dps)

@@ -267,6 +267,11 @@ def get_settings_command(mtype: MeasurementType, *, sdk_mode: bool = False) -> b
     return command(Op.GET_SDK_MODE_MEASUREMENT_SETTINGS if sdk_mode else Op.GET_MEASUREMENT_SETTINGS, mtype)
 
 
+def sdk_mode_status_command() -> bytes:
+    """``[0x06]``: is SDK mode on?  (answered ``[0xF0, 0x06, 0, status, more, enabled]``)."""
+    return command(Op.GET_SDK_MODE_STATUS)
+
+
 def sdk_mode_command(on: bool) -> bytes:
     """``[0x02, 0x09]`` starts SDK mode, ``[0x03, 0x09]`` stops it."""
     return command(Op.REQUEST_MEASUREMENT_START if on else Op.STOP_MEASUREMENT, MeasurementType.SDK_MODE)

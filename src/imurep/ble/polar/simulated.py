@@ -172,6 +172,8 @@ class SimVeritySense(SimPeripheral):
         self.active: dict[MT, _Measurement] = {}
         self.cp_log: list[bytes] = []
         self.frames: list[SentFrame] = []
+        self.connect_states: list[dict[str, Any]] = []
+        """The sensor's :meth:`state` whenever a host connected."""
         self._frame_no = 0
         self.yield_every = 1  # frames hold a second or more of samples
         self._first_start: float | None = None
@@ -230,6 +232,12 @@ class SimVeritySense(SimPeripheral):
             raise BleakGATTProtocolError(0x03)
         self.cp_log.append(bytes(data))
         await asyncio.sleep(0)
+        if data and data[0] == pmd.Op.GET_SDK_MODE_STATUS:
+            if not self.sdk_mode_supported:
+                self._respond(data[0], 0, Status.ERROR_NOT_SUPPORTED)
+            else:
+                self._respond(data[0], 0, Status.SUCCESS, bytes([1 if self.sdk_mode else 0]))
+            return
         if len(data) < 2:
             self._respond(data[0] if data else 0, 0, Status.ERROR_INVALID_LENGTH)
             return
@@ -341,6 +349,7 @@ class SimVeritySense(SimPeripheral):
     # -- link and state ---------------------------------------------------------------------------
 
     def on_connected(self) -> None:
+        self.connect_states.append(self.state())
         self._update_stream()
 
     def on_disconnected(self, *, host_initiated: bool) -> None:
