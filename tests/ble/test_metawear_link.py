@@ -292,3 +292,28 @@ def test_gyro_counts_scale() -> None:
     g = np.concatenate([c.gyr_rads for c in chunks])
     lsb = 1 / (131.2 * DEG_PER_RAD)
     np.testing.assert_allclose(g / lsb, np.round(g / lsb), atol=1e-6)
+
+
+def test_packed_mode_link_loss_reports_an_estimated_reconnect_gap() -> None:
+    board = _board(
+        faults=MetaWearFaults(link_loss_after_samples=(2000,), link_loss_s=0.5, latency_jitter_s=0.003)
+    )
+    chunks, gaps, link = _run(board, rate_hz=400)
+    assert link.active_mode == "packed" and link.stats.reconnects == 1
+    recon = [g for g in gaps if g.reason == "reconnect"]
+    assert len(recon) == 1 and abs(recon[0].n_samples - 200) <= 6
+    t = np.concatenate([c.t_s for c in chunks])
+    assert np.all(np.diff(t) > 0)
+    assert (
+        sum(len(c) for c in chunks) >= sum(1 for s in board.sent if s.acc_delivered and s.gyr_delivered) - 3
+    )
+    assert board.clean
+
+
+@pytest.mark.parametrize("mode", ["fused", "packed"])
+def test_smallest_mtu_is_enough(mode: str) -> None:
+    """MetaWear notifications are at most 20 bytes: the default ATT MTU of 23 carries them."""
+    board = _board(mtu=23)
+    chunks, gaps, link = _run(board, mode=mode)
+    assert not gaps and link.active_mode == mode
+    np.testing.assert_array_equal(np.concatenate([c.acc_mps2 for c in chunks]), _expected(board, link)[0])

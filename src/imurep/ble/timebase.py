@@ -82,6 +82,10 @@ class HostTimeline:
         """Forget the clock fit (the device clock restarted); output stays increasing."""
         self.clock.reset()
 
+    def follow(self, previous: HostTimeline) -> None:
+        """Continue after ``previous`` (a new device time base): never hand out an earlier time."""
+        self._last_host = max(self._last_host, previous._last_host)
+
 
 @dataclass(frozen=True, eq=False)
 class DeviceChunk:

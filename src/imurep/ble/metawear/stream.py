@@ -18,6 +18,7 @@ Two stream modes:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,17 +224,26 @@ class PackedStreamDecoder:
         self.stats = MetaWearStats()
         self._acc_reg = (mw.Module.ACC, mw.ACC_PACKED[config.acc_chip])
         self._gyro_reg = (mw.Module.GYRO, mw.GYRO_PACKED[config.gyro_chip])
+        self._segment_after: float | None = None
         self._reset_streams()
 
     def _reset_streams(self) -> None:
+        previous = getattr(self, "timeline", None)
         self.timeline = HostTimeline()
+        if previous is not None:
+            self.timeline.follow(previous)
         self._acc = _PackedStream(self.config.rate_hz, self.gap_tolerance_s, self.timeline)
         self._gyro = _PackedStream(self.config.rate_hz, self.gap_tolerance_s, self.timeline)
         self._merger = PairMerger(hold_s=0.5 / self.config.rate_hz)
 
     def new_segment(self) -> None:
-        """Streaming restarted (reconnect): both streams restart their sample index."""
+        """Streaming restarted (reconnect): both streams restart their sample index.
+
+        The samples missed while the link was down are estimated from the host clock and
+        reported (reason ``"reconnect"``) before the first sample of the new segment.
+        """
         self._merger.pop(final=True)  # what could be paired went out with the last batch
+        self._segment_after = self.timeline.last_host_s
         self._reset_streams()
         self.stats.segments += 1
 
@@ -251,6 +261,15 @@ class PackedStreamDecoder:
         counts = mw.xyz_counts(data[2:]).astype(np.float64)
         self.stats.notifications += 1
         cfg = self.config
+        out: list[Item] = []
+        if self._segment_after is not None and self._acc.first_host is None and self._gyro.first_host is None:
+            last, self._segment_after = self._segment_after, None
+            n = counts.shape[0]
+            missing = max(0, round((host_s - last) * cfg.rate_hz) - n)
+            if missing and last > -math.inf:
+                out.append(StreamGap(last + 1.0 / cfg.rate_hz, missing, "reconnect"))
+                self.stats.gaps += 1
+                self.stats.lost_samples += missing
         if key == self._acc_reg:
             dev, missing = self._acc.place(counts.shape[0], host_s, self._gyro.first_host)
             if missing:
@@ -262,7 +281,7 @@ class PackedStreamDecoder:
             if missing:
                 self._merger.gyro_break()
             self._merger.add_gyro(dev, counts * cfg.gyro_scale_rads)
-        return self._drain()
+        return out + self._drain()
 
     def _drain(self, *, final: bool = False) -> list[Item]:
         dropped = self._merger.dropped
