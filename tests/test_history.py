@@ -27,12 +27,13 @@ from imurep.coaching.history import (
 )
 from imurep.core.pipeline import analyze
 from imurep.core.settings import AnalysisSettings
+from imurep.io.canonical import write_simulated
 from imurep.model.codes import FAULTS
 from imurep.model.errors import DataValidationError
 from imurep.model.results import SessionResult, SetSummary
 from imurep.model.samples import ImuChunk
 from imurep.report.progress_page import progress_page, write_progress_page
-from imurep.sim import SimSettings, simulate, write_recording
+from imurep.sim import SimSettings, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "recordings" / "demo_hip.csv"
@@ -167,7 +168,10 @@ def test_simulated_multi_week_history_trends_and_advice(sim_result: SessionResul
 
 
 def test_live_session_is_stored(tmp_path: Path) -> None:
-    from imurep.live.session import LiveSession, PlainView, RecordingWriter, store_session
+    from imurep.io.canonical import RecordingWriter
+    from imurep.live.run import store_session
+    from imurep.live.session import LiveSession
+    from imurep.live.views import PlainView
 
     rec = simulate(SimSettings(seed=3, n_sets=1, pre_activity=False))
     writer = RecordingWriter(tmp_path / "live.csv", {"placement": "hip", "started_unix_s": T0.timestamp()})
@@ -208,7 +212,7 @@ def test_cli_exercises_analyze_history_progress(tmp_path: Path) -> None:
 
     rec = simulate(SimSettings(seed=11, n_sets=2))
     csv = tmp_path / "rec.csv"
-    write_recording(rec, csv)
+    write_simulated(rec, csv)
     p = run("analyze", csv, "--exercise", "pause", "--json", tmp_path / "r.json", db=db)
     assert p.returncode == 0, p.stderr
     doc = json.loads((tmp_path / "r.json").read_text())

@@ -8,9 +8,7 @@ from imurep.sim.builder import (
     SimRecording,
     SimSettings,
     parse_faults,
-    read_csv_arrays,
     simulate,
-    write_recording,
 )
 
 __all__ = [
@@ -19,7 +17,5 @@ __all__ = [
     "SimRecording",
     "SimSettings",
     "parse_faults",
-    "read_csv_arrays",
     "simulate",
-    "write_recording",
 ]

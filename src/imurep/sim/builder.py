@@ -55,12 +55,9 @@ Truth document (schema ``imurep.truth/1``; times in the recording time base, s)
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -272,43 +269,6 @@ def parse_faults(text: str) -> tuple[str, ...]:
         if code not in out:
             out.append(code)
     return tuple(out)
-
-
-def write_recording(rec: SimRecording, csv_path: str | Path) -> None:
-    """Write a recording as canonical CSV plus its JSON sidecars.
-
-    Parameters
-    ----------
-    rec
-        The recording.
-    csv_path
-        Path of the CSV (header ``t,ax,ay,az,gx,gy,gz``; t in s with 6 decimals, m/s² and rad/s
-        with 8 significant digits).  ``<stem>.json`` (metadata) and ``<stem>.truth.json`` (truth)
-        are written next to it.
-    """
-    path = Path(csv_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        fh.write("t,ax,ay,az,gx,gy,gz\n")
-        data = np.column_stack([rec.t_s, rec.acc_mps2, rec.gyr_rads])
-        np.savetxt(fh, data, delimiter=",", fmt=["%.6f"] + ["%.8g"] * 6)
-    stem = path.with_suffix("")
-    Path(f"{stem}.json").write_text(json.dumps(rec.metadata, indent=2) + "\n", encoding="utf-8")
-    Path(f"{stem}.truth.json").write_text(json.dumps(rec.truth, indent=2) + "\n", encoding="utf-8")
-
-
-def read_csv_arrays(csv_path: str | Path) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Read back a CSV written by :func:`write_recording` (convenience for tests and demos).
-
-    Returns
-    -------
-    (t_s, acc_mps2, gyr_rads)
-        Shapes ``(n,)``, ``(n, 3)``, ``(n, 3)``.
-    """
-    with Path(csv_path).open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    arr = np.asarray(rows[1:], dtype=np.float64).reshape(-1, 7)
-    return arr[:, 0].copy(), arr[:, 1:4].copy(), arr[:, 4:7].copy()
 
 
 def simulate(settings: SimSettings) -> SimRecording:
@@ -1486,7 +1446,5 @@ __all__ = [
     "SimRecording",
     "SimSettings",
     "parse_faults",
-    "read_csv_arrays",
     "simulate",
-    "write_recording",
 ]
