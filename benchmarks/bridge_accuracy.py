@@ -17,8 +17,9 @@ import time
 
 import numpy as np
 
-from imurep.coaching.exercises import get_profile, settings_for
+from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
+from imurep.core.settings import resolve
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
 
@@ -37,7 +38,9 @@ def _run(exercise: str, placement: str, seed: int, rate: float, profile: str) ->
             reps_per_set=(6, 10) if exercise == LIFT else (8, 14),
         )
     )
-    st = settings_for(get_profile(profile)).replace(placement=placement, sides=tuple(rec.metadata["sides"]))
+    st = resolve(
+        profile=get_profile(profile).settings_overrides(), placement=placement, sides=rec.metadata["sides"]
+    )
     res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], st)
     return rec.truth["sets"], list(res.sets)
 

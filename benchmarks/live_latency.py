@@ -26,7 +26,9 @@ from imurep.ble.client import SensorLink
 from imurep.ble.decoder import StreamGap
 from imurep.ble.simulated import SimulatedSensor, simulated_backends
 from imurep.core.settings import AnalysisSettings
-from imurep.live.session import LiveSession, PlainView, RecordingWriter
+from imurep.io.canonical import RecordingWriter
+from imurep.live.session import LiveSession
+from imurep.live.views import PlainView
 from imurep.model.events import RepCompleted
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate

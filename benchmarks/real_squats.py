@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from imurep.coaching.exercises import get_profile, settings_for
+from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
+from imurep.core.settings import resolve
 from imurep.io import load_recording, nominal_rate_hz
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squat-realtime"
@@ -53,7 +54,7 @@ def evaluate(csv: Path, exercise: str | None) -> dict[str, Any]:
     """Analyse one recording and compare it with its labels."""
     labels = json.loads(csv.with_suffix(".labels.json").read_text())["sets"][0]["reps"]
     rec = load_recording(csv)
-    settings = settings_for(get_profile(exercise)) if exercise else None
+    settings = resolve(profile=get_profile(exercise).settings_overrides()) if exercise else None
     placement = rec.metadata.get("placement", "hip")
     base = settings if settings is not None else None
     from imurep.core.settings import AnalysisSettings
@@ -119,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  wrong count: {r['file']}: {r['n_found']} found of {r['n_true']} ({r['n_sets']} set(s))")
     if args.verbose:
         for r in rows:
-            print(r["file"], r["n_true"], r["n_found"], np.round(r["start_err"], 2), np.round(r["end_err"], 2))
+            print(
+                r["file"], r["n_true"], r["n_found"], np.round(r["start_err"], 2), np.round(r["end_err"], 2)
+            )
     return 0
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 from imurep import sim
 from imurep.core.pipeline import analyze
 from imurep.core.settings import AnalysisSettings
-from imurep.io import iter_canonical_chunks, load_canonical, result_to_jsonable
+from imurep.io import iter_canonical_chunks, load_canonical, result_to_jsonable, write_canonical
 
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 TARGET_S = 10.0
@@ -65,11 +65,7 @@ def build_input(path: Path, hours: float, rate_hz: float) -> None:
         seed += 1
     data = np.concatenate(pieces)
     data = data[data[:, 0] < target_s]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_suffix(".tmp")
-    with tmp_path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write("t,ax,ay,az,gx,gy,gz\n")
-        np.savetxt(fh, data, delimiter=",", fmt=["%.6f"] + ["%.8g"] * 6)
+    tmp_path = write_canonical(path.with_suffix(".tmp"), data[:, 0], data[:, 1:4], data[:, 4:7])
     tmp_path.replace(path)
     truth_path(path).write_text(json.dumps({"sets": truth_sets, "reps": truth_reps}), encoding="utf-8")
     print(f"built {path} from {seed} simulated recordings ({len(data):,} rows)")

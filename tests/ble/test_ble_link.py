@@ -223,10 +223,10 @@ def test_no_bluetooth_stack_is_one_clear_line(capsys: pytest.CaptureFixture[str]
 
 
 def test_cli_scan_simulate(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from imurep.sim import write_recording
+    from imurep.io.canonical import write_simulated
 
     csv = tmp_path / "rec.csv"
-    write_recording(_REC, csv)
+    write_simulated(_REC, csv)
     assert main(["scan", "--simulate", str(csv), "--timeout", "0.2"]) == 0
     assert "imurep-SIM1" in capsys.readouterr().out
     assert math.isfinite(_REC.t_s[0])

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imurep.sim import SimSettings, simulate, write_recording
+from imurep.io.canonical import write_simulated
+from imurep.sim import SimSettings, simulate
 
 
 def run(*args: str | Path, db: Path) -> subprocess.CompletedProcess[str]:
@@ -32,7 +33,7 @@ def test_cli_exercises_analyze_history_progress(tmp_path: Path) -> None:
 
     rec = simulate(SimSettings(seed=11, n_sets=2))
     csv = tmp_path / "rec.csv"
-    write_recording(rec, csv)
+    write_simulated(rec, csv)
     p = run("analyze", csv, "--exercise", "pause", "--json", tmp_path / "r.json", db=db)
     assert p.returncode == 0, p.stderr
     doc = json.loads((tmp_path / "r.json").read_text())

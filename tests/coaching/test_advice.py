@@ -10,7 +10,8 @@ from imurep.coaching.cues import FAULT_CUES, cue_lines, set_cues
 from imurep.coaching.exercises import load_catalog
 from imurep.core.settings import AnalysisSettings
 from imurep.io import result_to_jsonable
-from imurep.live.session import LiveSession, PlainView, qualifies_for_progression
+from imurep.live.session import LiveSession, qualifies_for_progression
+from imurep.live.views import PlainView
 from imurep.model.codes import FAULTS, OVER_EXTENSION
 from imurep.model.results import DataQuality, RepResult, SessionResult, SetResult, SetSummary
 

@@ -7,9 +7,9 @@ from importlib import resources
 
 import pytest
 
-from imurep.coaching.exercises import get_profile, load_catalog, parse_catalog, settings_for
+from imurep.coaching.exercises import get_profile, load_catalog, parse_catalog
 from imurep.core.pipeline import analyze
-from imurep.core.settings import AnalysisSettings
+from imurep.core.settings import AnalysisSettings, resolve
 from imurep.model.errors import SettingsError
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
@@ -76,20 +76,20 @@ def test_progression_ladders() -> None:
 
 
 def test_profile_maps_onto_analysis_settings() -> None:
-    default = settings_for(SLHT)
+    default = resolve(profile=SLHT.settings_overrides())
     assert default == AnalysisSettings(), "the default profile is the analysis defaults"
-    pause = settings_for(CATALOG.get("pause"))  # a unique part of the name is enough
+    pause = resolve(profile=CATALOG.get("pause").settings_overrides())  # a unique part of the name is enough
     assert pause.faults.min_top_hold_s == 2.0 and pause.segmentation.max_rep_s == 25.0
-    deficit = settings_for(CATALOG.get("single_leg_hip_thrust_deficit"))
+    deficit = resolve(profile=CATALOG.get("single_leg_hip_thrust_deficit").settings_overrides())
     assert deficit.faults.min_eccentric_s == 1.5
-    floor = settings_for(CATALOG.get("glute_bridge"))
+    floor = resolve(profile=CATALOG.get("glute_bridge").settings_overrides())
     assert floor.faults.tilt_threshold_deg == 4.0
-    lift = settings_for(CATALOG.get("glute_bridge_leg_lift"))
+    lift = resolve(profile=CATALOG.get("glute_bridge_leg_lift").settings_overrides())
     assert lift.faults.tilt_threshold_deg == 3.0 < default.faults.tilt_threshold_deg
     assert lift.faults.enabled == ("hip_tilt", "rushed_lowering", "short_hold")
     assert lift.segmentation.max_rep_s == 60.0
     # placement / sides of the base are kept
-    thigh = settings_for(floor_p := CATALOG.get("glute_bridge"), AnalysisSettings(placement="thigh"))
+    thigh = resolve(profile=(floor_p := CATALOG.get("glute_bridge")).settings_overrides(), placement="thigh")
     assert thigh.placement == "thigh" and floor_p.legs == 2
 
 
@@ -128,5 +128,5 @@ def test_floor_bridge_profile_finds_the_same_reps_on_simulated_thrusts() -> None
     profile's lower ROM limit adds no phantom reps; small-ROM detection itself is untested."""
     rec = simulate(SimSettings(seed=77, n_sets=1, reps_per_set=(10, 10)))
     chunks = [ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)]
-    floor = analyze(chunks, settings_for(CATALOG.get("glute_bridge")))
+    floor = analyze(chunks, resolve(profile=CATALOG.get("glute_bridge").settings_overrides()))
     assert [len(s.reps) for s in floor.sets] == [len(s["reps"]) for s in rec.truth["sets"]]

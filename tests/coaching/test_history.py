@@ -99,7 +99,10 @@ def test_migrates_a_version_1_database(tmp_path: Path) -> None:
 
 
 def test_live_session_is_stored(tmp_path: Path) -> None:
-    from imurep.live.session import LiveSession, PlainView, RecordingWriter, store_session
+    from imurep.io.canonical import RecordingWriter
+    from imurep.live.run import store_session
+    from imurep.live.session import LiveSession
+    from imurep.live.views import PlainView
 
     rec = simulate(SimSettings(seed=3, n_sets=1, pre_activity=False))
     writer = RecordingWriter(tmp_path / "live.csv", {"placement": "hip", "started_unix_s": T0.timestamp()})

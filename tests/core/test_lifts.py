@@ -14,15 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imurep.coaching.exercises import get_profile, settings_for
+from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import Pipeline, analyze
-from imurep.core.settings import AnalysisSettings
+from imurep.core.settings import AnalysisSettings, resolve
 from imurep.core.tracking.lifts import LiftSettings
+from imurep.io.canonical import write_simulated
 from imurep.model.errors import SettingsError
 from imurep.model.events import Marker, RepCompleted, SetEnded, SetStarted
 from imurep.model.results import LiftResult
 from imurep.model.samples import ImuChunk
-from imurep.sim import SimRecording, SimSettings, simulate, write_recording
+from imurep.sim import SimRecording, SimSettings, simulate
 
 LIFT = get_profile("glute_bridge_leg_lift")
 
@@ -37,7 +38,7 @@ def _rec(
 
 
 def _settings(rec: SimRecording, profile: str = "glute_bridge_leg_lift") -> AnalysisSettings:
-    return settings_for(get_profile(profile)).replace(
+    return resolve(profile=get_profile(profile).settings_overrides()).replace(
         placement=rec.truth["placement"], sides=tuple(rec.metadata["sides"])
     )
 
@@ -53,10 +54,10 @@ def _whole(seed: int) -> dict[str, object]:
 
 
 def test_the_leg_lift_profile_selects_lift_counting() -> None:
-    s = settings_for(LIFT)
+    s = resolve(profile=LIFT.settings_overrides())
     assert s.mode == "leg_lift"
     assert s.faults.tilt_threshold_deg == 3.0
-    assert settings_for(get_profile("single_leg_hip_thrust")).mode == "reps"
+    assert resolve(profile=get_profile("single_leg_hip_thrust").settings_overrides()).mode == "reps"
 
 
 @pytest.mark.parametrize("seed", [501, 502, 503])
@@ -157,7 +158,7 @@ def test_lift_settings_are_validated() -> None:
 def test_analyze_cli_reports_lifts_per_side(tmp_path: Path) -> None:
     rec = _rec(502, n_sets=1)
     csv = tmp_path / "lifts.csv"
-    write_recording(rec, csv)
+    write_simulated(rec, csv)
     env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
     proc = subprocess.run(
         [
@@ -187,7 +188,7 @@ def test_analyze_cli_reports_lifts_per_side(tmp_path: Path) -> None:
 
 
 def test_live_line_of_a_lift_names_the_side_and_the_cue() -> None:
-    from imurep.live.session import rep_line
+    from imurep.live.views import rep_line
 
     rec = _rec(501)
     res = analyze([_chunk(rec)], _settings(rec))

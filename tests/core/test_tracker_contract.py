@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from imurep.coaching.exercises import get_profile, settings_for
+from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import Pipeline
-from imurep.core.settings import AnalysisSettings
+from imurep.core.settings import AnalysisSettings, resolve
 from imurep.core.tracking.base import BlockSignals, Tracker
 from imurep.core.tracking.lifts import LiftTracker
 from imurep.core.tracking.reps import SetTracker
@@ -44,7 +44,7 @@ def _signals(kind: str) -> tuple[AnalysisSettings, tuple[BlockSignals, ...]]:
     """The signals a pipeline hands its tracker over a 2-set simulated recording (one batch per call)."""
     _, exercise, profile = TRACKERS[kind]
     rec = simulate(SimSettings(seed=41, exercise=exercise, n_sets=2, reps_per_set=(4, 6)))
-    settings = settings_for(get_profile(profile)).replace(placement="hip")
+    settings = resolve(profile=get_profile(profile).settings_overrides(), placement="hip")
     pipe = Pipeline(settings)
     captured: list[BlockSignals] = []
     tracker = pipe._tracker  # noqa: SLF001 - capture what the pipeline feeds its tracker

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from imurep import sim
+from imurep.io.canonical import write_simulated
 from imurep.model.errors import SettingsError
 from imurep.model.results import SessionResult
 from imurep.report.drawing import DEFAULT_DPI, PAGE_WIDTH_IN
@@ -121,7 +122,7 @@ def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def hip_csv(hip_rec: sim.SimRecording, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("rec") / "sim_hip.csv"
-    sim.write_recording(hip_rec, path)
+    write_simulated(hip_rec, path)
     return path
 
 

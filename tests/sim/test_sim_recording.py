@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from imurep.io.canonical import write_simulated
 from imurep.model.codes import FAULTS
 from imurep.model.units import STANDARD_GRAVITY_MPS2
-from imurep.sim import SimRecording, SimSettings, simulate, write_recording
+from imurep.sim import SimRecording, SimSettings, simulate
 
 G = STANDARD_GRAVITY_MPS2
 
@@ -350,7 +351,7 @@ def test_determinism_and_seeds() -> None:
 
 def test_write_recording_roundtrip(noisy_hip: SimRecording, tmp_path: Path) -> None:
     path = tmp_path / "sub" / "rec.csv"
-    write_recording(noisy_hip, path)
+    write_simulated(noisy_hip, path)
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["t", "ax", "ay", "az", "gx", "gy", "gz"]

@@ -31,9 +31,9 @@ from bleak.exc import BleakError
 
 from imurep.ble import protocol as imurep_protocol
 from imurep.ble.client import _is_no_stack, _no_stack  # shared "no Bluetooth" diagnosis
+from imurep.ble.decoder import StreamGap
 from imurep.ble.metawear import protocol as mw
 from imurep.ble.polar import pmd
-from imurep.ble.protocol import StreamGap
 from imurep.model.errors import ImurepError, SensorNotFoundError, SettingsError
 from imurep.model.samples import ImuChunk
 

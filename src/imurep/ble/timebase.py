@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imurep.ble.protocol import ClockMapper, StreamGap
+from imurep.ble.decoder import ClockMapper, StreamGap
 from imurep.model.samples import ImuChunk
 
 FloatArray = NDArray[np.float64]

@@ -31,7 +31,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from imurep.ble.client import LinkStats, SensorInfo, _is_no_stack, _no_stack
-from imurep.ble.protocol import StreamGap
+from imurep.ble.decoder import StreamGap
 from imurep.ble.source import SourceKind, scan_sources
 from imurep.model.errors import (
     ConnectionLostError,

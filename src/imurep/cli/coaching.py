@@ -50,16 +50,15 @@ def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
         )
 
 
-def profile_settings(
-    settings_dict: dict[str, Any], exercise: str | None, meta: dict[str, Any]
-) -> ExerciseProfile:
-    """Merge the profile (``--exercise``, else the sidecar's ``exercise``, else the default) into
-    ``settings_dict``; returns the profile and records its name in ``meta["exercise"]``."""
-    from imurep.coaching.exercises import apply_profile, get_profile
+def exercise_profile(exercise: str | None, meta: dict[str, Any]) -> ExerciseProfile:
+    """The profile of a recording (``--exercise``, else the sidecar's ``exercise``, else the
+    default); records its name in ``meta["exercise"]``.  Its
+    :meth:`~imurep.coaching.exercises.ExerciseProfile.settings_overrides` are the profile layer
+    of :func:`imurep.core.settings.resolve`."""
+    from imurep.coaching.exercises import get_profile
 
     name = exercise or (meta.get("exercise") if isinstance(meta.get("exercise"), str) else None)
     profile = get_profile(name)
-    settings_dict.update(apply_profile(settings_dict, profile))
     meta["exercise"] = profile.name
     return profile
 

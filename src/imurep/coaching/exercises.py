@@ -3,7 +3,8 @@
 The profiles live in ``imurep/data/exercises.toml`` (package data), each number with the reason
 for its value.  :func:`load_catalog` reads and validates the file into frozen dataclasses;
 :meth:`ExerciseProfile.settings_overrides` maps a profile onto the nested
-:class:`~imurep.pipeline.AnalysisSettings` dictionary (see :func:`apply_profile`).
+:class:`~imurep.core.settings.AnalysisSettings` dictionary, the profile layer of
+:func:`imurep.core.settings.resolve`.
 
 Precedence on the command line: ``--set`` > ``--config`` > ``--exercise`` profile > defaults.
 """
@@ -20,14 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from imurep.coaching.cues import FAULT_CUES, cue_of
+from imurep.core.settings import MODES, resolve
 from imurep.model.codes import FAULTS
 from imurep.model.errors import SettingsError
 
 logger = logging.getLogger(__name__)
 
 EXERCISES_SCHEMA = "imurep.exercises/1"
-KINDS = ("reps", "leg_lift")
-"""``reps``: the movement is the rep; ``leg_lift``: a held bridge, the counted movements are lifts."""
 
 _NUMBER_FIELDS = (
     "rep_range",
@@ -66,7 +66,7 @@ class ExerciseProfile:
     legs
         1 (single-leg: sets are per leg) or 2 (both legs work together).
     kind
-        ``"reps"`` or ``"leg_lift"`` (see :data:`KINDS`).
+        ``"reps"`` or ``"leg_lift"``: the analysis mode (see :data:`imurep.core.settings.MODES`).
     rep_range
         Controlled reps per set (per leg) that meet the progression rule, inclusive.
     min_top_hold_s, min_eccentric_s
@@ -115,10 +115,11 @@ class ExerciseProfile:
         return cue_of(code, self)
 
     def settings_overrides(self) -> dict[str, Any]:
-        """The settings this profile sets, nested by stage (input to ``AnalysisSettings.from_dict``)."""
+        """The settings this profile sets, nested by stage (the ``profile`` layer of
+        :func:`imurep.core.settings.resolve`)."""
         flat: dict[str, Any] = {key: getattr(self, f) for f, key in _SETTING_OF_FIELD.items()}
         flat["faults.enabled"] = list(self.faults)
-        flat["mode"] = "leg_lift" if self.kind == "leg_lift" else "reps"
+        flat["mode"] = self.kind  # a kind is an analysis mode
         flat.update(self.settings)
         nested: dict[str, Any] = {}
         for key, value in flat.items():
@@ -241,8 +242,8 @@ def _profile(name: str, d: object, where: str) -> ExerciseProfile:
             values[f] = _real(value, f"{where}.{f}")
     if d["legs"] not in (1, 2) or isinstance(d["legs"], bool):
         raise SettingsError(f"{where}.legs must be 1 or 2, got {d['legs']!r}")
-    if d["kind"] not in KINDS:
-        raise SettingsError(f"{where}.kind must be one of {', '.join(KINDS)}, got {d['kind']!r}")
+    if d["kind"] not in MODES:
+        raise SettingsError(f"{where}.kind must be one of {', '.join(MODES)}, got {d['kind']!r}")
     faults = d["faults"]
     if not isinstance(faults, list) or any(f not in FAULTS for f in faults):
         raise SettingsError(f"{where}.faults must list fault codes from {', '.join(FAULTS)}, got {faults!r}")
@@ -319,7 +320,7 @@ def parse_catalog(data: dict[str, Any], source: str = "exercises.toml") -> Catal
     catalog = Catalog(profiles, default, ProgressionRules(**kwargs, reasons=reasons), source)
     for p in profiles.values():  # every profile must map onto valid analysis settings
         try:
-            settings_for(p)
+            resolve(profile=p.settings_overrides())
         except SettingsError as exc:
             raise SettingsError(f"{source}: exercise.{p.name}: {exc}") from None
     return catalog
@@ -359,30 +360,3 @@ def _packaged_catalog() -> Catalog:
 def get_profile(name: str | None = None) -> ExerciseProfile:
     """The packaged profile called ``name`` (the default, single-leg hip thrust, when None)."""
     return load_catalog().get(name)
-
-
-def merge_nested(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``changes`` into a copy of ``base`` (dicts merged key by key, other values replaced)."""
-    out = dict(base)
-    for k, v in changes.items():
-        out[k] = merge_nested(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def apply_profile(settings: dict[str, Any], profile: ExerciseProfile) -> dict[str, Any]:
-    """``settings`` (nested dict, as ``AnalysisSettings.to_dict()``) with the profile's values merged in."""
-    return merge_nested(settings, profile.settings_overrides())
-
-
-def settings_for(profile: ExerciseProfile, base: Any = None) -> Any:
-    """The :class:`~imurep.pipeline.AnalysisSettings` of ``profile`` on top of ``base`` (defaults).
-
-    Raises
-    ------
-    SettingsError
-        The merged settings are invalid.
-    """
-    from imurep.core.settings import AnalysisSettings
-
-    base_dict = (base or AnalysisSettings()).to_dict()
-    return AnalysisSettings.from_dict(apply_profile(base_dict, profile))

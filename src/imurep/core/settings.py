@@ -7,19 +7,22 @@ are combined.
 
 from __future__ import annotations
 
+import copy
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from imurep.core.calibration import CalibrationSettings
 from imurep.core.faults import FaultSettings
 from imurep.core.orientation import OrientationSettings
 from imurep.core.tracking.lifts import LiftSettings
 from imurep.core.tracking.rep_settings import SegmentationSettings
-from imurep.model.codes import PLACEMENTS, SIDES
+from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
 from imurep.model.errors import SettingsError
 
-MODES = ("reps", "leg_lift")
-"""What is counted: reps, or leg lifts during a held bridge."""
+MODES: Final = ("reps", "leg_lift")
+"""What is counted: reps (the movement is the rep), or leg lifts during a held bridge."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class AnalysisSettings:
         wobble must not count as rest), s.
     """
 
-    placement: str = "hip"
+    placement: str = DEFAULT_PLACEMENT
     mode: str = "reps"
     sides: tuple[str, ...] = ()
     hop_s: float = 0.05
@@ -80,15 +83,16 @@ class AnalysisSettings:
         return _jsonable(d)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AnalysisSettings:
-        """Build from a (possibly partial) dict as produced by :meth:`to_dict`.
+    def from_dict(cls, d: Mapping[str, Any]) -> AnalysisSettings:
+        """Build from a (possibly partial) dict as produced by :meth:`to_dict`
+        (``resolve(config=d)``).
 
         Raises
         ------
         SettingsError
             On unknown keys or invalid values.
         """
-        return _from_dict(cls, d, "")
+        return resolve(config=d)
 
     def replace(self, **changes: Any) -> AnalysisSettings:
         """A copy with top-level fields changed."""
@@ -103,7 +107,135 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def _from_dict(cls: type, d: Any, prefix: str) -> Any:
+# --- resolution --------------------------------------------------------------------------------
+
+
+def resolve(
+    *,
+    sidecar: Mapping[str, Any] | None = None,
+    profile: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+    overrides: Iterable[tuple[str, Any]] = (),
+    placement: str | None = None,
+    sides: Sequence[str] | None = None,
+) -> AnalysisSettings:
+    """The analysis settings of the given layers, each overriding the ones before it (pure).
+
+    Parameters
+    ----------
+    sidecar
+        The recording's sidecar (metadata): its ``"settings"`` object (what a live session ran
+        with, nested as :meth:`AnalysisSettings.to_dict`) is the first layer on the defaults; its
+        ``"placement"`` and ``"side"`` / ``"sides"`` (one per set) are used as described below.
+    profile
+        The exercise profile's settings, nested
+        (:meth:`imurep.coaching.exercises.ExerciseProfile.settings_overrides`).
+    config
+        A settings file's object (``--config``), nested, partial.
+    overrides
+        ``(dotted key, value)`` pairs (``--set``), applied in order; a value replaces the whole
+        entry (an object given for a stage replaces that stage, its other settings take their
+        defaults).
+    placement
+        ``--placement``: wins over every layer.  Without it the placement is the one set by
+        ``config`` / ``overrides``, else the sidecar's ``"placement"``, else
+        :data:`~imurep.model.codes.DEFAULT_PLACEMENT`.
+    sides
+        ``--side`` (as a one-element list): wins over every layer.  Without it the sides are the
+        ones set by ``config`` / ``overrides``, else the sidecar's ``"sides"``, else its ``"side"``,
+        else those of the earlier layers.
+
+    Returns
+    -------
+    AnalysisSettings
+
+    Raises
+    ------
+    SettingsError
+        A key names no setting (with the closest known key as a hint, or the keys known there),
+        a value has the wrong type, or a value is out of range.
+    """
+    tree = AnalysisSettings().to_dict()
+    meta = sidecar or {}
+    if isinstance(meta.get("settings"), dict):
+        _merge(tree, meta["settings"])
+    if profile is not None:
+        _merge(tree, profile)
+    explicit: set[str] = set()  # top-level keys set through config / overrides
+    if config is not None:
+        if not isinstance(config, Mapping):
+            raise SettingsError(f"settings root must be an object, got {config!r}")
+        _merge(tree, config)
+        explicit.update(config)
+    for key, value in overrides:
+        _set(tree, key, value)
+        explicit.add(key.split(".")[0])
+    if placement:
+        tree["placement"] = placement
+    elif "placement" not in explicit:
+        tree["placement"] = meta.get("placement") or DEFAULT_PLACEMENT
+    if sides:
+        tree["sides"] = list(sides)
+    elif "sides" not in explicit:
+        if meta.get("sides"):
+            tree["sides"] = list(meta["sides"])
+        elif meta.get("side"):
+            tree["sides"] = [meta["side"]]
+    built: AnalysisSettings = _build(AnalysisSettings, tree, "")
+    return built
+
+
+def _leaf_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            keys.extend(_leaf_keys(v, f"{prefix}{k}."))
+        else:
+            keys.append(prefix + k)
+    return keys
+
+
+def _set(tree: dict[str, Any], key: str, value: Any) -> None:
+    """Set the dotted ``key`` of ``tree`` in place; it must name an existing entry."""
+    node = tree
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part not in node or (not last and not isinstance(node[part], dict)):
+            close = difflib.get_close_matches(key, _leaf_keys(tree), n=1, cutoff=0.6)
+            if close:
+                hint = f"; did you mean {close[0]!r}?"
+            else:
+                prefix = ".".join(parts[:i]) + "." if i else ""
+                hint = f"; known here: {', '.join(prefix + k for k in node)}"
+            raise SettingsError(f"unknown setting {key!r}{hint}")
+        if last:
+            node[part] = copy.deepcopy(value)
+        else:
+            node = node[part]
+
+
+def _get(tree: Mapping[str, Any], key: str) -> Any:
+    node: Any = tree
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _merge(tree: dict[str, Any], changes: Mapping[str, Any], prefix: str = "") -> None:
+    """Deep-merge the nested ``changes`` into ``tree`` in place; every key must already exist."""
+    for k, v in changes.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and isinstance(_get(tree, key), dict):
+            _merge(tree, v, key + ".")
+        else:
+            _set(tree, key, v)
+
+
+def _build(cls: type, d: Any, prefix: str) -> Any:
+    """An instance of the settings dataclass ``cls`` from the (possibly partial) nested ``d``."""
     if not isinstance(d, dict):
         raise SettingsError(f"settings {prefix.rstrip('.') or 'root'} must be an object, got {d!r}")
     known = {f.name: f for f in fields(cls)}
@@ -114,7 +246,7 @@ def _from_dict(cls: type, d: Any, prefix: str) -> Any:
             raise SettingsError(f"unknown setting {prefix}{k!r}; known: {', '.join(known)}")
         current = getattr(defaults, k)
         if is_dataclass(current):
-            kwargs[k] = _from_dict(type(current), v, f"{prefix}{k}.")
+            kwargs[k] = _build(type(current), v, f"{prefix}{k}.")
         elif isinstance(current, tuple):
             kwargs[k] = tuple(v) if isinstance(v, list | tuple) else (v,)
         elif isinstance(current, float) and isinstance(v, int | float) and not isinstance(v, bool):

@@ -12,10 +12,13 @@ from __future__ import annotations
 from imurep.io.canonical import (
     MIN_DURATION_S,
     Recording,
+    RecordingWriter,
     iter_canonical_chunks,
     load_canonical,
     read_sidecar,
     sidecar_path,
+    write_canonical,
+    write_simulated,
 )
 from imurep.io.detect import FORMATS, detect_format
 from imurep.io.loader import RecordingStream, load_recording, nominal_rate_hz, open_recording
@@ -25,6 +28,7 @@ __all__ = [
     "FORMATS",
     "MIN_DURATION_S",
     "Recording",
+    "RecordingWriter",
     "RecordingStream",
     "detect_format",
     "load_recording",
@@ -35,5 +39,7 @@ __all__ = [
     "read_sidecar",
     "result_to_jsonable",
     "sidecar_path",
+    "write_canonical",
     "write_json",
+    "write_simulated",
 ]

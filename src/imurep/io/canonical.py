@@ -15,27 +15,34 @@ message naming the file (and the data row and column when known), what was expec
 it.  Rows are numbered from 1 starting after the header ("data rows"); the file line is one more.
 
 Reading is streamed (:func:`iter_canonical_chunks`) so memory stays bounded by the chunk size.
+
+Writing: :func:`format_rows` is the one row format (``t`` with 6 decimals, the six channels with 9
+significant digits), used by :class:`RecordingWriter` (a live recording, appended as it streams)
+and :func:`write_canonical` / :func:`write_simulated` (whole arrays, e.g. a simulated recording).
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol, TextIO
 
 import numpy as np
 import pandas as pd
 
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import DataValidationError
+from imurep.model.events import Marker
 from imurep.model.samples import FloatArray, ImuChunk
 
 logger = logging.getLogger(__name__)
@@ -593,3 +600,206 @@ def load_canonical(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Reco
         np.concatenate([c.gyr_rads for c in chunks]),
         metadata,
     )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+LIVE_SCHEMA: Final = "imurep.recording/1"
+"""``schema`` of the sidecar written by :class:`RecordingWriter`."""
+
+
+def format_rows(t_s: FloatArray, acc_mps2: FloatArray, gyr_rads: FloatArray) -> list[str]:
+    """The CSV lines of samples, each ending in ``\\n``: the one canonical row format.
+
+    Parameters
+    ----------
+    t_s
+        Sample times, shape ``(n,)``, s (written with 6 decimals).
+    acc_mps2, gyr_rads
+        Specific force (m/s²) and angular rate (rad/s), shape ``(n, 3)``, sensor frame (written
+        with 9 significant digits).
+    """
+    rows = np.column_stack((t_s, acc_mps2, gyr_rads)).tolist()
+    return [f"{r[0]:.6f},{r[1]:.9g},{r[2]:.9g},{r[3]:.9g},{r[4]:.9g},{r[5]:.9g},{r[6]:.9g}\n" for r in rows]
+
+
+def _parse_rows(lines: list[str]) -> ImuChunk:
+    """The samples of lines written by :func:`format_rows`, exactly as a reader parses them."""
+    stored = np.array([[float(v) for v in line.split(",")] for line in lines])
+    return ImuChunk(stored[:, 0], stored[:, 1:4], stored[:, 4:7])
+
+
+def _json_text(doc: Mapping[str, Any], allow_nan: bool = True) -> str:
+    return json.dumps(doc, indent=2, allow_nan=allow_nan) + "\n"
+
+
+def write_canonical(
+    csv_path: PathLike,
+    t_s: FloatArray,
+    acc_mps2: FloatArray,
+    gyr_rads: FloatArray,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write whole sample arrays as a canonical CSV (and its sidecar), replacing existing files.
+
+    Parameters
+    ----------
+    csv_path
+        The CSV to write (missing folders are created).
+    t_s, acc_mps2, gyr_rads
+        Shapes ``(n,)``, ``(n, 3)``, ``(n, 3)``; s, m/s², rad/s, sensor frame (see
+        :func:`format_rows`).
+    metadata
+        Written to the sidecar ``<stem>.json`` when given.
+
+    Returns
+    -------
+    Path
+        The CSV.
+    """
+    path = Path(csv_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(_HEADER_TEXT + "\n")
+        fh.writelines(format_rows(t_s, acc_mps2, gyr_rads))
+    if metadata is not None:
+        sidecar_path(path).write_text(_json_text(metadata), encoding="utf-8")
+    return path
+
+
+class SimulatedLike(Protocol):
+    """A recording with its ground truth (see :class:`imurep.sim.SimRecording`)."""
+
+    @property
+    def t_s(self) -> FloatArray:
+        """Sample times, shape ``(n,)``, s."""
+
+    @property
+    def acc_mps2(self) -> FloatArray:
+        """Specific force, shape ``(n, 3)``, m/s², sensor frame."""
+
+    @property
+    def gyr_rads(self) -> FloatArray:
+        """Angular rate, shape ``(n, 3)``, rad/s, sensor frame."""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Sidecar content."""
+
+    @property
+    def truth(self) -> dict[str, Any]:
+        """Ground truth (``imurep.truth/1``)."""
+
+
+def write_simulated(rec: SimulatedLike, csv_path: PathLike) -> Path:
+    """Write a simulated recording: the CSV, ``<stem>.json`` (metadata) and ``<stem>.truth.json``.
+
+    Returns
+    -------
+    Path
+        The CSV.
+    """
+    path = write_canonical(csv_path, rec.t_s, rec.acc_mps2, rec.gyr_rads, rec.metadata)
+    Path(f"{path.with_suffix('')}.truth.json").write_text(_json_text(rec.truth), encoding="utf-8")
+    return path
+
+
+class GapLike(Protocol):
+    """A gap in the stream (see :class:`imurep.ble.decoder.StreamGap`)."""
+
+    t_s: float
+    n_samples: int
+    reason: str
+
+
+class RecordingWriter:
+    """Appends samples to a canonical CSV and keeps its sidecar JSON current.
+
+    Parameters
+    ----------
+    csv_path
+        The recording to create (its folder must exist; an existing file is refused).
+    metadata
+        Initial sidecar content (device, placement, ...).
+    flush_interval_s
+        Samples are written to disk at least this often (wall clock), s.
+    """
+
+    def __init__(self, csv_path: str | Path, metadata: dict[str, Any], flush_interval_s: float = 1.0) -> None:
+        self.path = Path(csv_path)
+        if self.path.suffix.lower() != ".csv":
+            raise DataValidationError(
+                f"the recording must be a .csv file, got {self.path.name!r}", path=str(csv_path)
+            )
+        if not self.path.parent.is_dir():
+            raise DataValidationError(
+                f"folder {str(self.path.parent)!r} does not exist; create it or choose another --out",
+                path=str(csv_path),
+            )
+        if self.path.exists():
+            raise DataValidationError(
+                "the file exists already; choose another --out (recordings are never overwritten)",
+                path=str(csv_path),
+            )
+        self.sidecar_path = sidecar_path(self.path)
+        self.metadata: dict[str, Any] = {"schema": LIVE_SCHEMA, **metadata, "gaps": [], "markers": []}
+        self.flush_interval_s = flush_interval_s
+        self._fh: TextIO = self.path.open("x", encoding="utf-8", newline="\n")
+        self._fh.write(_HEADER_TEXT + "\n")
+        self._lines: list[str] = []
+        self._last_flush = time.monotonic()
+        self.n_samples = 0
+        self._write_sidecar()
+
+    def append(self, chunk: ImuChunk) -> ImuChunk:
+        """Queue a chunk's samples; written at the next flush (at most ``flush_interval_s`` later).
+
+        Returns
+        -------
+        ImuChunk
+            The samples exactly as stored (parsed back from the text written), so that analysing
+            them live gives the same result as analysing the saved file later.
+        """
+        lines = format_rows(chunk.t_s, chunk.acc_mps2, chunk.gyr_rads)
+        stored = _parse_rows(lines)
+        self._lines.extend(lines)
+        self.n_samples += len(chunk)
+        if time.monotonic() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+        return stored
+
+    def add_gap(self, gap: GapLike) -> None:
+        """Record a gap (with its exact sample count) in the sidecar."""
+        self.metadata["gaps"].append({"t_s": gap.t_s, "n_samples": gap.n_samples, "reason": gap.reason})
+        self.flush()
+
+    def add_marker(self, marker: Marker) -> None:
+        """Record a lifter's marker in the sidecar (replayed by ``imurep analyze``)."""
+        self.metadata["markers"].append(marker.to_dict())
+        self.flush()
+
+    def set_meta(self, **items: Any) -> None:
+        """Update sidecar entries (written at the next flush)."""
+        self.metadata.update(items)
+
+    def flush(self) -> None:
+        """Write queued samples and the sidecar to disk (fsync'd)."""
+        if self._lines:
+            self._fh.write("".join(self._lines))
+            self._lines.clear()
+        self._fh.flush()
+        with contextlib.suppress(OSError):
+            os.fsync(self._fh.fileno())
+        self._write_sidecar()
+        self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        """Flush and close (idempotent)."""
+        if not self._fh.closed:
+            self.flush()
+            self._fh.close()
+
+    def _write_sidecar(self) -> None:
+        tmp = self.sidecar_path.with_suffix(".json.tmp")
+        tmp.write_text(_json_text(self.metadata, allow_nan=False), encoding="utf-8")
+        os.replace(tmp, self.sidecar_path)

@@ -12,6 +12,9 @@ from typing import Final
 PLACEMENTS: Final = ("hip", "thigh")
 """Where the sensor can sit: the pelvis (``hip``) or the working thigh."""
 
+DEFAULT_PLACEMENT: Final = "hip"
+"""The placement when neither the user nor the recording names one."""
+
 SIDES: Final = ("left", "right")
 
 FAULTS: Final = ("hip_tilt", "rushed_lowering", "short_hold", "partial_rom")

@@ -11,7 +11,6 @@ session on a fine time grid, with :mod:`~imurep.sim.activities` around the sets 
 
 from __future__ import annotations
 
-from imurep.sim.files import read_csv_arrays, write_recording
 from imurep.sim.recording import SimRecording, simulate
 from imurep.sim.settings import (
     DEFAULT_EXERCISE,
@@ -36,7 +35,5 @@ __all__ = [
     "SimSettings",
     "canonical_exercise",
     "parse_faults",
-    "read_csv_arrays",
     "simulate",
-    "write_recording",
 ]

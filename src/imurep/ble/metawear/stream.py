@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from imurep.ble.decoder import StreamGap
 from imurep.ble.metawear import protocol as mw
-from imurep.ble.protocol import StreamGap
 from imurep.ble.timebase import DeviceGap, HostTimeline, Item, PairMerger, coalesce, to_host_items
 from imurep.model.errors import ProtocolError
 from imurep.model.samples import ImuChunk

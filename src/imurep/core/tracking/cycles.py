@@ -185,7 +185,6 @@ class CycleSegmenter:
             The cycles decided, in order, and the absolute index of the first sample not scanned
             (``i0 + n`` unless ``stop_at_cycle`` stopped early).
         """
-        s = self.settings
         out: list[Cycle] = []
         n = x.shape[0]
         # start time of the quiet run each sample is in (carried over from the previous call)

@@ -305,7 +305,6 @@ class SetTracker:
 
     def _candidates(self, b: int) -> list[Event]:
         """Start a candidate when the segment leaves the newest start position; scan them all."""
-        s = self.settings
         r = self._rest
         if r is not None and not any(c.rest is r for c in self._cands):
             w = self.buf.view(r.i_to + 1, b)

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from imurep.cli.main import apply_override, merge_settings, parse_override
+from imurep.cli.analyze import parse_override
 from imurep.coaching.advice import advise
 from imurep.coaching.exercises import get_profile, load_catalog
 from imurep.coaching.history import History
+from imurep.core.settings import resolve
 from imurep.model.codes import FAULT_LABELS, OVER_EXTENSION
 from imurep.model.errors import SettingsError
 
@@ -57,7 +58,7 @@ TOP_KEYS = {
     "coaching",
 }
 ADVICE_KEYS = {"exercise", "action", "suggestion", "headline", "reasons", "plateau", "focus"}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "recordings" / "demo_hip.csv"
 QUALITY_KEYS = {"n_samples", "duration_s", "sample_rate_hz", "n_gaps", "gap_total_s", "still_fraction"}
 
@@ -366,13 +367,16 @@ def test_parse_override() -> None:
 
 
 def test_apply_and_merge_settings() -> None:
-    settings: dict[str, Any] = {"placement": "hip", "faults": {"tilt_threshold_deg": 5.0, "enabled": ["a"]}}
-    apply_override(settings, "faults.tilt_threshold_deg", 7)
-    merge_settings(settings, {"placement": "thigh", "faults": {"enabled": []}})
-    assert settings == {"placement": "thigh", "faults": {"tilt_threshold_deg": 7, "enabled": []}}
+    """--set and --config layers through the one resolution (see tests/core/test_settings.py)."""
+    settings = resolve(
+        config={"placement": "thigh", "faults": {"enabled": []}},
+        overrides=[("faults.tilt_threshold_deg", 7)],
+    )
+    assert settings.placement == "thigh"
+    assert settings.faults.tilt_threshold_deg == 7 and settings.faults.enabled == ()
     with pytest.raises(SettingsError, match="did you mean 'faults.enabled'"):
-        apply_override(settings, "faults.enabld", 1)
+        resolve(overrides=[("faults.enabld", 1)])
     with pytest.raises(SettingsError, match="unknown setting 'placement.x'"):
-        apply_override(settings, "placement.x", 1)
+        resolve(overrides=[("placement.x", 1)])
     with pytest.raises(SettingsError, match="unknown setting 'nope'"):
-        merge_settings(settings, {"nope": {"x": 1}})
+        resolve(config={"nope": {"x": 1}})

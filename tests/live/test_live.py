@@ -1,4 +1,5 @@
-"""Live session: same reps as offline, recording that loses nothing, markers, views."""
+"""Live session: same reps as offline, recording that loses nothing, markers, views
+(the recording writer itself: tests/io/test_canonical_writer.py)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,9 @@ from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
 from imurep.core.settings import AnalysisSettings
 from imurep.io import load_canonical
-from imurep.live.session import (
-    LiveSession,
-    PlainView,
-    RecordingWriter,
-    event_to_dict,
-    level_indicator,
-    qualifies_for_progression,
-    tempo_text,
-)
-from imurep.model.errors import DataValidationError
+from imurep.io.canonical import RecordingWriter
+from imurep.live.session import LiveSession, qualifies_for_progression
+from imurep.live.views import PlainView, event_to_dict, level_indicator, tempo_text
 from imurep.model.events import Marker, RepCompleted, SetEnded
 from imurep.model.results import RepResult
 from imurep.model.samples import ImuChunk
@@ -89,29 +83,6 @@ def test_live_session_records_everything_and_analyze_reports_the_same_reps(rec, 
     shown = text.getvalue()
     assert "calibrated" in shown and "set 1 (left) done" in shown
     assert shown.count("[set 1] rep ") == len(offline.sets[0].reps)
-
-
-def test_recording_is_flushed_while_streaming(rec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / "s.csv"
-    writer = RecordingWriter(out, {"placement": "hip"}, flush_interval_s=0.0)  # flush on every append
-    chunks = list(_stream(rec))[:50]
-    for c in chunks:
-        writer.append(c)
-    # without close(): what a crash would leave
-    lines = out.read_text().splitlines()
-    assert lines[0] == "t,ax,ay,az,gx,gy,gz"
-    assert len(lines) - 1 == sum(len(c) for c in chunks)
-    writer.close()
-
-
-def test_recording_writer_refuses_bad_targets(tmp_path: Path) -> None:
-    with pytest.raises(DataValidationError, match="does not exist"):
-        RecordingWriter(tmp_path / "nope" / "s.csv", {})
-    (tmp_path / "x.csv").write_text("t\n")
-    with pytest.raises(DataValidationError, match="never overwritten"):
-        RecordingWriter(tmp_path / "x.csv", {})
-    with pytest.raises(DataValidationError, match=r"\.csv"):
-        RecordingWriter(tmp_path / "x.txt", {})
 
 
 def test_view_helpers() -> None:

@@ -1,0 +1,60 @@
+"""``imurep simulate``: write a simulated recording (CSV, sidecar and ground truth)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+SIM_EXERCISES = (
+    "single_leg_hip_thrust",
+    "single_leg_hip_thrust_pause",
+    "single_leg_hip_thrust_deficit",
+    "single_leg_hip_thrust_banded",
+    "hip_thrust",
+    "elevated_glute_bridge",
+    "glute_bridge",
+    "single_leg_glute_bridge",
+    "glute_bridge_leg_lift",
+)
+"""``imurep simulate --exercise`` names: :data:`imurep.sim.EXERCISES` (spelled out so the CLI starts
+without importing numpy; a test keeps them equal)."""
+SIM_EXERCISE_ALIASES = ("floor_bridge", "leg_lift")
+"""Deprecated ``--exercise`` names of ``imurep simulate`` (:data:`imurep.sim.EXERCISE_ALIASES`)."""
+SIM_DEFAULT_EXERCISE = "single_leg_hip_thrust"
+
+logger = logging.getLogger("imurep.cli")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """``imurep simulate OUT.csv``: writes OUT.csv, OUT.json and OUT.truth.json."""
+    from imurep import sim
+    from imurep.io.canonical import write_simulated
+
+    options: dict[str, Any] = {"seed": args.seed, "placement": args.placement, "noise": not args.no_noise}
+    if args.faults is not None:
+        options["faults"] = sim.parse_faults(args.faults)
+    if args.sets is not None:
+        options["n_sets"] = args.sets
+    if args.rate is not None:
+        options["sample_rate_hz"] = args.rate
+    if args.exercise is not None:
+        options["exercise"] = sim.canonical_exercise(args.exercise)
+        if options["exercise"] != args.exercise:
+            logger.warning(
+                "--exercise %s is deprecated; use --exercise %s", args.exercise, options["exercise"]
+            )
+    sim_settings = sim.SimSettings(**options)
+    rec = sim.simulate(sim_settings)
+    out = Path(args.out)
+    write_simulated(rec, out)
+    stem = out.with_suffix("")
+    n = len(rec.t_s)
+    duration = float(rec.t_s[-1] - rec.t_s[0]) if n else 0.0
+    print(
+        f"wrote {out}, {stem}.json and {stem}.truth.json: {sim_settings.n_sets} set(s), "
+        f"{sim_settings.placement}, {n} samples ({duration / 60:.1f} min at "
+        f"{sim_settings.sample_rate_hz:g} Hz), faults allowed: {', '.join(sim_settings.faults) or 'none'}"
+    )
+    return 0

@@ -1,0 +1,200 @@
+"""What a live session shows: the :class:`View` protocol, its two implementations and the text of
+reps, sets and events.
+
+:class:`PlainView` prints one line per event (scripts, pipes and tests); :class:`RichView` is a
+live terminal panel.  :func:`event_to_dict` is the JSON line of ``imurep live --events``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Protocol, TextIO
+
+from imurep.coaching.cues import rep_cues
+from imurep.coaching.exercises import ExerciseProfile
+from imurep.model.codes import FAULT_LABELS
+from imurep.model.events import Event, RepCompleted, SetDiscarded, SetStarted
+from imurep.model.results import RepResult, SetResult
+
+
+def tempo_text(rep: RepResult) -> str:
+    """``"up 1.1 s · hold 1.2 s · down 2.3 s"``."""
+    return f"up {rep.concentric_s:.1f} s · hold {rep.top_hold_s:.1f} s · down {rep.eccentric_s:.1f} s"
+
+
+def level_indicator(tilt_deg: float | None, threshold_deg: float, width: int = 11) -> str:
+    """A small bar showing the pelvis tilt against the threshold, e.g. ``[-----|--*--]``."""
+    if tilt_deg is None:
+        return ""
+    half = width // 2
+    pos = int(round(max(-1.0, min(1.0, tilt_deg / (2 * threshold_deg))) * half)) + half
+    cells = ["-"] * width
+    cells[half] = "|"
+    cells[pos] = "*"
+    return "[" + "".join(cells) + "]"
+
+
+def rep_line(rep: RepResult, threshold_deg: float, profile: ExerciseProfile | None = None) -> str:
+    """One line describing a rep and its faults, with the coaching cue of each fault (worded for
+    ``profile`` when given)."""
+    tilt = ""
+    if rep.peak_tilt_deg is not None:
+        tilt = f" · tilt {rep.peak_tilt_deg:.1f}° {level_indicator(rep.peak_tilt_deg, threshold_deg)}"
+    verdict = " · good" if not rep.faults else ""
+    if rep.side is not None:  # a leg lift: which foot, and how high the bridge is held
+        what = "bridge" if rep.peak_tilt_deg is not None else "thigh"  # pelvis sensor / thigh sensor
+        line = f"lift {rep.index} ({rep.side}): {tempo_text(rep)} · {what} {rep.rom_deg:.0f}°{tilt}{verdict}"
+    else:
+        line = f"rep {rep.index}: {tempo_text(rep)} · ROM {rep.rom_deg:.0f}°{tilt}{verdict}"
+    for f, cue in rep_cues(rep.faults, profile).items():
+        line += f"\n  ! {FAULT_LABELS[f]}: {cue}"
+    return line
+
+
+def set_summary_lines(result: SetResult) -> list[str]:
+    """Summary of a finished set (reps, tempo, faults, time under tension)."""
+    s = result.summary
+    lines = [
+        f"set {result.index} ({result.side or 'side unknown'}) done: {s.reps} reps, {s.clean_reps} clean, "
+        f"time under tension {s.time_under_tension_s:.0f} s"
+    ]
+    if s.mean_concentric_s is not None:
+        lines.append(
+            f"  mean tempo: up {s.mean_concentric_s:.1f} s · hold {s.mean_top_hold_s or 0:.1f} s · "
+            f"down {s.mean_eccentric_s or 0:.1f} s"
+        )
+    faults = [f"{FAULT_LABELS[k]} ×{n}" for k, n in s.fault_counts.items() if n]
+    lines.append("  faults: " + (", ".join(faults) if faults else "none"))
+    return lines
+
+
+def event_to_dict(e: Event, profile: ExerciseProfile | None = None) -> dict[str, Any]:
+    """JSON view of a pipeline event (``imurep live --events``).
+
+    Parameters
+    ----------
+    e
+        The event.
+    profile
+        The session's exercise: a rep event carries ``"cues": {code: cue}`` for the rep's faults
+        worded for it (the default cues when None; ``{}`` for a clean rep).
+    """
+    if isinstance(e, SetStarted):
+        return {"event": "set_started", "set": e.set_index, "start_s": e.start_s}
+    if isinstance(e, RepCompleted):
+        return {
+            "event": "rep",
+            "set": e.set_index,
+            "t_emit_s": e.t_emit_s,
+            "rep": e.rep.to_dict(),
+            "cues": rep_cues(e.rep.faults, profile),
+        }
+    if isinstance(e, SetDiscarded):
+        return {"event": "set_discarded", "set": e.set_index, "reason": e.reason}
+    return {"event": "set_ended", "set": e.result.to_dict()}
+
+
+class View(Protocol):
+    """What a live view shows."""
+
+    def status(self, text: str) -> None:
+        """Show a state/status message."""
+
+    def rep(
+        self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
+    ) -> None:
+        """Show a completed rep (cues worded for ``profile`` when given)."""
+
+    def set_ended(self, lines: list[str]) -> None:
+        """Show a set summary."""
+
+    def alert(self) -> None:
+        """Audible alert (terminal bell) on a fault, when enabled."""
+
+    def close(self) -> None:
+        """Release the terminal."""
+
+
+class PlainView:
+    """One line per event on a text stream (no terminal control): scripts, pipes and tests."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def status(self, text: str) -> None:  # noqa: D102
+        self._print(text)
+
+    def rep(  # noqa: D102
+        self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
+    ) -> None:
+        self._print(f"[set {set_index}] " + rep_line(rep, threshold_deg, profile))
+
+    def set_ended(self, lines: list[str]) -> None:  # noqa: D102
+        for line in lines:
+            self._print(line)
+
+    def alert(self) -> None:  # noqa: D102
+        self.out.write("\a")
+        self.out.flush()
+
+    def close(self) -> None:  # noqa: D102
+        self.out.flush()
+
+
+class RichView:
+    """A live terminal panel: state, rep counter, last rep's tempo, ROM, tilt level and callouts."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console()
+        self._state = "connecting"
+        self._counter = ""
+        self._last: list[str] = []
+        self._summary: list[str] = []
+        self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+        self._live.start()
+
+    def _render(self) -> Any:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        body = Text()
+        body.append(f"{self._state}\n", style="bold cyan")
+        if self._counter:
+            body.append(f"{self._counter}\n", style="bold")
+        for line in self._last:
+            body.append(line + "\n", style="red bold" if line.lstrip().startswith("!") else "")
+        for line in self._summary:
+            body.append(line + "\n", style="green")
+        body.append("\nkeys: n new set · s switch side · q quit", style="dim")
+        return Panel(body, title="imurep live")
+
+    def _refresh(self) -> None:
+        self._live.update(self._render())
+
+    def status(self, text: str) -> None:  # noqa: D102
+        self._state = text
+        self._refresh()
+
+    def rep(  # noqa: D102
+        self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
+    ) -> None:
+        self._counter = f"set {set_index} · {'lift' if rep.side else 'rep'} {rep.index}"
+        self._last = rep_line(rep, threshold_deg, profile).splitlines()
+        self._refresh()
+
+    def set_ended(self, lines: list[str]) -> None:  # noqa: D102
+        self._summary = lines
+        self._refresh()
+
+    def alert(self) -> None:  # noqa: D102
+        self.console.bell()
+
+    def close(self) -> None:  # noqa: D102
+        self._live.stop()
