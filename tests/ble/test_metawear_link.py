@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from imurep.ble.decoder import StreamGap
 from imurep.ble.metawear import protocol as mw
 from imurep.ble.metawear.driver import MetaWearLink
 from imurep.ble.metawear.simulated import MetaWearFaults, SimMetaMotion
-from imurep.ble.protocol import StreamGap
 from imurep.ble.simperipheral import peripheral_backends
 from imurep.model.errors import ConnectionLostError, SensorNotFoundError
 from imurep.model.samples import ImuChunk

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from imurep.ble.decoder import StreamGap
 from imurep.ble.metawear import protocol as mw
 from imurep.ble.metawear.stream import FusedStreamDecoder, PackedStreamDecoder
-from imurep.ble.protocol import StreamGap
 from imurep.model.errors import ProtocolError, SettingsError
 from imurep.model.samples import ImuChunk
 from imurep.model.units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2

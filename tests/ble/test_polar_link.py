@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from imurep.ble.decoder import StreamGap
 from imurep.ble.polar import pmd
 from imurep.ble.polar.driver import PolarLink
 from imurep.ble.polar.pmd import MeasurementType as MT
 from imurep.ble.polar.simulated import DEVICE_EPOCH_NS, PolarFaults, SimVeritySense
-from imurep.ble.protocol import StreamGap
 from imurep.ble.simperipheral import peripheral_backends
 from imurep.model.errors import ConnectionLostError, SensorNotFoundError, SettingsError
 from imurep.model.samples import ImuChunk

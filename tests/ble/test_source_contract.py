@@ -18,13 +18,13 @@ from bleak.backends.scanner import AdvertisementData
 
 from imurep.ble import protocol as imurep_protocol
 from imurep.ble.client import SensorLink
+from imurep.ble.decoder import StreamGap
 from imurep.ble.metawear import protocol as mw
 from imurep.ble.metawear.driver import MetaWearLink
 from imurep.ble.metawear.simulated import SimMetaMotion
 from imurep.ble.polar import pmd
 from imurep.ble.polar.driver import PolarLink
 from imurep.ble.polar.simulated import SimVeritySense
-from imurep.ble.protocol import StreamGap
 from imurep.ble.simperipheral import PeripheralWorld, peripheral_backends
 from imurep.ble.simulated import SimulatedSensor, simulated_backends
 from imurep.ble.source import (

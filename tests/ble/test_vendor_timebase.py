@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imurep.ble.decoder import StreamGap
 from imurep.ble.polar import pmd
 from imurep.ble.polar.stream import PmdImuDecoder
-from imurep.ble.protocol import StreamGap
 from imurep.ble.timebase import DeviceChunk, DeviceGap, HostTimeline, PairMerger, coalesce, to_host_items
 from imurep.model.samples import ImuChunk
 

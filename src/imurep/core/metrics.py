@@ -134,8 +134,8 @@ def rep_timing(
     *,
     settled: bool = True,
     rate_deg_s: FloatArray | None = None,
-    onset_fraction: float = 0.02,
-    min_onset_deg_s: float = 1.0,
+    onset_fraction: float = 0.05,
+    min_onset_deg_s: float = 2.0,
 ) -> RepTiming | None:
     """Phase boundaries of one rep, by the product's 5 %-of-ROM definitions.
 
@@ -207,7 +207,7 @@ def rep_timing(
     top_end = _cross_time(t_s, th, k_te + 1, hi) if k_te + 1 <= k_end else float(t_s[k_te])
     end = _cross_time(t_s, th, k_end, lo)
     if rate_deg_s is not None:
-        r = rate_deg_s
+        r = _smooth(t_s, rate_deg_s, ONSET_SMOOTH_S)
         thr = max(min_onset_deg_s, onset_fraction * float(np.max(np.abs(r[i_b : k_end + 1]))))
         # onset: the last sample at or below the threshold before the band exit (not before i_b)
         still = np.flatnonzero(r[i_b : k_start + 1] <= thr)
@@ -223,6 +223,27 @@ def rep_timing(
             end = max(end, _lin_cross(t_s, r, k_off - 1, -thr) if k_off > k_end else end)
             k_end = k_off
     return RepTiming(start, top_start, top_end, end, rom, bottom, top, k_start, k_end)
+
+
+ONSET_SMOOTH_S = 0.08
+"""The rate is smoothed over this window (centred: no delay) before its onset and stop are found, s."""
+
+
+def _smooth(t: FloatArray, y: FloatArray, window_s: float) -> FloatArray:
+    """Centred moving average of ``y`` over about ``window_s`` (sample count from the median
+    interval of ``t``), same shape; the ends average what is there."""
+    n = y.shape[0]
+    if n < 3:
+        return y
+    dt = float(np.median(np.diff(t)))
+    k = int(round(window_s / dt)) if dt > 0 else 1
+    if k < 2:
+        return y
+    half = k // 2
+    c = np.concatenate(([0.0], np.cumsum(y)))
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) + half + 1, 0, n)
+    return np.asarray((c[hi] - c[lo]) / (hi - lo), dtype=np.float64)
 
 
 def _lin_cross(t: FloatArray, y: FloatArray, k: int, level: float) -> float:

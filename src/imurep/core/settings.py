@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Final
@@ -17,9 +18,11 @@ from imurep.core.calibration import CalibrationSettings
 from imurep.core.faults import FaultSettings
 from imurep.core.orientation import OrientationSettings
 from imurep.core.tracking.lifts import LiftSettings
-from imurep.core.tracking.rep_settings import SegmentationSettings
+from imurep.core.tracking.rep_settings import DEPRECATED_KEYS, SegmentationSettings
 from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
 from imurep.model.errors import SettingsError
+
+logger = logging.getLogger(__name__)
 
 MODES: Final = ("reps", "leg_lift")
 """What is counted: reps (the movement is the rep), or leg lifts during a held bridge."""
@@ -158,16 +161,20 @@ def resolve(
     tree = AnalysisSettings().to_dict()
     meta = sidecar or {}
     if isinstance(meta.get("settings"), dict):
-        _merge(tree, meta["settings"])
+        _merge(tree, _without_removed(meta["settings"]))
     if profile is not None:
         _merge(tree, profile)
     explicit: set[str] = set()  # top-level keys set through config / overrides
     if config is not None:
         if not isinstance(config, Mapping):
             raise SettingsError(f"settings root must be an object, got {config!r}")
+        _refuse_removed(config)
         _merge(tree, config)
         explicit.update(config)
     for key, value in overrides:
+        stage, _, name = key.partition(".")
+        if stage == "segmentation" and name in DEPRECATED_KEYS:
+            raise SettingsError(f"setting {key} no longer exists: {DEPRECATED_KEYS[name]}")
         _set(tree, key, value)
         explicit.add(key.split(".")[0])
     if placement:
@@ -183,6 +190,28 @@ def resolve(
             tree["sides"] = [meta["side"]]
     built: AnalysisSettings = _build(AnalysisSettings, tree, "")
     return built
+
+
+def _without_removed(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings stored by an earlier version, without the ones that no longer exist (warned)."""
+    out = dict(stored)
+    seg = out.get("segmentation")
+    if isinstance(seg, Mapping):
+        gone = [k for k in seg if k in DEPRECATED_KEYS]
+        for k in gone:
+            logger.warning(
+                "ignoring the recording's stored setting segmentation.%s: %s", k, DEPRECATED_KEYS[k]
+            )
+        out["segmentation"] = {k: v for k, v in seg.items() if k not in DEPRECATED_KEYS}
+    return out
+
+
+def _refuse_removed(config: Mapping[str, Any]) -> None:
+    seg = config.get("segmentation")
+    if isinstance(seg, Mapping):
+        for k in seg:
+            if k in DEPRECATED_KEYS:
+                raise SettingsError(f"setting segmentation.{k} no longer exists: {DEPRECATED_KEYS[k]}")
 
 
 def _leaf_keys(d: Mapping[str, Any], prefix: str = "") -> list[str]:

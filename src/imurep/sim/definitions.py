@@ -10,6 +10,12 @@ from __future__ import annotations
 PHASE_THRESHOLD = 0.05
 """Phase threshold of a rep, fraction of the rep's ROM (product definition)."""
 
+ONSET_FRACTION = 0.05
+MIN_ONSET_DEG_S = 2.0
+"""A rep starts at the onset of the movement (the last moment before it leaves the bottom band
+with the angle's rate at most this fraction of the rep's peak rate, at least this many deg/s) and
+ends where the movement back stops or turns (product definition, imurep.core.metrics.rep_timing)."""
+
 # default fault rules used to label the truth of reps (product defaults)
 TILT_LIMIT_DEG = 5.0
 ECCENTRIC_MIN_S = 1.0

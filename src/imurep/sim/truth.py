@@ -53,6 +53,8 @@ from imurep.sim.definitions import (
     LIFT_DOWN_MIN_S,
     LIFT_HOLD_MIN_S,
     LIFT_TILT_LIMIT_DEG,
+    MIN_ONSET_DEG_S,
+    ONSET_FRACTION,
     PARTIAL_FRACTION,
     PHASE_THRESHOLD,
     TILT_LIMIT_DEG,
@@ -124,6 +126,17 @@ def _cross_after(t: Array, y: Array, i: int, level: float) -> float:
     return float(t[i] + (level - y0) / (y1 - y0) * (t[i + 1] - t[i])) if y1 != y0 else float(t[i])
 
 
+def _cross_rate(t: Array, rate: Array, k: int, level: float, offset: int) -> float:
+    """Time where ``rate`` (indexed from ``offset`` in ``t``) passes ``level`` between its samples
+    ``k`` and ``k + 1``."""
+    if k + 1 >= rate.shape[0]:
+        return float(t[offset + k])
+    r0, r1 = float(rate[k]), float(rate[k + 1])
+    f = (level - r0) / (r1 - r0) if r1 != r0 else 0.0
+    f = min(1.0, max(0.0, f))
+    return float(t[offset + k] + f * (t[offset + k + 1] - t[offset + k]))
+
+
 @dataclass(frozen=True)
 class _RepMeasure:
     """Phase times (s from the recording start) and angles (rad) of one rep."""
@@ -159,6 +172,18 @@ def _measure_rep(t: Array, th: Array, i_on: int, i_stop: int) -> _RepMeasure:
         raise RuntimeError("simulated rep does not return to its bottom")
     i_e = i_te + int(after[0])
     end = _cross_up(t, -th, i_e, -lo)
+    # the onset of the movement before the band, and where the movement back stops or turns
+    rate = np.gradient(th[i_on:i_stop], t[i_on:i_stop])
+    thr = max(MIN_ONSET_DEG_S * DEG, ONSET_FRACTION * float(np.max(np.abs(rate[: i_e - i_on + 1]))))
+    still = np.flatnonzero(rate[: i_s - i_on + 1] <= thr)
+    if still.size:
+        k = i_on + int(still[-1])
+        start = min(start, _cross_rate(t, rate, k - i_on, thr, i_on))
+    stop = np.flatnonzero(rate[i_e - i_on :] >= -thr)
+    if stop.size:
+        k = i_e + int(stop[0])
+        if k > i_e:
+            end = max(end, _cross_rate(t, rate, k - 1 - i_on, -thr, i_on))
     return _RepMeasure(
         start=start, top_start=top_start, top_end=top_end, end=end, rom=rom, bottom=bottom, top=top
     )

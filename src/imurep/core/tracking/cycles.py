@@ -91,8 +91,8 @@ class CycleSettings:
     settle_quiet_s: float = 0.2
     settle_s: float = 2.0
     max_rep_s: float = 20.0
-    onset_fraction: float = 0.02
-    min_onset_deg_s: float = 1.0
+    onset_fraction: float = 0.05
+    min_onset_deg_s: float = 2.0
 
 
 def _first(cond: NDArray[np.bool_]) -> int:

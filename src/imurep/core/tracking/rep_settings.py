@@ -81,11 +81,16 @@ class SegmentationSettings:
     min_set_reps
         Fewer reps are not a set (a lone movement): such a set is announced, then discarded when it
         ends (:class:`~imurep.model.events.SetDiscarded`).
+    first_return_fraction
+        A set's first rep comes back at least this fraction of its range towards its start (later
+        reps may turn earlier, touch-and-go); a change of posture does not.
     start_gap_s
         The first rep of a set starts within this long after the quiet start position, s.
     confirm_s, overshoot_fraction
         The first rep of a set is confirmed ``confirm_s`` (s) after its end, if the angle has not
-        swung beyond its start by more than ``overshoot_fraction`` of its range (walking does).
+        swung beyond its start by more than ``overshoot_fraction`` of its range (walking does); a
+        later rep may not start more than ``overshoot_fraction`` of the set's median range past
+        the rest side the set's reps came back to.
     """
 
     open_deg: float = 6.0
@@ -110,6 +115,7 @@ class SegmentationSettings:
     max_bottom_change_deg: float = 25.0
     slip_deg: float = 8.0
     min_set_reps: int = 2
+    first_return_fraction: float = 0.5
     start_gap_s: float = 3.0
     confirm_s: float = 0.3
     overshoot_fraction: float = 0.35
@@ -140,6 +146,7 @@ class SegmentationSettings:
             ("rise_fraction", 0.05, 0.5),
             ("min_rep_fraction", 0.0, 0.9),
             ("max_off_axis", 0.0, 1.0),
+            ("first_return_fraction", 0.0, 1.0),
         ):
             v = getattr(self, name)
             if not lo < v <= hi:

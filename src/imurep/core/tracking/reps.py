@@ -45,6 +45,7 @@ import numpy as np
 from imurep.core.buffers import SampleBuffer
 from imurep.core.faults import FaultSettings, judge_rep
 from imurep.core.metrics import (
+    ONSET_SMOOTH_S,
     RepTiming,
     angle_between_deg,
     rep_axis,
@@ -141,8 +142,9 @@ class _OpenSet:
     mount: int = 0
     mounts: list[tuple[int, FloatArray]] = field(default_factory=list)  # (first rep, baseline up)
     mounting_changes_s: list[float] = field(default_factory=list)
-    suspect: tuple[int, FloatArray] | None = None  # (rep index, axis) of a rep that turned
+    suspect: tuple[int, FloatArray, FloatArray] | None = None  # (rep, axis, rest up) of a rep that turned
     min_reps: int = 2  # reps needed to be a set (more when it did not start from a quiet position)
+    rest_floor_deg: float = 0.0  # the lowest the reps came back to (their turns at the rest side)
 
     def median_rom(self) -> float:
         return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan
@@ -357,17 +359,6 @@ class SetTracker:
         rest = c.rest
         stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
         i0 = max(rest.i_to, self.buf.first_index)
-        if cyc.kind == "end":
-            # the movement back may go on past the band (up to a turn beyond the start): measure
-            # up to ``confirm_s`` later, stopping at the next turn
-            w_all = self.buf.view(stop, self._i_end)
-            if not final and (
-                w_all.shape[0] == 0 or float(w_all[-1, _T]) < float(w_all[0, _T]) + s.confirm_s
-            ):
-                return []
-            stop += (
-                int(np.searchsorted(w_all[:, _T], float(w_all[0, _T]) + s.confirm_s)) if w_all.shape[0] else 0
-            )
         w = self.buf.view(i0, stop)
         gyr = w[:, _G]
         up_peak = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, _U]
@@ -387,12 +378,24 @@ class SetTracker:
             base, source = rest.up.copy(), "first_rep_bottom"
         x, rate = sagittal_angle_deg(w[:, _U], axis, base), _rate(w, axis)
         if not reason and cyc.kind == "end":
-            # stop at the first turn after the band entry (the next rep may follow at once)
+            # the movement back goes on past the band (to a stop, or a turn beyond the start):
+            # measure up to where its smoothed rate has stopped, plus the smoothing's half window
+            w2 = self.buf.view(i0, self._i_end)
+            r2 = _rate(w2, axis)
             k_in = cyc.i_decide - i0
-            turn = np.flatnonzero(rate[k_in:] > 0)
-            if turn.size:
-                stop = i0 + k_in + int(turn[0]) + 1
-                w, x, rate = w[: stop - i0], x[: stop - i0], rate[: stop - i0]
+            dt = float(np.median(np.diff(w2[:, _T]))) if w2.shape[0] > 1 else 0.01
+            half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
+            rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
+            thr = max(2.0, 0.05 * float(np.max(np.abs(r2[: k_in + 1]))))
+            done = np.flatnonzero(rs[k_in:] >= -thr)
+            if done.size and k_in + int(done[0]) + half < w2.shape[0]:
+                stop = i0 + k_in + int(done[0]) + half
+            elif not final:
+                return []  # wait for it
+            else:
+                stop = self._i_end
+            w = self.buf.view(i0, stop)
+            x, rate = sagittal_angle_deg(w[:, _U], axis, base), _rate(w, axis)
         t = w[:, _T]
         timing = (
             None
@@ -408,6 +411,9 @@ class SetTracker:
                 reason = f"range {timing.rom_deg:.1f}"
             elif not rest.forced and timing.start_s - rest.t_to_s > s.start_gap_s:
                 reason = f"did not start from rest ({timing.start_s - rest.t_to_s:.2f} s after it)"
+            elif float(x[-1]) > timing.bottom_deg + (1.0 - s.first_return_fraction) * timing.rom_deg:
+                # a set's first rep comes back to where it started (a change of posture does not)
+                reason = f"came back only {(timing.top_deg - float(x[-1])) / timing.rom_deg:.0%} of the way"
             elif timing.bottom_deg < -s.overshoot_fraction * timing.rom_deg:
                 # it swung to the other side of the start position first (walking does)
                 reason = f"swung {-timing.bottom_deg:.1f} deg through the start position first"
@@ -423,10 +429,7 @@ class SetTracker:
             return []
         k = int(np.searchsorted(after[:, _T], timing.end_s + s.confirm_s, side="right"))
         x_after = sagittal_angle_deg(after[:k, _U], axis, base)
-        if (
-            x_after.size
-            and float(x_after.min()) < timing.bottom_deg - s.overshoot_fraction * timing.rom_deg
-        ):
+        if x_after.size and float(x_after.min()) < timing.bottom_deg - s.overshoot_fraction * timing.rom_deg:
             logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
             c.pending = None
             self._drop(c)
@@ -472,13 +475,31 @@ class SetTracker:
         while st is not None and st is self._set and st.i_scan < b:
             a = st.i_scan
             v = self.buf.view(a, b)
-            x, rate = self._set_coord(st, v)
+            x, _ = self._set_coord(st, v)
             v[:, _A] = x
+            rate = self._trailing_rate(st, a, b)
             cycles, nxt = st.seg.update(a, x, v[:, _T], v[:, _Q] > 0.5, rate=rate, stop_at_cycle=True)
             st.i_scan = nxt
             for cyc in cycles:
                 events.extend(self._set_cycle(st, cyc))
         return events
+
+    def _trailing_rate(self, st: _OpenSet, a: int, b: int) -> FloatArray:
+        """The angle's rate for samples ``a:b``, averaged over the trailing ``ONSET_SMOOTH_S``: a
+        rep is decided over once this has stopped, so the centred average that
+        :func:`~imurep.core.metrics.rep_timing` measures with has stopped too by then."""
+        w = self.buf.view(a - 1_000_000, b)
+        t = w[:, _T]
+        k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
+        w = w[k0:]
+        r = _rate(w, st.axis)
+        n_new = b - a
+        dt = float(np.median(np.diff(w[:, _T]))) if w.shape[0] > 1 else 1.0
+        k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
+        c = np.concatenate(([0.0], np.cumsum(r)))
+        hi = np.arange(r.shape[0] - n_new, r.shape[0]) + 1
+        lo = np.maximum(hi - k, 0)
+        return np.asarray((c[hi] - c[lo]) / (hi - lo), dtype=np.float64)
 
     def _set_cycle(self, st: _OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
@@ -495,6 +516,10 @@ class SetTracker:
         median = st.median_rom()
         if timing is None or timing.rom_deg < s.min_rep_fraction * median:
             logger.debug("movement at %.2f s is not a rep (range)", float(t[0]))
+            return []
+        if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
+            # it swings past the rest side the set's reps come back to (walking does)
+            logger.debug("movement at %.2f s swings past the set's rest side", float(t[0]))
             return []
         rep_w = w[timing.i_start : timing.i_end + 1]
         gyr = rep_w[:, _G]
@@ -578,6 +603,8 @@ class SetTracker:
         st.last_end_s = rep.end_s
         st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
         st.bottom_up = w[int(np.argmin(x[: max(timing.i_start, 1)])), _U].copy()
+        i_top = int(np.argmax(x[: timing.i_end + 1]))
+        st.rest_floor_deg = min(st.rest_floor_deg, float(np.min(x[i_top:])) if x.shape[0] > i_top else 0.0)
         # the frame follows the reps of the current mounting (robust average of their axes)
         st.axis = robust_axis([r.axis for r in st.reps if r.mount == st.mount])
         st.seg.open_deg = max(s.rise_fraction * st.median_rom(), 0.5)
@@ -586,25 +613,30 @@ class SetTracker:
     def _check_slip(
         self, st: _OpenSet, axis: FloatArray, t_start_s: float, w: FloatArray, i_start: int
     ) -> None:
-        """Two reps in a row about an axis that turned ``slip_deg`` from the set's: a new mounting."""
+        """A new mounting: the rest posture before a rep moved (``slip_deg / 2``) and its axis, and the
+        next rep's, turned ``slip_deg`` from the set's (a tilted rep turns its axis, not its rest).
+
+        ``w`` holds the samples from the previous rep's end; ``w[i_start]`` is where this rep starts.
+        """
         s = self.settings
-        if len(st.reps) < 2 or angle_between_deg(axis, st.axis) <= s.slip_deg:
+        turned = len(st.reps) >= 2 and angle_between_deg(axis, st.axis) > s.slip_deg
+        if not turned:
             st.suspect = None
             return
         if st.suspect is None or angle_between_deg(axis, st.suspect[1]) > 0.5 * s.slip_deg:
-            st.suspect = (len(st.results), axis.copy())
+            rest_up = unit(w[: max(i_start, 1), _U].mean(axis=0))
+            moved = angle_between_deg(rest_up, st.bottom_up) > 0.5 * s.slip_deg
+            st.suspect = (len(st.results), axis.copy(), rest_up) if moved else None
             return
-        k, first_axis = st.suspect
+        k, first_axis, rest_up = st.suspect
         st.suspect = None
         st.mount += 1
         for r in st.reps[k:]:
             r.mount = st.mount
         st.axis = robust_axis([first_axis, axis])
         # the tilt reference of the new mounting: the rest posture before its first rep
-        i_prev = st.reps[k - 1].i_end if k >= 1 else st.i_from
-        pre = self.buf.view(i_prev, i_prev + max(1, i_start))
-        st.baseline_up = unit(pre[:, _U].mean(axis=0)) if pre.shape[0] else st.baseline_up
-        st.mounts.append((k, st.baseline_up.copy()))
+        st.baseline_up = rest_up
+        st.mounts.append((k, rest_up.copy()))
         t_first = st.results[k].start_s if k < len(st.results) else t_start_s
         st.mounting_changes_s.append(t_first)
         logger.debug("strap slip: the frame is re-learned from rep %d (%.2f s)", k + 1, t_first)
