@@ -118,7 +118,7 @@ class SegmentationSettings:
     first_return_fraction: float = 0.5
     start_gap_s: float = 3.0
     confirm_s: float = 0.3
-    overshoot_fraction: float = 0.35
+    overshoot_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         positive = [

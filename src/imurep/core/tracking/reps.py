@@ -377,12 +377,14 @@ class SetTracker:
         else:
             base, source = rest.up.copy(), "first_rep_bottom"
         x, rate = sagittal_angle_deg(w[:, _U], axis, base), _rate(w, axis)
-        if not reason and cyc.kind == "end":
-            # the movement back goes on past the band (to a stop, or a turn beyond the start):
-            # measure up to where its smoothed rate has stopped, plus the smoothing's half window
+        k_back = (cyc.i_decide if cyc.kind == "end" else cyc.i_low) - i0
+        if not reason and (cyc.kind == "end" or float(rate[min(k_back, rate.shape[0] - 1)]) < -2.0):
+            # the movement back goes on past the band, or through the start position (the distance
+            # from it folds there: not a turn): measure up to where its smoothed rate has stopped,
+            # plus the smoothing's half window
             w2 = self.buf.view(i0, self._i_end)
             r2 = _rate(w2, axis)
-            k_in = cyc.i_decide - i0
+            k_in = k_back
             dt = float(np.median(np.diff(w2[:, _T]))) if w2.shape[0] > 1 else 0.01
             half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
             rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
@@ -411,10 +413,16 @@ class SetTracker:
                 reason = f"range {timing.rom_deg:.1f}"
             elif not rest.forced and timing.start_s - rest.t_to_s > s.start_gap_s:
                 reason = f"did not start from rest ({timing.start_s - rest.t_to_s:.2f} s after it)"
+            elif _held_on_the_way(
+                w[: cyc.i_peak - i0 + 1], x[: cyc.i_peak - i0 + 1], timing, s.ref_quiet_s * 5
+            ):
+                # it stopped and held a posture part-way up: two movements (a change of posture, then
+                # another), not one rep
+                reason = "held a posture on the way"
             elif float(x[-1]) > timing.bottom_deg + (1.0 - s.first_return_fraction) * timing.rom_deg:
                 # a set's first rep comes back to where it started (a change of posture does not)
                 reason = f"came back only {(timing.top_deg - float(x[-1])) / timing.rom_deg:.0%} of the way"
-            elif timing.bottom_deg < -s.overshoot_fraction * timing.rom_deg:
+            elif timing.bottom_deg < -s.overshoot_fraction * timing.top_deg:
                 # it swung to the other side of the start position first (walking does)
                 reason = f"swung {-timing.bottom_deg:.1f} deg through the start position first"
         if reason:
@@ -429,7 +437,8 @@ class SetTracker:
             return []
         k = int(np.searchsorted(after[:, _T], timing.end_s + s.confirm_s, side="right"))
         x_after = sagittal_angle_deg(after[:k, _U], axis, base)
-        if x_after.size and float(x_after.min()) < timing.bottom_deg - s.overshoot_fraction * timing.rom_deg:
+        back = np.concatenate((x[int(np.argmax(x)) :], x_after))  # the way back, in the window and after
+        if float(back.min()) < -s.overshoot_fraction * timing.top_deg:
             logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
             c.pending = None
             self._drop(c)
@@ -519,7 +528,12 @@ class SetTracker:
             return []
         if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
             # it swings past the rest side the set's reps come back to (walking does)
-            logger.debug("movement at %.2f s swings past the set's rest side", float(t[0]))
+            logger.debug(
+                "movement at %.2f s swings past the set's rest side (%.1f < %.1f)",
+                float(t[0]),
+                timing.bottom_deg,
+                st.rest_floor_deg,
+            )
             return []
         rep_w = w[timing.i_start : timing.i_end + 1]
         gyr = rep_w[:, _G]
@@ -679,12 +693,16 @@ class SetTracker:
         self._quiet.reset()
         if st is None or not st.results:
             return []
-        if len(st.results) < s.min_set_reps:
+        if len(st.results) < st.min_reps:
             logger.debug(
-                "movement at %.2f s dropped: a set needs %d reps", st.results[0].start_s, s.min_set_reps
+                "movement at %.2f s dropped: a set needs %d reps", st.results[0].start_s, st.min_reps
             )
             self._n_sets -= 1
-            return [SetDiscarded(st.index, f"a set needs at least {s.min_set_reps} reps")]
+            return [SetDiscarded(st.index, f"a set needs at least {st.min_reps} reps")]
+        if float(np.median([r.rom_deg for r in st.results])) < s.open_deg:
+            logger.debug("movements at %.2f s dropped: too small to be a set", st.results[0].start_s)
+            self._n_sets -= 1
+            return [SetDiscarded(st.index, f"its reps move less than {s.open_deg:g} deg (median)")]
         median = float(np.median([r.rom_deg for r in st.results]))
         keep = [k for k, r in enumerate(st.results) if r.rom_deg >= s.min_rep_fraction * median]
         median = float(np.median([st.results[k].rom_deg for k in keep]))
@@ -755,6 +773,22 @@ class SetTracker:
             first = min(c.rest.i_from for c in self._cands)
             keep = first if keep is None else min(keep, first)
         self.buf.drop_older_than(self.t_now - RETAIN_S, keep_from=keep)
+
+
+def _held_on_the_way(w: FloatArray, x: FloatArray, timing: RepTiming, hold_s: float) -> bool:
+    """Whether the segment was quiet for ``hold_s`` (s) between 15 % and 70 % of the way up to the
+    top of ``timing`` (rows ``w`` and signal ``x`` up to the top)."""
+    if not x.shape[0]:
+        return False
+    lo = timing.bottom_deg + 0.15 * timing.rom_deg
+    hi = timing.bottom_deg + 0.7 * timing.rom_deg
+    held = (w[:, _Q] > 0.5) & (x > lo) & (x < hi)
+    if not held.any():
+        return False
+    t = w[:, _T]
+    edges = np.diff(np.concatenate(([0], held.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return bool(np.any(t[stops] - t[starts] >= hold_s))
 
 
 def _off_axis(gyr: FloatArray, axis: FloatArray) -> float:
