@@ -31,6 +31,7 @@ from imurep.model.errors import DataValidationError
 from imurep.model.events import Event, Marker
 from imurep.model.results import DataQuality, SessionResult, SetResult
 from imurep.model.samples import FloatArray, ImuChunk
+from imurep.model.units import STANDARD_GRAVITY_MPS2
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,8 @@ class Pipeline:
         speed, self._sp_zi = lfilter(
             self._sp_ba[0], self._sp_ba[1], np.linalg.norm(gyr_c, axis=1), zi=self._sp_zi
         )
-        return self._tracker.update(BlockSignals(t, up, gyr_c, hf, speed, starts))
+        acc_up = np.einsum("ij,ij->i", acc, up) - STANDARD_GRAVITY_MPS2
+        return self._tracker.update(BlockSignals(t, up, gyr_c, hf, speed, starts, acc_up))
 
     def result(self, *, source: str = "", metadata: dict[str, Any] | None = None) -> SessionResult:
         """The session's result: the sets ended so far, data quality and the settings used.

@@ -55,6 +55,9 @@ class BlockSignals:
         Smoothed angular speed, shape ``(n,)``, rad/s.
     block_starts
         Index of the first sample of each block, shape ``(m,)``, starting with 0.
+    acc_up_mps2
+        Vertical specific force less gravity (the sensor's vertical acceleration, up positive),
+        shape ``(n,)``, m/s²; None when not given.
     """
 
     t_s: FloatArray
@@ -63,6 +66,7 @@ class BlockSignals:
     acc_hf_mps2: FloatArray
     speed_rads: FloatArray
     block_starts: NDArray[np.intp]
+    acc_up_mps2: FloatArray | None = None
 
     def blocks(self) -> list[tuple[int, int]]:
         """``(start, stop)`` sample indices of each block."""

@@ -85,9 +85,16 @@ _CALM_SET_REPS = 3
 set that a different movement ended) needs this many reps."""
 
 # buffer columns: time, up vector, angular rate, high-frequency acceleration, quiet flag, angle,
-# smoothed angular speed
-_T, _U, _G, _H, _Q, _A, _S = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10
-_WIDTH = 11
+# smoothed angular speed, vertical acceleration
+_T, _U, _G, _H, _Q, _A, _S, _V = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
+_WIDTH = 12
+
+_TURN_WINDOW_S = 0.2
+"""The vertical acceleration around a turn is averaged over this long either side, s."""
+
+_TURN_ACC_MPS2 = 0.6
+"""A turn whose vertical acceleration is at least this strong (m/s²) the wrong way is not at the
+rest side (see :meth:`SetTracker._turn_is_rest_side`)."""
 
 
 @dataclass(eq=False)
@@ -145,6 +152,7 @@ class _OpenSet:
     suspect: tuple[int, FloatArray, FloatArray] | None = None  # (rep, axis, rest up) of a rep that turned
     min_reps: int = 2  # reps needed to be a set (more when it did not start from a quiet position)
     rest_floor_deg: float = 0.0  # the lowest the reps came back to (their turns at the rest side)
+    rest_sign: float = 0.0  # sign of the vertical acceleration leaving the rest side (0: unknown)
 
     def median_rom(self) -> float:
         return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan
@@ -212,6 +220,7 @@ class SetTracker:
         rows[:, _Q] = signals.speed_rads < self.settings.quiet_rads
         rows[:, _A] = np.nan
         rows[:, _S] = signals.speed_rads
+        rows[:, _V] = 0.0 if signals.acc_up_mps2 is None else signals.acc_up_mps2
         i0 = self.buf.end_index
         self.buf.append(rows)
         events: list[Event] = []
@@ -461,6 +470,16 @@ class SetTracker:
             min_reps=max(s.min_set_reps, _CALM_SET_REPS) if rest.calm else s.min_set_reps,
         )
         st.mounts.append((0, base))
+        # leaving the rest side, the body accelerates up (a thrust from the bottom) or down (a squat
+        # from standing): the sign the set's rest-side turns have
+        # (mean vertical acceleration from the onset to the fastest moment of the way out)
+        k_on = int(np.searchsorted(w[:, _T], timing.start_s))
+        k_top = max(int(np.searchsorted(w[:, _T], timing.top_start_s)), k_on + 1)
+        k_fast = k_on + int(np.argmax(rate[k_on:k_top])) + 1
+        a_on = float(np.mean(w[k_on:k_fast, _V])) if k_fast > k_on else 0.0
+        # (on the pelvis only: a thigh sensor's acceleration is dominated by the thigh's own rotation)
+        strong = abs(a_on) >= 0.5 * _TURN_ACC_MPS2 and self.measure_tilt
+        st.rest_sign = float(np.sign(a_on)) if strong else 0.0
         self._n_sets += 1
         st.index = self._n_sets
         self._set = st
@@ -526,15 +545,6 @@ class SetTracker:
         if timing is None or timing.rom_deg < s.min_rep_fraction * median:
             logger.debug("movement at %.2f s is not a rep (range)", float(t[0]))
             return []
-        if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
-            # it swings past the rest side the set's reps come back to (walking does)
-            logger.debug(
-                "movement at %.2f s swings past the set's rest side (%.1f < %.1f)",
-                float(t[0]),
-                timing.bottom_deg,
-                st.rest_floor_deg,
-            )
-            return []
         rep_w = w[timing.i_start : timing.i_end + 1]
         gyr = rep_w[:, _G]
         up_bottom = w[int(np.argmin(x[: cyc.i_peak - i0 + 1])), _U]
@@ -551,11 +561,40 @@ class SetTracker:
                 return self._end_set_before(cyc)
             logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
             return []
+        if not self._turn_is_rest_side(st, cyc):
+            logger.debug("turn at %.2f s is not at the rest side: part of a rep", float(t[-1]))
+            return []
+        if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
+            # it swings past the rest side the set's reps come back to (walking does)
+            logger.debug("movement at %.2f s swings past the set's rest side", float(t[0]))
+            return []
         lim = max(s.max_bottom_change_deg, 0.5 * float(np.median([r.rom_deg for r in st.results])))
         if full and angle_between_deg(up_bottom, st.bottom_up) > lim:
             logger.debug("rep at %.2f s starts from another posture: the set ends", timing.start_s)
             return self._end_set_before(cyc)
         return self._accept(st, cyc, w, x, timing, axis, off, i0 + timing.i_end)
+
+    def _turn_is_rest_side(self, st: _OpenSet, cyc: Cycle) -> bool:
+        """Whether the turn that ends ``cyc`` is at the rest side as the body's vertical motion sees it.
+
+        At the rest side the body's vertical acceleration has the sign it had leaving it (down from
+        standing, up from the bottom of a thrust); a turn of the angle with a strong vertical
+        acceleration the other way is inside a rep (the pelvis tucking at the bottom of a squat makes
+        its angle dip twice per rep).  Unknown sign or a weak acceleration (slow reps, pauses):
+        accepted.
+        """
+        if st.rest_sign == 0.0:
+            return True
+        w = self.buf.view(cyc.i_low - 1_000_000, cyc.i_low + 1_000_000)
+        t = w[:, _T]
+        i = int(np.searchsorted(t, float(self.buf.view(cyc.i_low, cyc.i_low + 1)[0, _T])))
+        a = int(np.searchsorted(t, float(t[min(i, t.shape[0] - 1)]) - _TURN_WINDOW_S))
+        b = int(np.searchsorted(t, float(t[min(i, t.shape[0] - 1)]) + _TURN_WINDOW_S))
+        # relative to the set's mean (over whole reps the vertical velocity comes back: the mean is
+        # the accelerometer's bias along the vertical)
+        bias = float(np.mean(self.buf.view(st.i_from, cyc.i_low + 1)[:, _V]))
+        acc = (float(np.mean(w[a:b, _V])) if b > a else bias) - bias
+        return not (acc * st.rest_sign < 0 and abs(acc) >= _TURN_ACC_MPS2)
 
     def _end_set_before(self, cyc: Cycle) -> list[Event]:
         """End the open set; the movement of ``cyc`` may begin the next one (it is scanned again, as
