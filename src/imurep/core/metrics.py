@@ -162,7 +162,8 @@ def rep_timing(
         at which the rate was at most the onset threshold, the end the first moment after it is
         back in the band at which the rate (towards the bottom) has fallen to it.  After a pause the
         onset is where the rise begins; between touch-and-go reps it is the turning point.  The
-        threshold is ``onset_fraction`` of the rep's peak rate, at least ``min_onset_deg_s``.
+        threshold is ``onset_fraction`` of the rep's peak rate, at least ``min_onset_deg_s`` and at
+        most :data:`MAX_ONSET_DEG_S`.
     onset_fraction, min_onset_deg_s
         See ``rate_deg_s``.
 
@@ -208,7 +209,7 @@ def rep_timing(
     end = _cross_time(t_s, th, k_end, lo)
     if rate_deg_s is not None:
         r = _smooth(t_s, rate_deg_s, ONSET_SMOOTH_S)
-        thr = max(min_onset_deg_s, onset_fraction * float(np.max(np.abs(r[i_b : k_end + 1]))))
+        thr = onset_threshold_deg_s(float(np.max(np.abs(r[i_b : k_end + 1]))), onset_fraction, min_onset_deg_s)
         # onset: the last sample at or below the threshold before the band exit (not before i_b)
         still = np.flatnonzero(r[i_b : k_start + 1] <= thr)
         if still.size:
@@ -223,6 +224,16 @@ def rep_timing(
             end = max(end, _lin_cross(t_s, r, k_off - 1, -thr) if k_off > k_end else end)
             k_end = k_off
     return RepTiming(start, top_start, top_end, end, rom, bottom, top, k_start, k_end)
+
+
+MAX_ONSET_DEG_S = 6.0
+"""The onset threshold is at most this, deg/s (fast reps: the first slow motion counts)."""
+
+
+def onset_threshold_deg_s(peak_deg_s: float, fraction: float = 0.05, min_deg_s: float = 2.0) -> float:
+    """Rate below which a rep's segment counts as not (yet / any more) moving, deg/s: ``fraction``
+    of the rep's peak rate, within [``min_deg_s``, :data:`MAX_ONSET_DEG_S`]."""
+    return max(min_deg_s, min(MAX_ONSET_DEG_S, fraction * peak_deg_s))
 
 
 ONSET_SMOOTH_S = 0.08

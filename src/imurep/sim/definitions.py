@@ -12,8 +12,9 @@ PHASE_THRESHOLD = 0.05
 
 ONSET_FRACTION = 0.05
 MIN_ONSET_DEG_S = 2.0
+MAX_ONSET_DEG_S = 6.0
 """A rep starts at the onset of the movement (the last moment before it leaves the bottom band
-with the angle's rate at most this fraction of the rep's peak rate, at least this many deg/s) and
+with the angle's rate at most this fraction of the rep's peak rate, within these deg/s) and
 ends where the movement back stops or turns (product definition, imurep.core.metrics.rep_timing)."""
 
 # default fault rules used to label the truth of reps (product defaults)

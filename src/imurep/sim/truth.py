@@ -53,6 +53,7 @@ from imurep.sim.definitions import (
     LIFT_DOWN_MIN_S,
     LIFT_HOLD_MIN_S,
     LIFT_TILT_LIMIT_DEG,
+    MAX_ONSET_DEG_S,
     MIN_ONSET_DEG_S,
     ONSET_FRACTION,
     PARTIAL_FRACTION,
@@ -174,7 +175,8 @@ def _measure_rep(t: Array, th: Array, i_on: int, i_stop: int) -> _RepMeasure:
     end = _cross_up(t, -th, i_e, -lo)
     # the onset of the movement before the band, and where the movement back stops or turns
     rate = np.gradient(th[i_on:i_stop], t[i_on:i_stop])
-    thr = max(MIN_ONSET_DEG_S * DEG, ONSET_FRACTION * float(np.max(np.abs(rate[: i_e - i_on + 1]))))
+    peak = float(np.max(np.abs(rate[: i_e - i_on + 1])))
+    thr = max(MIN_ONSET_DEG_S * DEG, min(MAX_ONSET_DEG_S * DEG, ONSET_FRACTION * peak))
     still = np.flatnonzero(rate[: i_s - i_on + 1] <= thr)
     if still.size:
         k = i_on + int(still[-1])

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from imurep.core.metrics import MAX_ONSET_DEG_S
 from imurep.model.samples import FloatArray
 
 REST, AWAY, RETURN = 0, 1, 2
@@ -268,7 +269,8 @@ class CycleSegmenter:
                 if rate is not None:
                     rs = rate[k:]
                     peak = np.maximum.accumulate(np.maximum(np.abs(rs), self.peak_rate))
-                    back &= rs >= -np.maximum(s.min_onset_deg_s, s.onset_fraction * peak)
+                    thr = np.clip(s.onset_fraction * peak, s.min_onset_deg_s, MAX_ONSET_DEG_S)
+                    back &= rs >= -thr
                 j_end = _first(back)
                 j_valley = _first(seg > runmin + s.rise_fraction * rise)
                 # settled: quiet for settle_quiet_s, or no new minimum for settle_s

@@ -48,6 +48,7 @@ from imurep.core.metrics import (
     ONSET_SMOOTH_S,
     RepTiming,
     angle_between_deg,
+    onset_threshold_deg_s,
     rep_axis,
     rep_timing,
     robust_axis,
@@ -397,7 +398,7 @@ class SetTracker:
             dt = float(np.median(np.diff(w2[:, _T]))) if w2.shape[0] > 1 else 0.01
             half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
             rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
-            thr = max(2.0, 0.05 * float(np.max(np.abs(r2[: k_in + 1]))))
+            thr = onset_threshold_deg_s(float(np.max(np.abs(r2[: k_in + 1]))))
             done = np.flatnonzero(rs[k_in:] >= -thr)
             if done.size and k_in + int(done[0]) + half < w2.shape[0]:
                 stop = i0 + k_in + int(done[0]) + half
