@@ -391,7 +391,7 @@ class SimPhyphox:
     async def _get(self, request: web.Request) -> web.StreamResponse:
         no = self._get_no
         self._get_no += 1
-        self.requests.append(request.query_string)
+        self.requests.append(request.rel_url.raw_query_string)
         if no in self.faults.error_requests:
             raise web.HTTPServiceUnavailable(text='{"error": "busy"}', content_type="application/json")
         if no in self.faults.dropped_requests:

@@ -19,7 +19,8 @@ Nothing is lost when a request fails: the phone keeps every sample in its buffer
 unbounded, in imurep's experiment), so the next answer brings them; after ``lost_timeout_s``
 without an answer the stream ends with :class:`~imurep.model.errors.ConnectionLostError`.
 A pause on the phone is waited out (the samples the host clock says are missing become one
-``"paused"`` gap); the stream ends when a phyphox *timed run* is over, or on :meth:`stop`.
+``"paused"`` gap); the stream ends when a phyphox *timed run* is over (not measuring, timed run
+on, count-down at 0), or on :meth:`stop`.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class _Cursor:
     gyr: float | None = None
     session: str = ""
     measuring: bool = False
+    restart_pending: bool = False
+    """The data were cleared: the next samples start a new time base."""
     answered: int = 0
     failures: int = 0
     notes: list[str] = field(default_factory=list)
@@ -169,6 +172,7 @@ class PhyphoxSource:
         self._stopping = False
         self._reconnects = 0
         self._malformed = 0
+        self._failing = False
         self._time_api: bool | None = None
         self._start_events = 0
 
@@ -321,6 +325,7 @@ class PhyphoxSource:
                     "phyphox refused to start the measurement; press play in the phyphox experiment"
                 )
             self.started_measurement = True
+            cur.measuring = True
             logger.info("started the phyphox measurement")
         try:
             starts = await self._starts()
@@ -348,7 +353,7 @@ class PhyphoxSource:
         self.decoder = PhoneDecoder(acc_rate, gyr_rate)
         self.info = self._info(acc_rate)
         for p in polls:
-            self._deliver(p)
+            self._deliver(p, await self._resume_time(p))
         self._poller = asyncio.get_running_loop().create_task(self._poll_forever(), name="imurep-phyphox")
 
     async def _first_second(self) -> list[_Poll]:
@@ -358,7 +363,13 @@ class PhyphoxSource:
         while True:
             try:
                 poll = await self._poll_once()
+                if self._failing:
+                    self._reconnects += 1
+                    self._failing = False
             except _POLL_ERRORS as exc:
+                self._failing = True
+                if isinstance(exc, ValueError):
+                    self._malformed += 1
                 if time.monotonic() > deadline:
                     raise SensorNotFoundError(f"phyphox at {self.url} stopped answering: {exc}") from None
                 await asyncio.sleep(self.poll_interval_s)
@@ -431,8 +442,11 @@ class PhyphoxSource:
                 pass
             elif acc_t.size or gyr_t.size:
                 restart = True
-            else:
-                cur.acc = cur.gyr = None  # cleared and still empty: ask for everything next time
+            else:  # cleared and still empty: ask for everything next time
+                cur.acc = cur.gyr = None
+                cur.restart_pending = True
+        if cur.restart_pending and (acc_t.size or gyr_t.size):
+            restart, cur.restart_pending = True, False
         if not restart:
             if cur.acc is not None:
                 keep = acc_t > cur.acc
@@ -520,7 +534,6 @@ class PhyphoxSource:
 
     async def _poll_forever(self) -> None:
         last_ok = time.monotonic()
-        failing = False
         paused_logged = False
         try:
             while not self._stopping:
@@ -529,9 +542,9 @@ class PhyphoxSource:
                 except _POLL_ERRORS as exc:
                     if isinstance(exc, ValueError):
                         self._malformed += 1
-                    if not failing:
+                    if not self._failing:
                         logger.warning("phyphox did not answer (%s); retrying", exc)
-                        failing = True
+                        self._failing = True
                     if time.monotonic() - last_ok > self.lost_timeout_s:
                         raise ConnectionLostError(
                             f"phyphox at {self.url} has not answered for {self.lost_timeout_s:g} s: {exc}; "
@@ -539,15 +552,15 @@ class PhyphoxSource:
                         ) from None
                     await asyncio.sleep(min(1.0, self.poll_interval_s * 4))
                     continue
-                if failing:
+                if self._failing:
                     self._reconnects += 1
-                    failing = False
+                    self._failing = False
                     logger.info("phyphox answers again; nothing was lost (the phone kept the samples)")
                 last_ok = time.monotonic()
                 self._deliver(poll, await self._resume_time(poll))
                 st = poll.status
                 if not st.measuring:
-                    if st.timed_run and self.stats.samples:
+                    if st.timed_run and st.count_down_ms <= 0 and self.stats.samples:
                         if poll.acc_t.size == 0:  # the last samples came in the previous answers
                             logger.info("the phyphox timed run is over")
                             break

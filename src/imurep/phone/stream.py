@@ -10,6 +10,7 @@ out).  :class:`PhoneDecoder` takes the new samples of each poll and
   period holds ``round(dt / period) - 1`` missing samples (``"lost-estimated"``: phyphox delivers
   every sample the phone produced, so a gap is the phone not producing them, and its size comes
   from the sample times);
+* reports a hole that spans several polls as one gap (a gap is handed out with the next samples);
 * pairs the streams on the experiment clock (:class:`~imurep.ble.timebase.PairMerger`: gyroscope
   interpolated at the accelerometer times, never across a gyroscope gap);
 * maps experiment time to the host clock with the lower-envelope fit of
@@ -47,6 +48,9 @@ class PhoneStats:
     lost_samples: int = 0
     duplicates: int = 0
     invalid: int = 0
+    unpaired: int = 0
+    """Accelerometer samples from before the first gyroscope sample of a segment (not lost:
+    the two sensors start at different instants)."""
     segments: int = 1
 
 
@@ -100,9 +104,17 @@ class _Segment:
             self.timeline.follow(previous.timeline)
         self.acc = _Timing(acc_rate_hz)
         self.gyr = _Timing(gyr_rate_hz)
-        hold = 1.0 / gyr_rate_hz if gyr_rate_hz and gyr_rate_hz > 0 else 0.02
+        # a phone's two sensors sample at unrelated instants: an accelerometer sample waits for the
+        # gyroscope samples on both sides of it (a quarter period of slack at a segment's ends)
+        hold = 0.25 / gyr_rate_hz if gyr_rate_hz and gyr_rate_hz > 0 else 0.0025
         self.merger = PairMerger(hold_s=hold)
+        self.hold_s = hold
         self.started = False
+        self.gyr_first: float | None = None
+        """Time of the segment's first gyroscope sample (accelerometer samples before it are
+        not paired: the streams start at slightly different instants)."""
+        self.early: list[tuple[FloatArray, FloatArray]] = []
+        """Accelerometer samples that came before any gyroscope sample of the segment."""
 
 
 class PhoneDecoder:
@@ -120,6 +132,8 @@ class PhoneDecoder:
         self.stats = PhoneStats()
         self._seg = _Segment(acc_rate_hz, gyr_rate_hz, None)
         self._pending_gap: str | None = None
+        self._held_gap: StreamGap | None = None
+        self._first: list[StreamGap] = []
         self._last_dev_s = -math.inf
 
     @property
@@ -184,6 +198,21 @@ class PhoneDecoder:
         )
         if not math.isfinite(newest):
             return []
+        if seg.gyr_first is None and gyr_t.size:
+            seg.gyr_first = float(gyr_t[0])
+            if seg.early:  # what waited for the first gyroscope sample
+                early_t = np.concatenate([e[0] for e in seg.early] + [acc_t])
+                early_v = np.concatenate([e[1] for e in seg.early] + [acc])
+                seg.early.clear()
+                acc_t, acc = early_t, early_v
+        if acc_t.size and (seg.gyr_first is None or acc_t[0] < seg.gyr_first - seg.hold_s):
+            keep_from = math.inf if seg.gyr_first is None else seg.gyr_first - seg.hold_s
+            lead = acc_t < keep_from
+            if seg.gyr_first is None:
+                seg.early.append((acc_t, acc))
+            else:
+                self.stats.unpaired += int(lead.sum())
+            acc_t, acc = acc_t[~lead], acc[~lead]
         gap_prev_host = seg.timeline.last_host_s
         if observe or not seg.timeline.ready:
             seg.timeline.observe(newest, host_s)
@@ -240,8 +269,8 @@ class PhoneDecoder:
             return
         first_host = self._seg.timeline.predict(first_dev_s)
         n = round((first_host - prev_last_host_s) / period) - 1
-        if n > 0:
-            self._seg.merger.acc_gap(first_dev_s - 1e-9, n, reason)
+        if n > 0:  # handed out before the segment's first samples, at the first missing one
+            self._first.append(StreamGap(prev_last_host_s + period, n, reason))
             self.stats.gaps += 1
             self.stats.lost_samples += n
 
@@ -250,10 +279,27 @@ class PhoneDecoder:
         merger = seg.merger
         dropped, runs = merger.dropped, merger.dropped_runs
         out: list[Item] = []
-        for it in to_host_items(merger.pop(final=final), seg.timeline):
-            if isinstance(it, StreamGap) and it.n_samples <= 0:
+        for it in [*self._first, *to_host_items(merger.pop(final=final), seg.timeline)]:
+            if isinstance(it, StreamGap):
+                if it.n_samples <= 0:
+                    continue
+                held = self._held_gap
+                if held is not None and held.reason == it.reason:
+                    # one hole reported over several polls is one gap
+                    self._held_gap = StreamGap(held.t_s, held.n_samples + it.n_samples, held.reason)
+                else:
+                    if held is not None:
+                        out.append(held)
+                    self._held_gap = it
                 continue
+            if self._held_gap is not None:
+                out.append(self._held_gap)
+                self._held_gap = None
             out.append(it)
+        self._first.clear()
+        if final and self._held_gap is not None:
+            out.append(self._held_gap)
+            self._held_gap = None
         self.stats.gaps += merger.dropped_runs - runs
         self.stats.lost_samples += merger.dropped - dropped
         self.stats.samples += sum(len(i) for i in out if isinstance(i, ImuChunk))
