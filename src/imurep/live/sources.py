@@ -143,16 +143,23 @@ def _link_kwargs(kind: str, opts: SourceOptions) -> dict[str, Any]:
 
 
 async def identify_sensor(
-    opts: SourceOptions, status: Callable[[str], None]
+    opts: SourceOptions, status: Callable[[str], None], ble_backends: dict[str, Any] | None = None
 ) -> tuple[SourceKind, str | None]:
-    """Scan once and return ``(kind, device)`` of the sensor to use.
+    """Scan once and return ``(kind, device)`` of the sensor to use (``ble_backends``: see
+    :func:`open_live_source`).
 
     Raises
     ------
     SensorNotFoundError
         Nothing supported in range (or not the one named by ``device``).
     """
-    found = await scan_sources(opts.scan_timeout_s, stop_when=opts.device or None)
+    bk = ble_backends or {}
+    found = await scan_sources(
+        opts.scan_timeout_s,
+        stop_when=opts.device or None,
+        scanner_backend=bk.get("scanner_backend"),
+        backend_kwargs=bk.get("backend_kwargs"),
+    )
     want = (opts.device or "").lower()
     if want:
         found = [
@@ -176,10 +183,14 @@ async def identify_sensor(
 
 
 @contextlib.asynccontextmanager
-async def open_live_source(opts: SourceOptions, status: Callable[[str], None]) -> AsyncIterator[Source]:
+async def open_live_source(
+    opts: SourceOptions, status: Callable[[str], None], *, ble_backends: dict[str, Any] | None = None
+) -> AsyncIterator[Source]:
     """The entered source ``opts`` asks for (stopped and closed on exit, on every path).
 
-    ``status`` receives progress lines for the user.
+    ``status`` receives progress lines for the user.  ``ble_backends`` (tests, demos): bleak
+    backends and clock for the scan and the driver, e.g.
+    :func:`imurep.ble.simperipheral.peripheral_backends` of a world of simulated sensors.
 
     Raises
     ------
@@ -201,9 +212,10 @@ async def open_live_source(opts: SourceOptions, status: Callable[[str], None]) -
         return
     device = opts.device
     if kind == "auto":
-        kind, device = await identify_sensor(opts, status)
+        kind, device = await identify_sensor(opts, status, ble_backends)
         status(f"found a {KIND_LABELS[kind]}; connecting…")
-    async with open_source(cast(SourceKind, kind), device, **_link_kwargs(kind, opts)) as src:
+    kwargs = {**_link_kwargs(kind, opts), **(ble_backends or {})}
+    async with open_source(cast(SourceKind, kind), device, **kwargs) as src:
         yield src
 
 
