@@ -61,9 +61,7 @@ def test_request_values_single_full_threshold_and_reference() -> None:
 def test_incremental_query_encodes_the_bar() -> None:
     req = {**api.sensor_request(api.DEFAULT_ACC, 2.5), "gyr_time": ""}
     q = api.get_query(req)
-    assert q == (
-        "acc_time=2.5&accX=2.5%7Cacc_time&accY=2.5%7Cacc_time&accZ=2.5%7Cacc_time&gyr_time"
-    )
+    assert q == ("acc_time=2.5&accX=2.5%7Cacc_time&accY=2.5%7Cacc_time&accZ=2.5%7Cacc_time&gyr_time")
     assert "|" not in q
     full = api.get_query(api.sensor_request(api.DEFAULT_GYRO, None))
     assert full == "gyr_time=full&gyrX=full&gyrY=full&gyrZ=full"
@@ -90,7 +88,10 @@ def _input(source: str, prefix: str) -> dict[str, object]:
 
 def test_config_names_the_buffers_of_both_sensors() -> None:
     cfg = _config(
-        _input("magnetic_field", "m"), _input("accelerometer", "a"), _input("gyroscope", "g"), sizes={"aT": 5000}
+        _input("magnetic_field", "m"),
+        _input("accelerometer", "a"),
+        _input("gyroscope", "g"),
+        sizes={"aT": 5000},
     )
     layout = api.parse_config(cfg)
     assert layout.title == "Mein IMU"
@@ -123,6 +124,12 @@ def test_get_answers_are_parsed_with_nulls_as_nan_and_columns_cut_to_the_shortes
     assert data.values.shape == (2, 3) and math.isnan(data.values[1, 0]) and data.update_mode == "partial"
     gyr = api.sensor_data(answer, api.DEFAULT_GYRO)
     assert gyr.missing == ("gyr_time", "gyrX", "gyrY", "gyrZ") and gyr.t_s.size == 0
-    for bad in ({}, {"buffer": {}}, {"buffer": {"a": {"buffer": ["x"]}}, "status": {}}, {"buffer": [], "status": {}}):
+    bads = (
+        {},
+        {"buffer": {}},
+        {"buffer": {"a": {"buffer": ["x"]}}, "status": {}},
+        {"buffer": [], "status": {}},
+    )
+    for bad in bads:
         with pytest.raises(api.AnswerError):
             api.parse_get(bad)

@@ -75,12 +75,14 @@ def test_streams_every_sample_and_stops_the_measurement_it_started() -> None:
     _assert_acc_is_what_the_phone_sent(phone, chunks)
     got = _received_acc(chunks)
     sent_t, sent = phone.sent_acc
-    np.testing.assert_array_equal(got, sent[1 : 1 + got.shape[0]])  # in order (the first has no gyroscope yet)
+    # in order (the first comes before the first gyroscope sample)
+    np.testing.assert_array_equal(got, sent[1 : 1 + got.shape[0]])
     assert phone.controls == ["start", "stop"] and src.started_measurement is False
     info = src.info
     assert info.name == "phyphox on google Pixel 7" and info.firmware.startswith("phyphox 1.2.0")
     assert info.sample_rate_hz == pytest.approx(100.0, rel=0.01)
-    assert info.acc_range_g == pytest.approx(16.0, abs=0.1) and info.gyr_range_dps == pytest.approx(2000, abs=1)
+    assert info.acc_range_g == pytest.approx(16.0, abs=0.1)
+    assert info.gyr_range_dps == pytest.approx(2000, abs=1)
     assert isinstance(src, Source)
     t = np.concatenate([c.t_s for c in chunks])
     assert (t[-1] - t[0]) / (t.size - 1) == pytest.approx(0.01, rel=1e-3)  # the phone's clock
@@ -126,9 +128,8 @@ def test_a_measurement_already_running_is_joined_from_now_and_left_running() -> 
 
 
 def test_failed_requests_lose_nothing() -> None:
-    phone = _phone(
-        speed=5.0, faults=PhoneFaults(error_requests=(6, 7, 8), dropped_requests=(12,), garbled_requests=(15,))
-    )
+    faults = PhoneFaults(error_requests=(6, 7, 8), dropped_requests=(12,), garbled_requests=(15,))
+    phone = _phone(speed=5.0, faults=faults)
     chunks, gaps, src = _run(phone)
     assert not gaps
     _assert_acc_is_what_the_phone_sent(phone, chunks)
@@ -183,7 +184,9 @@ def test_cleared_data_restart_the_time_and_the_gap_spans_what_was_cleared_unread
     assert src.decoder is not None and src.decoder.stats.segments == 2
 
 
-def test_a_bounded_buffer_polled_too_slowly_loses_samples_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bounded_buffer_polled_too_slowly_loses_samples_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     phone = _phone(faults=PhoneFaults(buffer_size=200))
     chunks, gaps, _ = _run(phone, poll_interval_s=0.25)  # 6 s of phone time between polls
     assert "keeps only 200 values" in caplog.text
@@ -226,7 +229,8 @@ def test_a_phone_that_goes_away_ends_the_stream_with_connection_lost() -> None:
     async def go() -> int:
         url = await phone.start()
         n = 0
-        async with PhyphoxSource(url, clock=phone.host_clock, poll_interval_s=0.02, lost_timeout_s=1.0) as src:
+        kw: dict[str, Any] = {"clock": phone.host_clock, "poll_interval_s": 0.02, "lost_timeout_s": 1.0}
+        async with PhyphoxSource(url, **kw) as src:
             with pytest.raises(ConnectionLostError, match="has not answered"):
                 async for it in src.stream():
                     n += len(it) if isinstance(it, ImuChunk) else 0
@@ -257,7 +261,10 @@ def test_cancellation_stops_the_measurement() -> None:
 
 @pytest.mark.parametrize(
     ("url", "want"),
-    [("192.168.1.23:8080", "http://192.168.1.23:8080"), ("http://phone.local:8080/", "http://phone.local:8080")],
+    [
+        ("192.168.1.23:8080", "http://192.168.1.23:8080"),
+        ("http://phone.local:8080/", "http://phone.local:8080"),
+    ],
 )
 def test_urls(url: str, want: str) -> None:
     assert normalize_url(url) == want
