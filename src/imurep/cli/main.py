@@ -19,7 +19,7 @@ from importlib import metadata as importlib_metadata
 
 from imurep.cli import coaching as coaching_cli
 from imurep.cli.analyze import add_recording_args, cmd_analyze
-from imurep.cli.live import cmd_live, cmd_scan
+from imurep.cli.live import add_scan_args, add_source_args, cmd_live, cmd_scan
 from imurep.cli.report import cmd_report
 from imurep.cli.simulate import SIM_DEFAULT_EXERCISE, SIM_EXERCISE_ALIASES, SIM_EXERCISES, cmd_simulate
 from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
@@ -150,19 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         "live",
         parents=[common],
         help="coach a live session from a sensor (or a simulated one) and record it",
-        description="Connect to an imurep sensor, show rep-by-rep feedback and record the session "
+        description="Connect to a sensor (imurep, MetaMotion, Polar Verity Sense over Bluetooth, or a phone "
+        "running phyphox), show rep-by-rep feedback and record the session "
         "(canonical CSV + sidecar, flushed every second). "
         "Keys: n new set, s switch side, q quit; Ctrl-C stops.",
     )
-    lv.add_argument("--device", metavar="NAME|ADDRESS", help="sensor to use (default: the first one found)")
-    lv.add_argument(
-        "--simulate",
-        metavar="RECORDING.csv",
-        help="play this recording through the simulated sensor (no hardware)",
-    )
-    lv.add_argument(
-        "--speed", type=_positive_float, metavar="X", help="playback speed with --simulate (default 1)"
-    )
+    add_source_args(lv, _positive_float)
     lv.add_argument("--placement", choices=PLACEMENTS, required=True, help="where the sensor sits")
     lv.add_argument("--side", choices=SIDES, help="working leg of the first set")
     lv.add_argument(
@@ -178,15 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser(
         "scan",
         parents=[common],
-        help="list imurep sensors in range (name, address, RSSI, battery)",
-        description="Scan for sensors advertising the imurep BLE service.",
+        help="list the supported sensors in range (kind, name, address, RSSI)",
+        description="Scan for Bluetooth sensors imurep can stream from: imurep sensors, MbientLab MetaWear / "
+        "MetaMotion boards and Polar Verity Sense.",
     )
-    sc.add_argument(
-        "--timeout", type=_positive_float, default=5.0, metavar="S", help="scan time, s (default 5)"
-    )
-    sc.add_argument(
-        "--simulate", metavar="RECORDING.csv", help="scan a simulated sensor playing RECORDING (no hardware)"
-    )
+    add_scan_args(sc, _positive_float)
     sc.set_defaults(func=cmd_scan)
     coaching_cli.add_commands(sub, common)
     return parser

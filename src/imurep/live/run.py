@@ -17,6 +17,7 @@ from imurep.core.settings import AnalysisSettings
 from imurep.io.canonical import RecordingWriter
 from imurep.live.keys import TerminalKeys
 from imurep.live.session import LiveSession
+from imurep.live.sources import SourceOptions, open_live_source, source_metadata
 from imurep.live.views import View
 from imurep.model.errors import ImurepError
 from imurep.model.samples import ImuChunk
@@ -74,7 +75,7 @@ class LiveOptions:
     beep
         Ring the terminal bell on faults.
     rate_hz
-        Requested sample rate, Hz.
+        Requested sample rate, Hz (None: the sensor kind's default).
     events
         Also write every event as one JSON object per line to this file.
     exercise
@@ -82,6 +83,9 @@ class LiveOptions:
     db, store
         Training-history database (None: the default one) and whether to store the session in it
         when it ends.
+    source
+        Which sensor and how (kind, phyphox URL, ranges, driver options); None: built from
+        ``device``, ``simulate``, ``speed`` and ``rate_hz`` (see :mod:`imurep.live.sources`).
     """
 
     device: str | None = None
@@ -89,11 +93,20 @@ class LiveOptions:
     speed: float = 1.0
     out: Path | None = None
     beep: bool = False
-    rate_hz: float = 104.0
+    rate_hz: float | None = None
     events: Path | None = None
     exercise: str | None = None
     db: str | Path | None = None
     store: bool = False
+    source: SourceOptions | None = None
+
+    def source_options(self) -> SourceOptions:
+        """The sensor to stream from."""
+        if self.source is not None:
+            return self.source
+        return SourceOptions(
+            device=self.device, simulate=self.simulate, speed=self.speed, rate_hz=self.rate_hz
+        )
 
 
 def default_recording_path() -> Path:
@@ -110,20 +123,12 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
     SensorNotFoundError, ConnectionLostError, DataValidationError
         With a message saying what to do.
     """
-    from imurep.ble.client import SensorLink
     from imurep.ble.decoder import StreamGap
 
-    link_kwargs: dict[str, Any] = {}
-    if options.simulate is not None:
-        from imurep.ble.simulated import SimulatedSensor, simulated_backends
-        from imurep.io import load_recording
-
-        rec = load_recording(options.simulate)
-        sensor = SimulatedSensor(rec.t_s, rec.acc_mps2, rec.gyr_rads, speed=options.speed)
-        link_kwargs = simulated_backends(sensor)
     out = options.out or default_recording_path()
     view.status("looking for the sensor…")
-    async with SensorLink(options.device, rate_hz=options.rate_hz, **link_kwargs) as link:
+    # --- source selection (imurep.live.sources) ---
+    async with open_live_source(options.source_options(), view.status) as link:
         info = link.info
         battery = f"{info.battery_pct} %" if info.battery_pct is not None else "unknown"
         view.status(
@@ -144,7 +149,7 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
                 "sample_rate_hz": info.sample_rate_hz,
                 "settings": settings.to_dict(),
                 "started_unix_s": time.time(),
-                "simulated": options.simulate is not None,
+                "simulated": options.source_options().simulate is not None,
                 "exercise": get_profile(options.exercise).name,
                 "notes": "recorded by imurep live",
             },
@@ -163,6 +168,7 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
             with TerminalKeys() as keys:
                 await run_stream(session, link.stream(), keys=keys.poll, gap_type=StreamGap)
         finally:
+            writer.set_meta(link=source_metadata(link))  # counters and clock drift (sources)
             session.finish()
             if log is not None:
                 log.close()
