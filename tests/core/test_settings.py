@@ -87,12 +87,12 @@ def test_resolve_is_pure() -> None:
     """No layer is changed, even when a later one edits inside an object an earlier one gave."""
     sidecar = {"placement": "hip", "settings": {"faults": {"enabled": ["hip_tilt"]}}}
     config = {"faults": {"enabled": ["short_hold"]}}
-    stage = {"min_rom_deg": 12.0}
-    overrides = [("segmentation", stage), ("segmentation.min_rom_deg", 14.0)]
+    stage = {"open_deg": 7.0}
+    overrides = [("segmentation", stage), ("segmentation.open_deg", 8.0)]
     before = copy.deepcopy((sidecar, config, overrides))
     first = resolve(sidecar=sidecar, config=config, overrides=overrides)
     assert (sidecar, config, overrides) == before
-    assert first.segmentation.min_rom_deg == 14.0
+    assert first.segmentation.open_deg == 8.0
     assert resolve(sidecar=sidecar, config=config, overrides=overrides) == first
 
 
@@ -113,7 +113,7 @@ def test_from_dict_is_resolve_of_a_config() -> None:
             "unknown setting 'faults.enabld'; did you mean 'faults.enabled'",
         ),
         (
-            {"sidecar": {"settings": {"segmentaton": {"min_rom_deg": 5}}}},
+            {"sidecar": {"settings": {"segmentaton": {"open_deg": 5}}}},
             "unknown setting 'segmentaton'; did you mean 'segmentation.",
         ),
         ({"profile": {"lifts": {"open": 1.0}}}, "unknown setting 'lifts.open'"),
@@ -155,3 +155,19 @@ def test_ints_are_accepted_for_floats_and_lists_become_tuples() -> None:
     assert s.faults.tilt_threshold_deg == 6.0 and isinstance(s.faults.tilt_threshold_deg, float)
     assert s.faults.enabled == ("hip_tilt",)
     assert resolve(overrides=[("faults.enabled", "short_hold")]).faults.enabled == ("short_hold",)
+
+
+def test_settings_of_earlier_versions_are_ignored_in_recordings_and_refused_when_given(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A recording made by an earlier version stores settings that no longer exist (the tempo and
+    absolute-range gates): it stays readable, with a warning; asking for one is an error."""
+    old = {"settings": {"segmentation": {"min_rom_deg": 15.0, "min_concentric_s": 0.4, "open_deg": 7.0}}}
+    with caplog.at_level("WARNING"):
+        s = resolve(sidecar=old)
+    assert s.segmentation.open_deg == 7.0
+    assert "min_rom_deg" in caplog.text and "min_concentric_s" in caplog.text
+    with pytest.raises(SettingsError, match="segmentation.min_rom_deg no longer exists"):
+        resolve(overrides=[("segmentation.min_rom_deg", 10)])
+    with pytest.raises(SettingsError, match="min_eccentric_s no longer exists"):
+        resolve(config={"segmentation": {"min_eccentric_s": 0.2}})

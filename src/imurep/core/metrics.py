@@ -209,7 +209,9 @@ def rep_timing(
     end = _cross_time(t_s, th, k_end, lo)
     if rate_deg_s is not None:
         r = _smooth(t_s, rate_deg_s, ONSET_SMOOTH_S)
-        thr = onset_threshold_deg_s(float(np.max(np.abs(r[i_b : k_end + 1]))), onset_fraction, min_onset_deg_s)
+        thr = onset_threshold_deg_s(
+            float(np.max(np.abs(r[i_b : k_end + 1]))), onset_fraction, min_onset_deg_s
+        )
         # onset: the last sample at or below the threshold before the band exit (not before i_b)
         still = np.flatnonzero(r[i_b : k_start + 1] <= thr)
         if still.size:

@@ -152,6 +152,7 @@ class _OpenSet:
     mounting_changes_s: list[float] = field(default_factory=list)
     suspect: tuple[int, FloatArray, FloatArray] | None = None  # (rep, axis, rest up) of a rep that turned
     min_reps: int = 2  # reps needed to be a set (more when it did not start from a quiet position)
+    calm: bool = False  # it did not start from a held (quiet) start position
     rest_floor_deg: float = 0.0  # the lowest the reps came back to (their turns at the rest side)
     rest_sign: float = 0.0  # sign of the vertical acceleration leaving the rest side (0: unknown)
 
@@ -275,6 +276,12 @@ class SetTracker:
             if c.pending is not None:
                 events.extend(self._judge_first(c, c.pending, final=True))
         self._cands = []
+        st = self._set
+        if st is not None:
+            # a rep on its way back when the lifter pressed the key is complete
+            cyc = st.seg.flush(self._i_end - 1)
+            if cyc is not None:
+                events.extend(self._set_cycle(st, cyc))
         if self._set is not None:
             events.extend(self._end_set())
         self._sides.apply(m)
@@ -469,6 +476,7 @@ class SetTracker:
             i_scan=stop,
             side=self._sides.side_of(self._n_sets),
             min_reps=max(s.min_set_reps, _CALM_SET_REPS) if rest.calm else s.min_set_reps,
+            calm=rest.calm,
         )
         st.mounts.append((0, base))
         # leaving the rest side, the body accelerates up (a thrust from the bottom) or down (a squat
@@ -598,13 +606,14 @@ class SetTracker:
         return not (acc * st.rest_sign < 0 and abs(acc) >= _TURN_ACC_MPS2)
 
     def _end_set_before(self, cyc: Cycle) -> list[Event]:
-        """End the open set; the movement of ``cyc`` may begin the next one (it is scanned again, as
-        a set's first rep, from where the set's last rep ended: the rest side)."""
+        """End the open set.  When that set began without a held start position (the stream's first
+        samples), the movement of ``cyc`` may begin the real set: it is scanned again, as a set's
+        first rep, from where the set's last rep ended (the rest side)."""
         st = self._set
         i = st.reps[-1].i_end if st is not None and st.reps else cyc.i_base
         events = self._end_set()
         w = self.buf.view(i, i + 1)
-        if w.shape[0]:
+        if w.shape[0] and st is not None and st.calm:
             self._rest = _calm_rest(w, i, i + 1)
         return events
 
