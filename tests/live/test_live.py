@@ -19,7 +19,7 @@ from imurep.io import load_canonical
 from imurep.io.canonical import RecordingWriter
 from imurep.live.session import LiveSession, qualifies_for_progression
 from imurep.live.views import PlainView, event_to_dict, level_indicator, tempo_text
-from imurep.model.events import Marker, RepCompleted, SetEnded
+from imurep.model.events import Marker, RepCompleted, SetDiscarded, SetEnded
 from imurep.model.results import RepResult
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
@@ -68,11 +68,17 @@ def test_live_session_records_everything_and_analyze_reports_the_same_reps(rec, 
         AnalysisSettings.from_dict(side["settings"]),
         markers=[Marker(**m) for m in side["markers"]],
     )
-    live_reps = [
-        (e.set_index, e.rep.index, round(e.rep.start_s, 4), round(e.rep.end_s, 4))
-        for e in session.events
-        if isinstance(e, RepCompleted)
-    ]
+    # a rep shown live belongs to the result unless its set was then discarded (too few reps)
+    live_reps: list[tuple[int, int, float, float]] = []
+    shown: list[tuple[int, int, float, float]] = []
+    for e in session.events:
+        if isinstance(e, RepCompleted):
+            shown.append((e.set_index, e.rep.index, round(e.rep.start_s, 4), round(e.rep.end_s, 4)))
+        elif isinstance(e, SetDiscarded):
+            shown = []
+        elif isinstance(e, SetEnded):
+            live_reps += shown
+            shown = []
     off_reps = [
         (s.index, r.index, round(r.start_s, 4), round(r.end_s, 4)) for s in offline.sets for r in s.reps
     ]

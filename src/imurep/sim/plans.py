@@ -200,7 +200,9 @@ def plan_set(
         tilted = bool(flags.get("hip_tilt", no)[k])
         rom = rom_set * (rng.uniform(0.58, 0.72) if partial else 1.0 + rng.uniform(-0.03, 0.03))
         conc = rng.uniform(0.8, 1.6)
-        ecc = rng.uniform(0.35, 0.75) if rushed else rng.uniform(1.4, 3.0)
+        # measured from the movement's onset to its stop, a 0.6 s profile lasts up to ~0.7 s: clear
+        # of the 1 s limit
+        ecc = rng.uniform(0.35, 0.6) if rushed else rng.uniform(1.4, 3.0)
         hold = rng.uniform(0.0, 0.6) if short else rng.uniform(1.1, 2.0)
         rise_beta = 2.0 if (k > 0 and touch_and_go[k - 1]) else 3.0
         lower_beta_end = 2.0 if touch_and_go[k] else 3.0
