@@ -103,8 +103,9 @@ def _fmt(x: float, spec: str) -> str:
 def table_line(label: str, band: str, r: dict[str, Any]) -> str:
     f1 = " | ".join(_fmt(r["f1"][c], ".2f") for c in FAULTS)
     return (
-        f"| {label} | {band} | {r['exact']:.0%} of {r['sets']} | {r['phantom']} | {r['missed']} of {r['reps']} "
-        f"| {_fmt(r['pe_med'], '.0f')} / {_fmt(r['pe_p95'], '.0f')} | {_fmt(r['tilt'], '.2f')} | {f1} |"
+        f"| {label} | {band} | {r['exact']:.0%} of {r['sets']} | {r['phantom']} "
+        f"| {r['missed']} of {r['reps']} | {_fmt(r['pe_med'], '.0f')} / {_fmt(r['pe_p95'], '.0f')} "
+        f"| {_fmt(r['tilt'], '.2f')} | {f1} |"
     )
 
 
@@ -123,8 +124,8 @@ def merge(into: dict[str, Any], other: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=2, help="recordings per family and band (alternating hip / thigh)")
-    ap.add_argument("--quick", action="store_true", help="one recording per cell (placements alternate over the cells)")
+    ap.add_argument("--n", type=int, default=2, help="recordings per family and band (hip / thigh alternate)")
+    ap.add_argument("--quick", action="store_true", help="one recording per cell (placements alternate)")
     ap.add_argument("--first-seed", type=int, default=FIRST_SEED)
     ap.add_argument("--family", nargs="+", choices=FAMILIES, default=list(FAMILIES))
     ap.add_argument("--band", nargs="+", choices=list(RATE_BANDS), default=list(RATE_BANDS))
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     faults = " | ".join(f"F1 {SHORT[c]}" for c in FAULTS)
-    print(f"| family | rate | sets exact | phantom | missed | phase err med / p95 ms | tilt err deg | {faults} |")
+    head = "| family | rate | sets exact | phantom | missed | phase err med / p95 ms | tilt err deg"
+    print(f"{head} | {faults} |")
     print("|---" * (7 + len(FAULTS)) + "|")
     for line in lines:
         print(line)

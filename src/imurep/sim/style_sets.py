@@ -22,7 +22,7 @@ from scipy.spatial.transform import Rotation
 from imurep.sim.definitions import MAX_ONSET_DEG_S, MIN_ONSET_DEG_S, ONSET_FRACTION, PHASE_THRESHOLD
 from imurep.sim.motion import DEG, Array
 from imurep.sim.style_body import Body, heading_vectors, septic
-from imurep.sim.styles import SetStyle
+from imurep.sim.styles import RepStyle, SetStyle
 
 _S = np.linspace(0.0, 1.0, 2001)
 """Normalised time grid the phase shapes are calibrated on."""
@@ -77,8 +77,8 @@ def _calibrate(target_s: float, ph: _Phase, y_start: float, y_end: float, rising
 
     Rising (lifting): from the onset (the last moment the rate is <= ``thr`` before the shape
     passes ``y_start``) to where it reaches ``y_end``.  Falling (lowering): from where the shape
-    passes ``y_start`` to where it reaches ``y_end`` or, when the phase ends at rest, where the rate
-    has fallen back to ``thr``, whichever is later.
+    passes ``y_start`` to where it reaches ``y_end`` or where the rate has fallen back to ``thr``
+    (at rest, or slowing into a bottom turn), whichever is later.
     """
     y = ph.curve(_S)
     dy = np.gradient(y, _S)
@@ -91,10 +91,8 @@ def _calibrate(target_s: float, ph: _Phase, y_start: float, y_end: float, rising
             slow = np.flatnonzero(rate[: k_a + 1] <= thr)
             frac = _S[k_b] - (_S[slow[-1]] if slow.size else 0.0)
         else:
-            s_end = _S[k_b]
-            if ph.a_end == 0.0:
-                fast = np.flatnonzero(rate[k_b:] > thr)
-                s_end = _S[min(_S.size - 1, k_b + int(fast[-1]) + 1)] if fast.size else s_end
+            fast = np.flatnonzero(rate[k_b:] > thr)  # stops at rest, or slows into the turn
+            s_end = _S[min(_S.size - 1, k_b + int(fast[-1]) + 1)] if fast.size else _S[k_b]
             frac = s_end - _S[k_a]
         dur = target_s / max(frac, 1e-3)
     return float(dur)
@@ -185,25 +183,18 @@ def do_set(body: Body, style: SetStyle, geo: Geometry, mount0: Rotation, lever0:
         nxt = bottom if last else bottom + shift
         drop = top - nxt
         thr = _onset_thr(1.875 * rom / max(0.2, min(r.lift_s, r.lower_s)))
-        creep = float(rng.uniform(0.0, 0.025)) if r.squeeze_s > 0.3 else 0.0
-        reach = rom * (1.0 - creep)
-        quick_top = r.squeeze_s < 0.25
-        rise = _Phase(r.lift_skew, 0.0, -float(rng.uniform(1.0, 3.0)) if quick_top else 0.0, 1.0, reach)
-        if a_turn > 0:
-            rise.a_start = 0.0  # set after the duration is known (below)
-        rise.duration = _calibrate(r.lift_s, rise, band * rom / reach, (1 - band) * rom / reach, True, thr)
-        if a_turn > 0:
-            rise.a_start = min(6.0, a_turn * rise.duration**2 / reach)
         touch_out = style.touch_and_go and not last
-        low = _Phase(r.lower_skew, 0.0, -float(rng.uniform(1.0, 4.0)) if touch_out else 0.0, 1.0, drop)
-        if quick_top:  # turn at the top with the rise's deceleration (C2 through the turn)
-            a_top = -reach * rise.a_end / rise.duration**2
-            low.duration = _calibrate(r.lower_s, low, band * rom / drop, (1 - band) * rom / drop, False, thr)
-            low.a_start = min(6.0, a_top * low.duration**2 / drop)
-        low.duration = _calibrate(r.lower_s, low, band * rom / drop, (1 - band) * rom / drop, False, thr)
-        a_turn = -drop * low.a_end / low.duration**2 if touch_out else 0.0
-        tails = rise.duration * (1.0 - _first_above(rise, (1.0 - band) * rom / reach))
+        draws = (float(rng.uniform(0.0, 0.025)), float(rng.uniform(1.0, 3.0)), float(rng.uniform(1.0, 4.0)))
+        quick_top = r.squeeze_s < 0.25
+        rise, low, creep = _rep_phases(r, rom, drop, a_turn, touch_out, quick_top, thr, draws)
+        tails = rise.duration * (1.0 - _first_above(rise, (1.0 - band) / (1.0 - creep)))
         head = low.duration * _first_above(low, band * rom / drop)
+        if not quick_top and tails + head > r.squeeze_s:  # too short a squeeze to stop at the top
+            quick_top = True
+            rise, low, creep = _rep_phases(r, rom, drop, a_turn, touch_out, quick_top, thr, draws)
+        reach = rom * (1.0 - creep)
+        a_turn = -drop * low.a_end / low.duration**2 if touch_out else 0.0
+        tails = rise.duration * (1.0 - _first_above(rise, (1.0 - band) / (1.0 - creep)))
         squeeze = 0.0 if quick_top else max(0.0, r.squeeze_s - tails - head)
         trace.onsets_s.append(body.tau_s + _count(pieces) * body.dt_s)
         s = body.times(rise.duration) / rise.duration
@@ -231,6 +222,39 @@ def do_set(body: Body, style: SetStyle, geo: Geometry, mount0: Rotation, lever0:
     trace.i_end = body.n - 1
     body.log("set", t_a, body.tau_s)
     return trace
+
+
+def _rep_phases(
+    r: RepStyle,
+    rom: float,
+    drop: float,
+    a_turn: float,
+    touch_out: bool,
+    quick_top: bool,
+    thr: float,
+    draws: tuple[float, float, float],
+) -> tuple[_Phase, _Phase, float]:
+    """The calibrated lifting and lowering of a rep and its squeeze creep (fraction of the ROM).
+
+    ``a_turn``: acceleration of the bottom turn into the rep (rad/s², 0 from rest); ``touch_out``:
+    the rep turns at the bottom into the next; ``quick_top``: it turns at the top (no squeeze);
+    ``draws``: creep, top and bottom turn accelerations (unit shapes) drawn for the rep.
+    """
+    band = PHASE_THRESHOLD
+    creep = 0.0 if quick_top or r.squeeze_s <= 0.3 else draws[0]
+    reach = rom * (1.0 - creep)
+    rise = _Phase(r.lift_skew, 0.0, -draws[1] if quick_top else 0.0, 1.0, reach)
+    rise.duration = _calibrate(r.lift_s, rise, band * rom / reach, (1 - band) * rom / reach, True, thr)
+    if a_turn > 0:  # C2 through the bottom turn: the previous lowering's acceleration
+        rise.a_start = min(6.0, a_turn * rise.duration**2 / reach)
+        rise.duration = _calibrate(r.lift_s, rise, band * rom / reach, (1 - band) * rom / reach, True, thr)
+    low = _Phase(r.lower_skew, 0.0, -draws[2] if touch_out else 0.0, 1.0, drop)
+    low.duration = _calibrate(r.lower_s, low, band * rom / drop, (1 - band) * rom / drop, False, thr)
+    if quick_top:  # C2 through the top turn: the rise's deceleration
+        a_top = -reach * rise.a_end / rise.duration**2
+        low.a_start = min(6.0, a_top * low.duration**2 / drop)
+        low.duration = _calibrate(r.lower_s, low, band * rom / drop, (1 - band) * rom / drop, False, thr)
+    return rise, low, creep
 
 
 def _count(pieces: list[tuple[Array, Array, int]]) -> int:

@@ -218,10 +218,13 @@ def _log_u(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 
 def _off_threshold(x: float, threshold: float, margin: float = FAULT_MARGIN) -> float:
-    """``x`` moved out of ``threshold`` ± ``margin`` (relative) to the nearer edge."""
+    """``x`` kept out of ``threshold`` ± ``margin`` (relative): a value inside is reflected at the
+    nearer edge (so the values stay spread, not piled up on the edge)."""
     lo, hi = threshold * (1.0 - margin), threshold * (1.0 + margin)
-    if lo < x < hi:
-        return lo if x - lo < hi - x else hi
+    if lo < x <= threshold:
+        return max(0.0, 2.0 * lo - x)
+    if threshold < x < hi:
+        return 2.0 * hi - x
     return x
 
 
@@ -385,7 +388,7 @@ def draw_set_style(
         lower = _off_threshold(lower, ECCENTRIC_MIN_S)
         # partial: below the rule's fraction of the (fatigued) median by the margin
         frac = _u(rng, space.partial_min, _PARTIAL_MAX) if partial[k] else 1.0 - rom_loss * f
-        rom = rom_full * frac
+        rom = rom_full * frac if partial[k] else max(space.rom_deg[0], rom_full * frac)
         tilt = _u(rng, 0.2, 0.7 * tilt_limit) if on_pelvis else _u(rng, 0.0, 2.0)
         if on_pelvis and rng.random() < tempo.tilt_p:
             tilt = _u(rng, 1.3 * tilt_limit, 2.4 * tilt_limit)
