@@ -71,13 +71,20 @@ def assemble_kinematics(traj: Trajectory, settings: SimSettings) -> Kinematics:
     acc_w[:, 2] += GRAVITY_MPS2
     acc_s = R_sensor.inv().apply(acc_w)
     gyr_mid = (R_sensor[:-1].inv() * R_sensor[1:]).as_rotvec() / dt
-    m = R_ws.as_matrix()
-    zz = np.clip(m[:, 2, 2], -1.0, 1.0)
-    theta = np.arcsin(-zz) if traj.on_pelvis else np.arcsin(zz)
-    ml = np.arcsin(np.clip(m[:, 2, 0], -1.0, 1.0))
+    theta, ml = segment_angles(R_ws, traj.on_pelvis)
     return Kinematics(
         t=t, R_ws=R_ws, acc_sensor_mps2=acc_s, gyr_mid_rads=gyr_mid, theta=theta, ml_elevation=ml
     )
+
+
+def segment_angles(R_ws: Rotation, on_pelvis: bool) -> tuple[Array, Array]:
+    """The truth angles of segment orientations ``R_ws`` (n,): sagittal angle θ and the elevation of
+    the medio-lateral axis, both (n,) rad (see :mod:`imurep.sim.truth`)."""
+    m = R_ws.as_matrix()
+    zz = np.clip(m[:, 2, 2], -1.0, 1.0)
+    theta = np.arcsin(-zz) if on_pelvis else np.arcsin(zz)
+    ml = np.arcsin(np.clip(m[:, 2, 0], -1.0, 1.0))
+    return theta, ml
 
 
 def _add_soft_tissue(traj: Trajectory, t: Array, soft_rotvec: Array, soft_disp: Array) -> None:

@@ -192,13 +192,63 @@ def _measure_rep(t: Array, th: Array, i_on: int, i_stop: int) -> _RepMeasure:
 
 
 def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -> dict[str, Any]:
-    """Truth of a set of reps: phase times, ROM, peak tilt and faults of each rep."""
+    """Truth of a set of reps of the planned simulator (:func:`rep_set_truth` of its plan)."""
+    return rep_set_truth(
+        kin,
+        t0,
+        on_pelvis,
+        index=plan.index,
+        side=plan.side,
+        mounting_quat_xyzw=[float(v) for v in plan.mounting.as_quat()],
+        onsets_s=[r.onset_s for r in plan.reps],
+        i_still=plan.i_still,
+        i_end=plan.i_end,
+        injected=[tuple(r.injected) for r in plan.reps],
+    )
+
+
+def rep_set_truth(
+    kin: Kinematics,
+    t0: float,
+    on_pelvis: bool,
+    *,
+    index: int,
+    side: str,
+    mounting_quat_xyzw: list[float],
+    onsets_s: list[float],
+    i_still: int,
+    i_end: int,
+    injected: list[tuple[str, ...]],
+    tilt_limit_deg: float = TILT_LIMIT_DEG,
+) -> dict[str, Any]:
+    """Truth of a set of reps: phase times, ROM, peak tilt and faults of each rep.
+
+    Parameters
+    ----------
+    kin
+        Fine-grid kinematics (only ``t``, ``theta`` and ``ml_elevation`` are read).
+    t0
+        Time origin of the recording, s (added to every time).
+    on_pelvis
+        Sensor on the pelvis (tilt measured) rather than a thigh.
+    index, side, mounting_quat_xyzw
+        Copied into the set's document.
+    onsets_s
+        Planned onset of each rep, s from the recording start (the rep is measured from there to
+        the next onset, the last one to ``i_end``).
+    i_still, i_end
+        Fine-grid indices of the still start position (tilt baseline) and of the set's last sample.
+    injected
+        The faults the generator intended, per rep.
+    tilt_limit_deg
+        ``hip_tilt`` above this peak tilt, degrees (the exercise profile's threshold).
+    """
     t, th = kin.t, kin.theta
-    onsets = [int(np.searchsorted(t, r.onset_s)) for r in plan.reps]
-    stops = onsets[1:] + [plan.i_end + 1]
+    onsets = [int(np.searchsorted(t, t_on)) for t_on in onsets_s]
+    stops = onsets[1:] + [i_end + 1]
     raw = [_measure_rep(t, th, max(0, i0 - 1), i1) for i0, i1 in zip(onsets, stops, strict=True)]
     med = float(np.median([x.rom for x in raw]))
-    base = float(kin.ml_elevation[plan.i_still]) if on_pelvis else None
+    base = float(kin.ml_elevation[i_still]) if on_pelvis else None
     reps_out = []
     for k, x in enumerate(raw):
         conc = x.top_start - x.start
@@ -210,7 +260,7 @@ def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -
             i_b = int(np.searchsorted(t, x.end, side="right"))
             peak = float(np.max(np.abs(kin.ml_elevation[i_a:i_b] - base)) / DEG)
         faults = []
-        if peak is not None and peak > TILT_LIMIT_DEG:
+        if peak is not None and peak > tilt_limit_deg:
             faults.append("hip_tilt")
         if ecc < ECCENTRIC_MIN_S:
             faults.append("rushed_lowering")
@@ -234,15 +284,15 @@ def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -
                 "faults": faults,
                 "bottom_deg": x.bottom / DEG,
                 "top_deg": x.top / DEG,
-                "injected_faults": list(plan.reps[k].injected),
+                "injected_faults": list(injected[k]),
             }
         )
     return {
-        "index": plan.index,
-        "side": plan.side,
+        "index": index,
+        "side": side,
         "start_s": reps_out[0]["start_s"],
         "end_s": reps_out[-1]["end_s"],
-        "mounting_quat_xyzw": [float(v) for v in plan.mounting.as_quat()],
+        "mounting_quat_xyzw": mounting_quat_xyzw,
         "baseline_tilt_deg": (base / DEG) if base is not None else None,
         "reps": reps_out,
     }
