@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imurep.core.tracking.height import MAX_SPAN_S, came_back, height_profile_m
+from imurep.core.tracking.height import MAX_SPAN_S, came_back, height_profile_m, rep_height_m
 
 
 def _acc(t: np.ndarray, h: np.ndarray, bias: float = 0.0) -> np.ndarray:
@@ -26,18 +26,27 @@ def test_a_rep_that_comes_back_and_a_turn_at_the_bottom(bias: float) -> None:
     t = np.linspace(0.0, 2.0, 401)
     # a whole squat: standing -> bottom -> standing
     h = -0.25 * (1 - np.cos(np.pi * t))
-    assert came_back(t, _acc(t, h, bias), k_far=200) is True
+    assert came_back(t, _acc(t, h, bias)) is True
     # a squat's way down that ends at the bottom (the pelvis tucks there: the angle turns)
     half = t[:201]
     h_down = -0.25 * (1 - np.cos(np.pi * half))
-    k_far = 150
-    assert came_back(half, _acc(half, h_down, bias), k_far=k_far) is False
+    assert came_back(half, _acc(half, h_down, bias)) is False
 
 
 def test_stretches_it_cannot_judge() -> None:
     t = np.linspace(0.0, 2.0, 401)
     tiny = -0.02 * (1 - np.cos(np.pi * t))  # a 4 cm excursion: too small to tell
-    assert came_back(t, _acc(t, tiny), k_far=200) is None
+    assert came_back(t, _acc(t, tiny)) is None
     long_t = np.linspace(0.0, MAX_SPAN_S + 1.0, 801)
     h = -0.25 * (1 - np.cos(2 * np.pi * long_t / long_t[-1]))
-    assert came_back(long_t, _acc(long_t, h), k_far=400) is None
+    assert came_back(long_t, _acc(long_t, h)) is None
+
+
+def test_rep_height_tells_a_thrust_from_sitting_down() -> None:
+    t = np.linspace(0.0, 3.0, 601)
+    thrust = 0.15 * (1 - np.cos(2 * np.pi * t / 3.0))  # hips up 0.3 m and back
+    far, end = rep_height_m(t, _acc(t, thrust, 0.2)) or (0.0, 1.0)
+    assert far == pytest.approx(0.3, abs=0.02) and abs(end) < 0.02
+    sit = -0.45 * (t / 3.0 - np.sin(2 * np.pi * t / 3.0) / (2 * np.pi))  # down 0.45 m and stays
+    far, end = rep_height_m(t, _acc(t, sit)) or (0.0, 0.0)
+    assert far == pytest.approx(-0.45, abs=0.02) and end == pytest.approx(far, abs=1e-6)

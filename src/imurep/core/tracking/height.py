@@ -25,7 +25,10 @@ MIN_EXCURSION_M = 0.15
 MAX_EXCURSION_M = 1.5
 """Far turns further than this are not judged (no rep moves the pelvis that far: drift), m."""
 
-AWAY_FRACTION = 0.6
+MAX_REP_SPAN_S = 6.0
+"""A whole rep longer than this is not judged by :func:`rep_height_m`, s."""
+
+AWAY_FRACTION = 0.8
 """A stretch that ends on the far turn's side, at least this fraction of its height away from the
 start, did not come back."""
 
@@ -57,29 +60,58 @@ def height_profile_m(t_s: FloatArray, acc_up_mps2: FloatArray) -> FloatArray:
     return np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)))
 
 
-def came_back(t_s: FloatArray, acc_up_mps2: FloatArray, k_far: int) -> bool | None:
+def came_back(t_s: FloatArray, acc_up_mps2: FloatArray) -> bool | None:
     """Whether the body ends the stretch back at the height it started from.
 
     Parameters
     ----------
     t_s, acc_up_mps2
         As for :func:`height_profile_m`; the stretch runs from a turning point to a turning point.
-    k_far
-        Index of the rep's far turn in the stretch.
 
     Returns
     -------
     bool or None
-        False when the stretch ends on the far turn's side of the start height, at least
-        :data:`AWAY_FRACTION` of the far turn's height away; True otherwise; None when it cannot
-        be judged (longer than :data:`MAX_SPAN_S`, or a far turn outside
-        [:data:`MIN_EXCURSION_M`, :data:`MAX_EXCURSION_M`]).
+        False when the stretch ends on the side of its furthest height from the start, at least
+        :data:`AWAY_FRACTION` of that height away; True otherwise; None when it cannot be judged
+        (longer than :data:`MAX_SPAN_S`, or a furthest height outside [:data:`MIN_EXCURSION_M`,
+        :data:`MAX_EXCURSION_M`]).
     """
-    n = t_s.shape[0]
-    if n < 3 or not 0 < k_far < n or float(t_s[-1] - t_s[0]) > MAX_SPAN_S:
+    h = _profile(t_s, acc_up_mps2, MAX_SPAN_S)
+    if h is None:
         return None
-    h = height_profile_m(t_s, acc_up_mps2)
-    far, end = float(h[k_far]), float(h[-1])
+    far, end = _far(h), float(h[-1])
     if not MIN_EXCURSION_M <= abs(far) <= MAX_EXCURSION_M:
         return None
     return not (end * far > 0 and abs(end) >= AWAY_FRACTION * abs(far))
+
+
+def rep_height_m(t_s: FloatArray, acc_up_mps2: FloatArray) -> tuple[float, float] | None:
+    """Furthest height of a whole rep and the height of its end, relative to its start, m.
+
+    Parameters
+    ----------
+    t_s, acc_up_mps2
+        As for :func:`height_profile_m`, from the rep's onset to its stop (the body still at both).
+
+    Returns
+    -------
+    tuple of float or None
+        ``(far_m, end_m)``; None when the rep cannot be judged (longer than
+        :data:`MAX_REP_SPAN_S`, or a furthest height beyond :data:`MAX_EXCURSION_M`: drift).
+    """
+    h = _profile(t_s, acc_up_mps2, MAX_REP_SPAN_S)
+    if h is None:
+        return None
+    far = _far(h)
+    return None if abs(far) > MAX_EXCURSION_M else (far, float(h[-1]))
+
+
+def _profile(t_s: FloatArray, acc_up_mps2: FloatArray, max_span_s: float) -> FloatArray | None:
+    if t_s.shape[0] < 3 or float(t_s[-1] - t_s[0]) > max_span_s:
+        return None
+    return height_profile_m(t_s, acc_up_mps2)
+
+
+def _far(h: FloatArray) -> float:
+    """The height furthest from the start (signed), m."""
+    return float(h[int(np.argmax(np.abs(h)))])

@@ -91,6 +91,13 @@ class SegmentationSettings:
         swung beyond its start by more than ``overshoot_fraction`` of its range (walking does); a
         later rep may not start more than ``overshoot_fraction`` of the set's median range past
         the rest side the set's reps came back to.
+    away_height_sign
+        Which way a rep's way out moves the pelvis: +1 up (thrusts and bridges lift the hips from
+        the bottom), -1 down (squats, lunges lower them from standing), 0 either.  With a pelvis
+        sensor a set's first rep must move it this way when it moves it at all (by more than
+        :data:`~imurep.core.tracking.height.MIN_EXCURSION_M`): picking something up, sitting
+        down or getting up is then not a set's first rep.  Default: the hip thrust family (up);
+        the standing exercises' profiles set their own.
     """
 
     open_deg: float = 6.0
@@ -119,6 +126,7 @@ class SegmentationSettings:
     start_gap_s: float = 3.0
     confirm_s: float = 0.3
     overshoot_fraction: float = 0.5
+    away_height_sign: int = 1
 
     def __post_init__(self) -> None:
         positive = [
@@ -151,6 +159,10 @@ class SegmentationSettings:
             v = getattr(self, name)
             if not lo < v <= hi:
                 raise SettingsError(f"segmentation.{name} must be in ({lo}, {hi}], got {v!r}")
+        if self.away_height_sign not in (-1, 0, 1):
+            raise SettingsError(
+                f"segmentation.away_height_sign must be -1, 0 or 1, got {self.away_height_sign!r}"
+            )
         if self.min_set_reps < 1:
             raise SettingsError(f"segmentation.min_set_reps must be >= 1, got {self.min_set_reps!r}")
         if self.open_deg >= self.max_rom_deg:

@@ -65,7 +65,7 @@ from imurep.core.tracking.base import (
     SideSchedule,
 )
 from imurep.core.tracking.cycles import REST, Cycle, CycleSegmenter, CycleSettings
-from imurep.core.tracking.height import came_back
+from imurep.core.tracking.height import AWAY_FRACTION, MIN_EXCURSION_M, came_back, rep_height_m
 from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.model.codes import FAULTS
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
@@ -469,15 +469,18 @@ class SetTracker:
         assert timing is not None
         if (
             not final
-            and cyc.kind == "valley"
             and c.inside is None
-            and not self._turn_is_rest_side(
-                i0 + int(np.searchsorted(t, timing.start_s)), cyc.i_peak, cyc.i_low
-            )
+            and not self._turn_is_rest_side(i0 + int(np.searchsorted(t, timing.start_s)), cyc.i_low)
         ):
             # it turned inside the rep (the pelvis tucking at the bottom of a squat): the rep goes on
             logger.debug("turn at %.2f s is inside the first rep", float(t[-1]))
             c.inside, c.pending = cyc, None
+            return []
+        reason = self._first_rep_height(w, x, timing)
+        if reason:
+            logger.debug("movement at %.2f s is not a first rep: %s", timing.start_s, reason)
+            c.pending = None
+            self._drop(c)
             return []
         # confirm: it does not swing through its start (a walking step does)
         after = self.buf.view(stop, self._i_end)
@@ -600,7 +603,7 @@ class SetTracker:
                 return self._end_set_before(cyc)
             logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
             return []
-        if not self._turn_is_rest_side(i_prev, cyc.i_peak, cyc.i_low):
+        if not self._turn_is_rest_side(i_prev, cyc.i_low):
             logger.debug("turn at %.2f s is not at the rest side: part of a rep", float(t[-1]))
             if st.i_inside is None:
                 st.i_inside = cyc.i_peak  # the rep started before this cycle's far turn
@@ -615,17 +618,42 @@ class SetTracker:
             return self._end_set_before(cyc)
         return self._accept(st, cyc, w, x, timing, axis, off, i0 + timing.i_end)
 
-    def _turn_is_rest_side(self, i_from: int, i_far: int, i_low: int) -> bool:
+    def _first_rep_height(self, w: FloatArray, x: FloatArray, timing: RepTiming) -> str:
+        """Why a set's first rep (buffer rows ``w``, its angle ``x``) is not one as the pelvis's
+        height sees it, or "" (:func:`~imurep.core.tracking.height.rep_height_m`).
+
+        A rep comes back to the height it left (sitting down or getting up does not), and its way
+        out moves the pelvis the exercise's way (``away_height_sign``: up in a thrust, down in a
+        squat; picking something up from standing lowers it).  Pelvis only; reps too long or too
+        small to judge pass.
+        """
+        if not self.measure_tilt:
+            return ""
+        k_on = int(np.searchsorted(w[:, _T], timing.start_s))
+        k_end = timing.i_end + 1
+        if k_end - k_on < 3:
+            return ""
+        h = rep_height_m(w[k_on:k_end, _T], w[k_on:k_end, _V])
+        if h is None:
+            return ""
+        far, end = h
+        if end * far > 0 and abs(end) >= max(AWAY_FRACTION * abs(far), MIN_EXCURSION_M):
+            return f"ends {end:+.2f} m from the height it left"
+        sign = self.settings.away_height_sign
+        if sign and abs(far) >= MIN_EXCURSION_M and far * sign < 0:
+            return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
+        return ""
+
+    def _turn_is_rest_side(self, i_from: int, i_low: int) -> bool:
         """Whether the turn at buffer row ``i_low`` is back at the height the rep left at ``i_from``
-        (the body's vertical motion, :func:`~imurep.core.tracking.height.came_back`; ``i_far``:
-        the rep's far turn): a turn of the angle at the far height is inside the rep.  Pelvis only
+        (the body's vertical motion, :func:`~imurep.core.tracking.height.came_back`): a turn of
+        the angle at the far height is inside the rep.  Pelvis only
         (a thigh sensor's acceleration is dominated by the thigh's own rotation); stretches it
         cannot judge count as back."""
         if not self.measure_tilt:
             return True
-        i0 = max(i_from, self.buf.first_index)
-        w = self.buf.view(i0, i_low + 1)
-        return came_back(w[:, _T], w[:, _V], i_far - i0) is not False
+        w = self.buf.view(max(i_from, self.buf.first_index), i_low + 1)
+        return came_back(w[:, _T], w[:, _V]) is not False
 
     def _end_set_before(self, cyc: Cycle) -> list[Event]:
         """End the open set.  When that set began without a held start position (the stream's first
