@@ -48,6 +48,7 @@ from imurep.core.metrics import (
     ONSET_SMOOTH_S,
     RepTiming,
     angle_between_deg,
+    median,
     onset_threshold_deg_s,
     rep_axis,
     rep_timing,
@@ -402,7 +403,7 @@ class SetTracker:
             w2 = self.buf.view(i0, self._i_end)
             r2 = _rate(w2, axis)
             k_in = k_back
-            dt = float(np.median(np.diff(w2[:, _T]))) if w2.shape[0] > 1 else 0.01
+            dt = median(np.diff(w2[:, _T])) if w2.shape[0] > 1 else 0.01
             half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
             rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
             thr = onset_threshold_deg_s(float(np.max(np.abs(r2[: k_in + 1]))))
@@ -531,7 +532,7 @@ class SetTracker:
         w = w[k0:]
         r = _rate(w, st.axis)
         n_new = b - a
-        dt = float(np.median(np.diff(w[:, _T]))) if w.shape[0] > 1 else 1.0
+        dt = median(np.diff(w[:, _T])) if w.shape[0] > 1 else 1.0
         k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
         c = np.concatenate(([0.0], np.cumsum(r)))
         hi = np.arange(r.shape[0] - n_new, r.shape[0]) + 1
