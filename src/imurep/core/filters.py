@@ -62,4 +62,3 @@ def _with_zero_terms(u: list[float], x: list[float], z: float, a1: float) -> lis
         out.append(yn)
         z = 0.0 * xn - a1 * yn
     return out
-
