@@ -8,7 +8,8 @@ Usage::
 
     python benchmarks/throughput.py [--hours H] [--rate HZ] [--repeat N] [--rebuild] [--strict]
 
-Measured in one run, each ``--repeat`` times (min and median printed):
+Measured in one run, interleaved, each ``--repeat`` times (min and median of the wall time and of
+the CPU time printed; on a shared machine the CPU time is the steadier figure):
 
 * **process**: wall time of ``python -m imurep analyze FILE --json OUT --no-store`` in a fresh
   process (interpreter start, imports, reading, analysis, JSON), the figure a user sees;
@@ -28,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -100,11 +102,16 @@ def build_input(path: Path, hours: float, rate_hz: float) -> None:
     print(f"built {path} from {seed} simulated recordings ({len(data):,} rows)")
 
 
-def wall(func: Callable[[], object]) -> float:
-    """Wall time (s) of one call of ``func``."""
+def measure(func: Callable[[], object]) -> tuple[float, float]:
+    """Wall time and CPU time (s; this process's threads plus the child processes it waited for)
+    of one call of ``func``.  On a shared machine the CPU time is the steadier figure."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = time.process_time() + kids.ru_utime + kids.ru_stime
     start = time.perf_counter()
     func()
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, time.process_time() + kids.ru_utime + kids.ru_stime - cpu0
 
 
 def _env() -> dict[str, str]:
@@ -153,22 +160,28 @@ def main() -> int:
         out = str(Path(tmp) / "out.json")
         analyse_cmd = ["-m", "imurep", "analyze", str(path), "--json", out, "--no-store"]
         # interleaved, so that a change of the machine's load affects every figure alike
-        rows: dict[str, list[float]] = {k: [] for k in LABELS}
+        jobs: dict[str, Callable[[], object]] = {
+            "pyarrow": floor_pyarrow,
+            "pandas": lambda: pd.read_csv(path, engine="c"),
+            "inproc": in_process,
+            "process": lambda: run_process(analyse_cmd),
+            "imports": lambda: run_process(["-c", IMPORTS]),
+            "python": lambda: run_process(["-c", "pass"]),
+        }
+        rows: dict[str, list[tuple[float, float]]] = {k: [] for k in LABELS}
         for _ in range(n_rep):
-            rows["pyarrow"].append(wall(floor_pyarrow))
-            rows["pandas"].append(wall(lambda: pd.read_csv(path, engine="c")))
-            rows["inproc"].append(wall(in_process))
-            rows["process"].append(wall(lambda: run_process(analyse_cmd)))
-            rows["imports"].append(wall(lambda: run_process(["-c", IMPORTS])))
-            rows["python"].append(wall(lambda: run_process(["-c", "pass"])))
+            for k, job in jobs.items():
+                rows[k].append(measure(job))
         same = json.loads(Path(out).read_text(encoding="utf-8"))["sets"] == json.loads(text)["sets"]
 
-    lo = {k: min(v) for k, v in rows.items()}
-    med = {k: statistics.median(v) for k, v in rows.items()}
+    lo = {k: min(w for w, _ in v) for k, v in rows.items()}
+    med = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+    cpu_lo = {k: min(c for _, c in v) for k, v in rows.items()}
+    cpu_med = {k: statistics.median(c for _, c in v) for k, v in rows.items()}
     print()
-    print(f"  {'':<30} {'min':>8} {'median':>8}  (s)")
+    print(f"  {'':<30} {'wall min':>9} {'median':>8} {'CPU min':>9} {'median':>8}  (s)")
     for k, label in LABELS.items():
-        print(f"  {label:<30} {lo[k]:8.2f} {med[k]:8.2f}")
+        print(f"  {label:<30} {lo[k]:9.2f} {med[k]:8.2f} {cpu_lo[k]:9.2f} {cpu_med[k]:8.2f}")
     doc = json.loads(text)
     n_sets = len(doc["sets"])
     n_reps = sum(len(s["reps"]) for s in doc["sets"])
@@ -182,6 +195,10 @@ def main() -> int:
     print(
         f"  process                 {rt['min']:,.0f}x real time (min), {rt['median']:,.0f}x (median);"
         f"  {n / lo['process']:,.0f} samples/s  (target >= {TARGET_RT:,.0f}x)"
+    )
+    print(
+        f"  process, CPU time       {duration_s / cpu_lo['process']:,.0f}x real time (min),"
+        f" {duration_s / cpu_med['process']:,.0f}x (median)"
     )
     print(
         f"  in-process              {duration_s / lo['inproc']:,.0f}x real time (min),"

@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
 import numpy as np
 
@@ -208,6 +209,7 @@ class SetTracker:
         self.t_now = -math.inf
         self._i_end = 0
         self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
+        self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
     # -- feeding ---------------------------------------------------------------------------------
 
@@ -296,7 +298,7 @@ class SetTracker:
     def _follow_quiet(self, a: int, v: FloatArray) -> None:
         """Follow the quiet posture block by block; one held ``ref_quiet_s`` is a start position."""
         s = self.settings
-        if not bool(np.all(v[:, _Q] > 0.5)):
+        if not float(v[:, _Q].min()) > 0.5:  # (the flags are 0 or 1)
             self._quiet.reset()
             return
         mean = unit(v[:, _U].sum(axis=0))
@@ -534,10 +536,10 @@ class SetTracker:
         n_new = b - a
         dt = median(np.diff(w[:, _T])) if w.shape[0] > 1 else 1.0
         k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
-        c = np.concatenate(([0.0], np.cumsum(r)))
-        hi = np.arange(r.shape[0] - n_new, r.shape[0]) + 1
-        lo = np.maximum(hi - k, 0)
-        return np.asarray((c[hi] - c[lo]) / (hi - lo), dtype=np.float64)
+        # running sums in plain floats (the same additions as np.cumsum, without its overhead)
+        c = [0.0, *accumulate(r.tolist())]
+        lows = [(h, max(h - k, 0)) for h in range(r.shape[0] - n_new + 1, r.shape[0] + 1)]
+        return np.array([(c[h] - c[lo]) / (h - lo) for h, lo in lows])
 
     def _set_cycle(self, st: _OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
@@ -719,9 +721,8 @@ class SetTracker:
         up = v[-1, _U]
         theta = float(sagittal_angle_deg(up[None, :], st.axis, st.baseline_up)[0])
         el = math.degrees(math.asin(max(-1.0, min(1.0, float(up @ st.axis)))))
-        el0 = math.degrees(math.asin(max(-1.0, min(1.0, float(st.bottom_up @ st.axis)))))
+        el0, bottom = self._bottom_angles(st)
         lim = s.leave_deg
-        bottom = float(sagittal_angle_deg(st.bottom_up[None, :], st.axis, st.baseline_up)[0])
         if theta < bottom - lim or theta > bottom + st.max_rom_deg + lim or abs(el - el0) > lim:
             if st.leave_since_s is None:
                 st.leave_since_s = self.t_now
@@ -731,6 +732,16 @@ class SetTracker:
         else:
             st.leave_since_s = None
         return []
+
+    def _bottom_angles(self, st: _OpenSet) -> tuple[float, float]:
+        """Elevation of the axis (degrees) and sagittal angle (degrees) of the set's rest posture;
+        they change only with a rep, so they are kept until their inputs change."""
+        key = st.bottom_up.tobytes() + st.axis.tobytes() + st.baseline_up.tobytes()
+        if self._bottom_memo is None or self._bottom_memo[0] != key:
+            el0 = math.degrees(math.asin(max(-1.0, min(1.0, float(st.bottom_up @ st.axis)))))
+            bottom = float(sagittal_angle_deg(st.bottom_up[None, :], st.axis, st.baseline_up)[0])
+            self._bottom_memo = (key, el0, bottom)
+        return self._bottom_memo[1], self._bottom_memo[2]
 
     def _end_set(self) -> list[Event]:
         """Close the open set: final tilt with each mounting's axis, final median-based rules.
