@@ -92,6 +92,10 @@ set that a different movement ended) needs this many reps."""
 _T, _U, _G, _H, _Q, _A, _S, _V = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
 _WIDTH = 12
 
+_TRAIL_ROWS = 256
+"""Rows before a block first searched for the start of its trailing window (see
+:meth:`SetTracker._trailing_rate`)."""
+
 _TURN_WINDOW_S = 0.2
 """The vertical acceleration around a turn is averaged over this long either side, s."""
 
@@ -515,7 +519,7 @@ class SetTracker:
         while st is not None and st is self._set and st.i_scan < b:
             a = st.i_scan
             v = self.buf.view(a, b)
-            x, _ = self._set_coord(st, v)
+            x = sagittal_angle_deg(v[:, _U], st.axis, st.baseline_up)
             v[:, _A] = x
             rate = self._trailing_rate(st, a, b)
             cycles, nxt = st.seg.update(a, x, v[:, _T], v[:, _Q] > 0.5, rate=rate, stop_at_cycle=True)
@@ -528,9 +532,13 @@ class SetTracker:
         """The angle's rate for samples ``a:b``, averaged over the trailing ``ONSET_SMOOTH_S``: a
         rep is decided over once this has stopped, so the centred average that
         :func:`~imurep.core.metrics.rep_timing` measures with has stopped too by then."""
-        w = self.buf.view(a - 1_000_000, b)
-        t = w[:, _T]
-        k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
+        # (searched in the last rows first: the whole buffer only when the window reaches further)
+        for lookback in (_TRAIL_ROWS, 1_000_000):
+            w = self.buf.view(a - lookback, b)
+            t = w[:, _T]
+            k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
+            if k0 > 0 or a - lookback <= self.buf.first_index:
+                break
         w = w[k0:]
         r = _rate(w, st.axis)
         n_new = b - a
