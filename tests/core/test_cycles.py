@@ -140,3 +140,45 @@ def test_flush_ends_a_rep_that_came_back_at_the_end_of_the_stream() -> None:
     assert cycles == [] and seg.mode not in (REST, AWAY)
     last = seg.flush(t.size - 1)
     assert last is not None and last.kind == "settled" and last.rise_deg == pytest.approx(40.0, abs=0.1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_short_calls_scanned_sample_by_sample_decide_as_the_array_scan(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plain-Python scan of short calls and the numpy scan take every decision at the same
+    sample with the same state: random rep-like traces (pauses, touch-and-go, pulses, posture
+    changes, noise) in random batch sizes, with and without a rate."""
+    rng = np.random.default_rng(seed)
+    segs = [
+        (float(rng.uniform(0.1, 3.0)), float(rng.choice([0.0, 0.0, 40.0, 25.0, 12.0]))) for _ in range(40)
+    ]
+    t, x, r = _trace(segs)
+    x = x + rng.normal(scale=0.3, size=x.size)
+    r = r + rng.normal(scale=1.0, size=r.size)
+    quiet = np.abs(r) < 4.0
+    cuts = np.cumsum(rng.integers(1, 60, size=t.size))
+    cuts = cuts[cuts < t.size]
+    settings = CycleSettings(settle_s=float(rng.uniform(0.5, 3.0)), max_rep_s=float(rng.uniform(2.0, 8.0)))
+
+    def run(small_n: int, with_rate: bool) -> tuple[list[Cycle], list[object]]:
+        monkeypatch.setattr(CycleSegmenter, "small_n", small_n)
+        seg = CycleSegmenter(settings, open_deg=5.0)
+        seg.start_rest(float(x[0]), 0)
+        out: list[Cycle] = []
+        states: list[object] = []
+        k = 1
+        for b in [*cuts.tolist(), t.size]:
+            while k < b:
+                rate = r[k:b] if with_rate else None
+                cycles, k = seg.update(k, x[k:b], t[k:b], quiet[k:b], rate=rate, stop_at_cycle=True)
+                out.extend(cycles)
+                states.append(tuple(vars(seg).items()))
+                if cycles:
+                    seg.open_deg = max(0.2 * cycles[-1].rise_deg, 0.5)
+        return out, states
+
+    for with_rate in (True, False):
+        small = run(10**9, with_rate)
+        assert small[0], "the trace must hold cycles"
+        assert repr(small) == repr(run(0, with_rate))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imurep.core.orientation import GravityTracker, OrientationSettings
+from imurep.core.orientation import GravityTracker, OrientationSettings, align_to_up
 from imurep.model.errors import SettingsError
 from imurep.model.units import STANDARD_GRAVITY_MPS2
 
@@ -70,3 +70,22 @@ def test_chunked_updates_equal_one_update_and_gaps_realign() -> None:
 def test_settings_are_validated(field: str, value: float) -> None:
     with pytest.raises(SettingsError, match=field):
         OrientationSettings(**{field: value})
+
+
+def test_alignment_is_scipys_align_vectors_bit_for_bit() -> None:
+    """Re-alignment (start, gaps) builds the same quaternion as SciPy's ``align_vectors`` did,
+    including near 0° (Taylor series) and near 180° (the flip)."""
+    rng = np.random.default_rng(11)
+    down = [0.0, 0.0, -1.0]
+    vs = np.concatenate(
+        (
+            rng.normal(size=(3000, 3)) * rng.choice([1e-3, 1.0, 9.8], size=(3000, 1)),
+            rng.normal(size=(1000, 3)) * [1e-4, 1e-4, 1.0] + [0.0, 0.0, 1.0],
+            rng.normal(size=(1000, 3)) * [1e-4, 1e-4, 1.0] + down,
+            [[0.0, 0.0, 1.0], down, [0.0, 0.0, -3.0], [1e-9, 0.0, -1.0], [-1e-9, 0.0, -1.0]],
+            [[0.0, 1e-12, 1.0]],
+        )
+    )
+    for v in vs:
+        x, y, z, w = Rotation.align_vectors([[0.0, 0.0, 1.0]], [v])[0].as_quat()
+        assert align_to_up(*(float(c) for c in v)) == (w, x, y, z)

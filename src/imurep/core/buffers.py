@@ -64,7 +64,10 @@ class SampleBuffer:
 
     def view(self, start: int | None = None, stop: int | None = None) -> NDArray[np.float64]:
         """Rows with absolute indices ``start:stop`` (clipped to what is kept); a view, do not keep."""
-        lo = self.first_index if start is None else max(start, self.first_index)
-        hi = self.end_index if stop is None else min(stop, self.end_index)
-        hi = max(hi, lo)
-        return self._data[self._start + lo - self.first_index : self._start + hi - self.first_index]
+        first = self.first_index
+        end = first + (self._stop - self._start)
+        lo = first if start is None or start < first else start
+        hi = end if stop is None or stop > end else stop
+        if hi < lo:
+            hi = lo
+        return self._data[self._start + lo - first : self._start + hi - first]

@@ -6,6 +6,7 @@ Frames: all vectors are in the sensor frame.  ``up`` is the unit vector opposite
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +17,29 @@ from imurep.model.units import DEG_PER_RAD
 
 def unit(v: FloatArray) -> FloatArray:
     """``v`` scaled to unit length (along the last axis); zero vectors stay zero."""
+    if v.shape == (3,) and v.dtype == np.float64:
+        # one vector (the common case, per block): the same float operations as numpy's norm
+        # (squares summed left to right), without its call overhead
+        x, y, z = float(v[0]), float(v[1]), float(v[2])
+        n = math.sqrt((x * x + y * y) + z * z)
+        if not n > 0:
+            n = 1.0
+        return np.array((x / n, y / n, z / n))
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return np.asarray(v / np.where(n > 0, n, 1.0), dtype=np.float64)
+
+
+def median(x: FloatArray) -> float:
+    """Median of a 1-D array, exactly as :func:`numpy.median` computes it (the mean of the two
+    middle values for an even count, NaN if any value is NaN), without its call overhead."""
+    n = x.shape[0]
+    if n == 0:
+        return math.nan
+    s = np.sort(x)
+    if math.isnan(float(s[-1])):
+        return math.nan
+    h = n // 2
+    return float(s[h]) if n % 2 else (float(s[h - 1]) + float(s[h])) / 2.0
 
 
 def angle_between_deg(a: FloatArray, b: FloatArray) -> float:
@@ -42,9 +64,32 @@ def sagittal_angle_deg(up: FloatArray, axis: FloatArray, up_ref: FloatArray) -> 
     up_ref
         Reference up vector (the set's start position), shape ``(3,)``, sensor frame.
     """
+    p_ref, q = _sagittal_basis(axis, up_ref)
+    return np.asarray(np.degrees(np.arctan2(up @ q, up @ p_ref)), dtype=np.float64)
+
+
+_BASIS_CACHE: dict[bytes, tuple[FloatArray, FloatArray]] = {}
+"""Recent in-plane bases of :func:`sagittal_angle_deg`, by the bytes of (axis, up_ref): a set's
+frame changes once per rep but its angle is taken every block."""
+
+
+def _sagittal_basis(axis: FloatArray, up_ref: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The projection of ``up_ref`` onto the plane normal to ``axis`` (unit) and that vector
+    rotated +90° about ``axis``; a pure function of its inputs, memoised."""
+    cacheable = axis.shape == (3,) and up_ref.shape == (3,) and axis.dtype == up_ref.dtype == np.float64
+    key = axis.tobytes() + up_ref.tobytes() if cacheable else b""
+    hit = _BASIS_CACHE.get(key) if cacheable else None
+    if hit is not None:
+        return hit
     p_ref = unit(up_ref - np.dot(up_ref, axis) * axis)
     q = np.cross(axis, p_ref)  # completes the in-plane basis: p_ref rotated +90° about axis
-    return np.asarray(np.degrees(np.arctan2(up @ q, up @ p_ref)), dtype=np.float64)
+    if cacheable:
+        if len(_BASIS_CACHE) >= 64:
+            _BASIS_CACHE.clear()
+        p_ref.flags.writeable = False
+        q.flags.writeable = False
+        _BASIS_CACHE[key] = (p_ref, q)
+    return p_ref, q
 
 
 def tilt_deg(up: FloatArray, axis: FloatArray, up_ref: FloatArray) -> FloatArray:
@@ -259,7 +304,7 @@ def _smooth(t: FloatArray, y: FloatArray, window_s: float) -> FloatArray:
     n = y.shape[0]
     if n < 3:
         return y
-    dt = float(np.median(np.diff(t)))
+    dt = median(np.diff(t))
     k = int(round(window_s / dt)) if dt > 0 else 1
     if k < 2:
         return y

@@ -8,11 +8,11 @@ World frame: z up (Fusion's NWU convention).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import imufusion
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from imurep.model.errors import SettingsError
 from imurep.model.samples import FloatArray
@@ -80,9 +80,7 @@ class GravityTracker:
     def _align(self, acc: FloatArray) -> None:
         """Set the orientation so that ``acc`` (any unit, sensor frame) points up."""
         if float(np.linalg.norm(acc)) > 0:
-            rot, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [acc])
-            x, y, z, w = rot.as_quat()
-            self._ahrs.set_quaternion(np.array([w, x, y, z]))
+            self._ahrs.set_quaternion(np.array(align_to_up(float(acc[0]), float(acc[1]), float(acc[2]))))
 
     def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_rads: FloatArray) -> FloatArray:
         """Process samples in order.
@@ -120,13 +118,79 @@ class GravityTracker:
         set_dt = ahrs.set_sample_period
         upd = ahrs.update_no_magnetometer
         grav = ahrs.get_gravity
-        for i in range(n):
-            if realign[i]:
-                self._align(acc_g[i])
-            set_dt(float(dts[i]))
-            upd(gyr_dps[i], acc_g[i])
-            out[i] = grav()
+        dt_list = dts.tolist()
+        grav_rows: list[FloatArray] = []
+        keep = grav_rows.append
+        # the samples run between re-alignments (each starts a run); one tight loop per run
+        edges = [*np.flatnonzero(realign).tolist(), n]
+        if edges[0] != 0:
+            edges.insert(0, 0)
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            if realign[lo]:
+                self._align(acc_g[lo])
+            for g, a, dt in zip(gyr_dps[lo:hi], acc_g[lo:hi], dt_list[lo:hi], strict=True):
+                set_dt(dt)
+                upd(g, a)
+                keep(grav())
+        out[:] = grav_rows
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         out /= np.where(norms > 0, norms, 1.0)
         self._t_prev = float(t_s[-1])
         return out
+
+
+_SMALL_RAD = 1e-3
+"""Below this angle (rad) the rotation formulas use their Taylor series."""
+
+
+def _rotvec_quat(rx: float, ry: float, rz: float) -> tuple[float, float, float, float]:
+    """Quaternion ``(x, y, z, w)`` of the rotation vector ``r`` (rad)."""
+    angle = math.sqrt(rx * rx + ry * ry + rz * rz)
+    if angle <= _SMALL_RAD:
+        a2 = angle * angle
+        scale = 0.5 - a2 / 48 + a2 * a2 / 3840
+    else:
+        scale = math.sin(angle / 2) / angle
+    return scale * rx, scale * ry, scale * rz, math.cos(angle / 2)
+
+
+def align_to_up(ax: float, ay: float, az: float) -> tuple[float, float, float, float]:
+    """Quaternion ``(w, x, y, z)`` of the shortest rotation that turns ``(ax, ay, az)`` (any unit,
+    sensor frame, non-zero) onto world +z.
+
+    The float operations of SciPy's ``Rotation.align_vectors([[0, 0, 1]], [a])`` (one vector pair:
+    the rotation about ``a x z`` by their angle, with its Taylor series near 0° and its flip near
+    180°), in the same order, so that the result is the same to the last bit (the tests compare).
+    """
+    n = math.sqrt(ax * ax + ay * ay + az * az)
+    bx, by, bz = ax / n, ay / n, az / n
+    # b x (0, 0, 1), with the signed zeros of the full product
+    cx = by * 1.0 - bz * 0.0
+    cy = bz * 0.0 - bx * 1.0
+    cz = bx * 0.0 - by * 0.0
+    theta = math.atan2(math.sqrt(cx * cx + cy * cy + cz * cz), (0.0 * bx + 0.0 * by) + 1.0 * bz)
+    flip = math.pi - theta < _SMALL_RAD
+    if flip:
+        # near 180°: turn by 180° about the cross product (or -y when there is none), then back by the
+        # small remainder
+        r = np.array((cx, cy, cz) if math.sqrt(cx * cx + cy * cy + cz * cz) != 0 else (0.0, -1.0, 0.0))
+        fx, fy, fz = (r / np.linalg.norm(r) * np.pi).tolist()
+        q_flip = _rotvec_quat(fx, fy, fz)
+        theta = math.pi - theta
+        cx, cy, cz = -cx, -cy, -cz
+    if abs(theta) < _SMALL_RAD:
+        t2 = theta * theta
+        f = 1 + t2 / 6 + t2 * t2 * 7 / 360
+        px, py, pz, pw = _rotvec_quat(cx * f, cy * f, cz * f)
+    else:
+        sin_t = float(np.sin(theta))  # numpy's sine, as SciPy's code calls it here
+        px, py, pz, pw = _rotvec_quat(cx * theta / sin_t, cy * theta / sin_t, cz * theta / sin_t)
+    if not flip:
+        return pw, px, py, pz
+    qx, qy, qz, qw = q_flip
+    return (
+        pw * qw - px * qx - py * qy - pz * qz,
+        pw * qx + qw * px + (py * qz - pz * qy),
+        pw * qy + qw * py + (pz * qx - px * qz),
+        pw * qz + qw * pz + (px * qy - py * qx),
+    )

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
 
 from imurep.core.calibration import GyroCalibrator
+from imurep.core.filters import first_order
 from imurep.core.orientation import GravityTracker
 from imurep.core.settings import AnalysisSettings
 from imurep.core.tracking.base import BlockSignals, Tracker
@@ -91,8 +91,8 @@ class Pipeline:
         self._pending: list[tuple[FloatArray, FloatArray, FloatArray]] = []
         self._pending_block = -1
         self._lp_zi: FloatArray | None = None
-        self._lp_ba: tuple[FloatArray, FloatArray] | None = None
-        self._sp_ba: tuple[FloatArray, FloatArray] | None = None
+        self._lp_ba: tuple[float, float] | None = None
+        self._sp_ba: tuple[float, float] | None = None
         self._sp_zi = np.zeros(1)
         self._dts: list[FloatArray] = []
         self._n = 0
@@ -225,20 +225,18 @@ class Pipeline:
             rate = self._rate_hz
             self._orient = GravityTracker(self.settings.orientation, nominal_rate_hz=rate)
             a = 1.0 - math.exp(-2.0 * math.pi * self.settings.acc_highpass_hz / rate)
-            self._lp_ba = (np.array([a]), np.array([1.0, a - 1.0]))
+            self._lp_ba = (a, a - 1.0)  # (b0, a1) of the first-order filters
             self._lp_zi = ((1.0 - a) * acc[0]).reshape(1, 3)
             b = 1.0 - math.exp(-1.0 / (self.settings.speed_time_constant_s * rate))
-            self._sp_ba = (np.array([b]), np.array([1.0, b - 1.0]))
+            self._sp_ba = (b, b - 1.0)
             self._sp_zi = np.zeros(1)
         gyr_c, _ = self._calib.update(acc, gyr, starts, self.settings.hop_s)
         up = self._orient.update(t, acc, gyr_c)
         assert self._lp_ba is not None and self._lp_zi is not None
-        lp, self._lp_zi = lfilter(self._lp_ba[0], self._lp_ba[1], acc, axis=0, zi=self._lp_zi)
+        lp, self._lp_zi = first_order(*self._lp_ba, acc, self._lp_zi)
         hf = np.linalg.norm(acc - lp, axis=1)
         assert self._sp_ba is not None
-        speed, self._sp_zi = lfilter(
-            self._sp_ba[0], self._sp_ba[1], np.linalg.norm(gyr_c, axis=1), zi=self._sp_zi
-        )
+        speed, self._sp_zi = first_order(*self._sp_ba, np.linalg.norm(gyr_c, axis=1), self._sp_zi)
         acc_up = np.einsum("ij,ij->i", acc, up) - STANDARD_GRAVITY_MPS2
         return self._tracker.update(BlockSignals(t, up, gyr_c, hf, speed, starts, acc_up))
 

@@ -114,6 +114,11 @@ class CycleSegmenter:
         change it between calls (e.g. a fraction of the set's median range).
     """
 
+    small_n = 48
+    """Calls with at most this many samples (one or a few pipeline blocks, the live and offline
+    case alike) are scanned sample by sample in plain Python (:meth:`_scan_small`), longer ones
+    with numpy (:meth:`_scan`); both take the same decisions at the same samples (tested)."""
+
     def __init__(self, settings: CycleSettings, open_deg: float) -> None:
         self.settings = settings
         self.open_deg = open_deg
@@ -188,6 +193,12 @@ class CycleSegmenter:
         """
         out: list[Cycle] = []
         n = x.shape[0]
+        if 0 < n <= self.small_n:
+            xs = x.tolist()
+            rs = None if rate is None else rate.tolist()
+            # (NaN compares unlike numpy's min/max: non-finite input takes the array path)
+            if math.isfinite(sum(xs)) and (rs is None or math.isfinite(sum(rs))):
+                return self._update_small(i0, xs, t_s.tolist(), quiet.tolist(), rs, stop_at_cycle, out)
         # start time of the quiet run each sample is in (carried over from the previous call)
         last_moving = np.maximum.accumulate(np.where(~quiet, np.arange(n), -1)) if n else np.zeros(0, int)
         carried = self.quiet_since_s if math.isfinite(self.quiet_since_s) else (float(t_s[0]) if n else 0.0)
@@ -310,6 +321,156 @@ class CycleSegmenter:
                 else:
                     self.start_rest(self.m, self.i_m)
                 k += j + 1
+                if stop_at_cycle:
+                    return out, i0 + k
+        return out, i0 + n
+
+    # -- the same scan, sample by sample (short calls: no per-call numpy overhead) --------------
+
+    def _update_small(
+        self,
+        i0: int,
+        x: list[float],
+        t_s: list[float],
+        quiet: list[bool],
+        rate: list[float] | None,
+        stop_at_cycle: bool,
+        out: list[Cycle],
+    ) -> tuple[list[Cycle], int]:
+        """:meth:`update` on plain lists (no NaN)."""
+        n = len(x)
+        carried = self.quiet_since_s if math.isfinite(self.quiet_since_s) else t_s[0]
+        quiet_from: list[float] = []
+        last_moving = -1
+        for j in range(n):
+            if not quiet[j]:
+                last_moving = j
+            quiet_from.append(t_s[min(last_moving + 1, n - 1)] if last_moving >= 0 else carried)
+        cycles, nxt = self._scan_small(i0, x, t_s, quiet, quiet_from, rate, stop_at_cycle, out)
+        j = nxt - i0 - 1
+        if 0 <= j < n:
+            self.quiet_since_s = quiet_from[j] if quiet[j] else math.nan
+        return cycles, nxt
+
+    def _scan_small(
+        self,
+        i0: int,
+        x: list[float],
+        t_s: list[float],
+        quiet: list[bool],
+        quiet_from: list[float],
+        rate: list[float] | None,
+        stop_at_cycle: bool,
+        out: list[Cycle],
+    ) -> tuple[list[Cycle], int]:
+        """:meth:`_scan` sample by sample: each search stops at the first sample that meets it."""
+        s = self.settings
+        n = len(x)
+        k = 0
+        while k < n:
+            if self.mode == REST:
+                v0, thr_open = self.v, self.open_deg
+                mv, mi, found = math.inf, -1, -1
+                for j in range(k, n):
+                    xj = x[j]
+                    if xj < mv:
+                        mv, mi = xj, j
+                    if xj > (v0 if v0 < mv else mv) + thr_open:
+                        found = j
+                        break
+                if mv < self.v:
+                    self.v, self.i_v = mv, i0 + mi
+                if found < 0:
+                    return out, i0 + n
+                self.mode = AWAY
+                self.p, self.i_p = x[found], i0 + found
+                self.i_open, self.t_open_s = i0 + found, t_s[found]
+                self.peak_rate = 0.0
+                k = found + 1
+            elif self.mode == AWAY:
+                p0, v, rf = self.p, self.v, s.return_fraction
+                t_open, max_rep = self.t_open_s, s.max_rep_s
+                mp, mpi, found, timeout = -math.inf, -1, -1, -1
+                for j in range(k, n):
+                    xj = x[j]
+                    if xj > mp:
+                        mp, mpi = xj, j
+                    rm = p0 if p0 > mp else mp
+                    if xj < rm - rf * (rm - v):
+                        found = j
+                        break
+                    if t_s[j] - t_open > max_rep:
+                        timeout = j
+                        break
+                if timeout >= 0:
+                    # never came back: a change of posture, not a rep; rest from here
+                    self.start_rest(x[timeout], i0 + timeout)
+                    k = timeout + 1
+                    continue
+                if rate is not None:
+                    stop = found + 1 if found >= 0 else n
+                    self.peak_rate = max(self.peak_rate, max(abs(r) for r in rate[k:stop]))
+                if mp > self.p:
+                    self.p, self.i_p = mp, i0 + mpi
+                if found < 0:
+                    return out, i0 + n
+                self.mode = RETURN
+                self.m, self.i_m, self.t_m_s = x[found], i0 + found, t_s[found]
+                k = found + 1
+            else:  # RETURN
+                rise = self.p - self.v
+                band_level = self.v + s.band_fraction * rise
+                rise_level = s.rise_fraction * rise
+                prev_min, i_run, t_run = self.m, -1, self.t_m_s
+                peak = self.peak_rate
+                onset, lo_on = s.onset_fraction, s.min_onset_deg_s
+                j_dec, kind = -1, ""
+                for j in range(k, n):
+                    xj = x[j]
+                    if xj < prev_min:
+                        prev_min, i_run, t_run = xj, j, t_s[j]
+                    back = xj <= band_level
+                    if rate is not None:
+                        a = abs(rate[j])
+                        if a > peak:
+                            peak = a
+                        back = back and rate[j] >= -min(max(onset * peak, lo_on), MAX_ONSET_DEG_S)
+                    tj = t_s[j]
+                    if back:
+                        j_dec, kind = j, "end"
+                    elif (quiet[j] and tj - quiet_from[j] >= s.settle_quiet_s) or tj - t_run >= s.settle_s:
+                        j_dec, kind = j, "settled"
+                    elif xj > prev_min + rise_level:
+                        j_dec, kind = j, "valley"
+                    else:
+                        continue
+                    break
+                if rate is not None:
+                    self.peak_rate = max(self.peak_rate, max(abs(r) for r in rate[k:]))
+                if i_run >= 0:
+                    self.m, self.i_m, self.t_m_s = x[i_run], i0 + i_run, t_s[i_run]
+                if j_dec < 0:
+                    return out, i0 + n
+                i_dec = i0 + j_dec
+                out.append(
+                    Cycle(
+                        kind=kind,
+                        i_base=self.i_v,
+                        i_peak=self.i_p,
+                        i_low=i_dec if kind == "end" else self.i_m,
+                        i_decide=i_dec,
+                        i_open=self.i_open,
+                        base_deg=self.v,
+                        peak_deg=self.p,
+                    )
+                )
+                if kind == "valley":
+                    self.start_away(self.m, self.i_m, x[j_dec], i_dec, t_s[j_dec])
+                elif kind == "end":
+                    self.start_rest(x[j_dec], i_dec)
+                else:
+                    self.start_rest(self.m, self.i_m)
+                k = j_dec + 1
                 if stop_at_cycle:
                     return out, i0 + k
         return out, i0 + n

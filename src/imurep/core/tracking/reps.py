@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from imurep.core.metrics import (
     ONSET_SMOOTH_S,
     RepTiming,
     angle_between_deg,
+    median,
     onset_threshold_deg_s,
     rep_axis,
     rep_timing,
@@ -90,6 +92,10 @@ set that a different movement ended) needs this many reps."""
 # smoothed angular speed, vertical acceleration
 _T, _U, _G, _H, _Q, _A, _S, _V = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
 _WIDTH = 12
+
+_TRAIL_ROWS = 256
+"""Rows before a block first searched for the start of its trailing window (see
+:meth:`SetTracker._trailing_rate`)."""
 
 
 @dataclass(eq=False)
@@ -202,6 +208,7 @@ class SetTracker:
         self.t_now = -math.inf
         self._i_end = 0
         self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
+        self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
     # -- feeding ---------------------------------------------------------------------------------
 
@@ -294,7 +301,7 @@ class SetTracker:
     def _follow_quiet(self, a: int, v: FloatArray) -> None:
         """Follow the quiet posture block by block; one held ``ref_quiet_s`` is a start position."""
         s = self.settings
-        if not bool(np.all(v[:, _Q] > 0.5)):
+        if not float(v[:, _Q].min()) > 0.5:  # (the flags are 0 or 1)
             self._quiet.reset()
             return
         mean = unit(v[:, _U].sum(axis=0))
@@ -413,7 +420,7 @@ class SetTracker:
             w2 = self.buf.view(i0, self._i_end)
             r2 = _rate(w2, axis)
             k_in = k_back
-            dt = float(np.median(np.diff(w2[:, _T]))) if w2.shape[0] > 1 else 0.01
+            dt = median(np.diff(w2[:, _T])) if w2.shape[0] > 1 else 0.01
             half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
             rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
             thr = onset_threshold_deg_s(float(np.max(np.abs(r2[: k_in + 1]))))
@@ -536,7 +543,7 @@ class SetTracker:
         while st is not None and st is self._set and st.i_scan < b:
             a = st.i_scan
             v = self.buf.view(a, b)
-            x, _ = self._set_coord(st, v)
+            x = sagittal_angle_deg(v[:, _U], st.axis, st.baseline_up)
             v[:, _A] = x
             rate = self._trailing_rate(st, a, b)
             cycles, nxt = st.seg.update(a, x, v[:, _T], v[:, _Q] > 0.5, rate=rate, stop_at_cycle=True)
@@ -549,18 +556,22 @@ class SetTracker:
         """The angle's rate for samples ``a:b``, averaged over the trailing ``ONSET_SMOOTH_S``: a
         rep is decided over once this has stopped, so the centred average that
         :func:`~imurep.core.metrics.rep_timing` measures with has stopped too by then."""
-        w = self.buf.view(a - 1_000_000, b)
-        t = w[:, _T]
-        k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
+        # (searched in the last rows first: the whole buffer only when the window reaches further)
+        for lookback in (_TRAIL_ROWS, 1_000_000):
+            w = self.buf.view(a - lookback, b)
+            t = w[:, _T]
+            k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
+            if k0 > 0 or a - lookback <= self.buf.first_index:
+                break
         w = w[k0:]
         r = _rate(w, st.axis)
         n_new = b - a
-        dt = float(np.median(np.diff(w[:, _T]))) if w.shape[0] > 1 else 1.0
+        dt = median(np.diff(w[:, _T])) if w.shape[0] > 1 else 1.0
         k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
-        c = np.concatenate(([0.0], np.cumsum(r)))
-        hi = np.arange(r.shape[0] - n_new, r.shape[0]) + 1
-        lo = np.maximum(hi - k, 0)
-        return np.asarray((c[hi] - c[lo]) / (hi - lo), dtype=np.float64)
+        # running sums in plain floats (the same additions as np.cumsum, without its overhead)
+        c = [0.0, *accumulate(r.tolist())]
+        lows = [(h, max(h - k, 0)) for h in range(r.shape[0] - n_new + 1, r.shape[0] + 1)]
+        return np.array([(c[h] - c[lo]) / (h - lo) for h, lo in lows])
 
     def _set_cycle(self, st: _OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
@@ -769,9 +780,8 @@ class SetTracker:
         up = v[-1, _U]
         theta = float(sagittal_angle_deg(up[None, :], st.axis, st.baseline_up)[0])
         el = math.degrees(math.asin(max(-1.0, min(1.0, float(up @ st.axis)))))
-        el0 = math.degrees(math.asin(max(-1.0, min(1.0, float(st.bottom_up @ st.axis)))))
+        el0, bottom = self._bottom_angles(st)
         lim = s.leave_deg
-        bottom = float(sagittal_angle_deg(st.bottom_up[None, :], st.axis, st.baseline_up)[0])
         if theta < bottom - lim or theta > bottom + st.max_rom_deg + lim or abs(el - el0) > lim:
             if st.leave_since_s is None:
                 st.leave_since_s = self.t_now
@@ -781,6 +791,16 @@ class SetTracker:
         else:
             st.leave_since_s = None
         return []
+
+    def _bottom_angles(self, st: _OpenSet) -> tuple[float, float]:
+        """Elevation of the axis (degrees) and sagittal angle (degrees) of the set's rest posture;
+        they change only with a rep, so they are kept until their inputs change."""
+        key = st.bottom_up.tobytes() + st.axis.tobytes() + st.baseline_up.tobytes()
+        if self._bottom_memo is None or self._bottom_memo[0] != key:
+            el0 = math.degrees(math.asin(max(-1.0, min(1.0, float(st.bottom_up @ st.axis)))))
+            bottom = float(sagittal_angle_deg(st.bottom_up[None, :], st.axis, st.baseline_up)[0])
+            self._bottom_memo = (key, el0, bottom)
+        return self._bottom_memo[1], self._bottom_memo[2]
 
     def _end_set(self) -> list[Event]:
         """Close the open set: final tilt with each mounting's axis, final median-based rules.
