@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from imurep.cli.simulate import SIM_STYLES
 from imurep.coaching.exercises import get_profile
 from imurep.model.errors import SettingsError
 from imurep.sim.style_recording import run_style, simulate_style
@@ -89,6 +90,10 @@ def test_fatigue_slows_shrinks_and_tilts_over_the_set(styles: list[RecordingStyl
         for s in tired
     ]
     assert np.median(gains) > 1.0
+
+
+def test_cli_style_names_are_the_families() -> None:
+    assert SIM_STYLES == FAMILIES
 
 
 def test_unknown_family_and_bad_rate_are_settings_errors() -> None:
