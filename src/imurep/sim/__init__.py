@@ -28,6 +28,7 @@ from imurep.sim.settings import (
     canonical_exercise,
     parse_faults,
 )
+from imurep.sim.style_recording import simulate_style
 from imurep.sim.truth import TRUTH_SCHEMA
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "canonical_exercise",
     "parse_faults",
     "simulate",
+    "simulate_style",
 ]
