@@ -45,15 +45,20 @@ def seed_of(first: int, i_family: int, i_band: int, k: int) -> int:
     return first + 1000 * i_family + 100 * i_band + k
 
 
+def rate_of(seed: int, band: str) -> float:
+    """The sample rate of a recording, Hz: log-uniform in the band, drawn from its seed."""
+    lo, hi = RATE_BANDS[band]
+    return float(np.exp(np.random.default_rng(seed).uniform(math.log(lo), math.log(hi))))
+
+
 def run_cell(
     family: str, band: str, seeds: list[int], first_hip: bool, stats: dict[str, Any], verbose: bool
 ) -> int:
     """Simulate, analyse and score the recordings of one cell into ``stats`` (placements alternate,
     starting with the hip when ``first_hip``); returns the number of samples."""
-    lo, hi = RATE_BANDS[band]
     n_samples = 0
     for k, seed in enumerate(seeds):
-        rate = float(np.exp(np.random.default_rng(seed).uniform(math.log(lo), math.log(hi))))
+        rate = rate_of(seed, band)
         placement = "hip" if (k % 2 == 0) == first_hip else "thigh"
         rec = simulate_style(seed, family, placement=placement, sample_rate_hz=rate)
         meta = rec.metadata
@@ -178,9 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cells meeting every target of issue 12: {n_met} of {len(lines)}")
     if total["bad_sets"]:
         print()
-        print("sets with a wrong count (seed, placement, set, true reps, found reps, found sets):")
-        for bad in total["bad_sets"][: 40 if args.verbose else 15]:
-            print("  ", bad)
+        print("sets with a wrong count (true / found reps, found sets; the command that writes it):")
+        shown = total["bad_sets"][: 40 if args.verbose else 20]
+        for seed, placement, i_set, n_true, n_found, n_sets in shown:
+            k = seed - args.first_seed
+            family, band = FAMILIES[k // 1000], list(RATE_BANDS)[(k % 1000) // 100]
+            cmd = (
+                f"imurep simulate s{seed}.csv --style {family} --seed {seed} --placement {placement} "
+                f"--rate {rate_of(seed, band)!r}"
+            )
+            print(f"   set {i_set}: {n_true} / {n_found} in {n_sets}  {cmd}")
     return 0
 
 
