@@ -186,14 +186,17 @@ def get_up(body: Body) -> None:
     body.hold(rng.uniform(1.0, 3.0), "standing")
 
 
-def shuffle(body: Body, anchor: Array, angles: Array) -> None:
-    """In the start position: lift the hips a little, shift, settle back (logged ``fidget``)."""
+def shuffle(body: Body, anchor: Array, angles: Array, rom_deg: float) -> None:
+    """In the start position: lift the hips a little, shift, settle back (logged ``fidget``).
+
+    The segment turns by less than a quarter of the set's range ``rom_deg`` (degrees), below the
+    35 % under which a movement is not a rep."""
     rng = body.rng
     t_a = body.tau_s
     body.hold(rng.uniform(0.5, 2.0), None, sway=0.5)
     lat, _ = heading_vectors(angles[0])
     up = anchor + np.array([0.0, 0.0, rng.uniform(0.03, 0.08)]) + lat * rng.uniform(-0.05, 0.05)
-    lift = (1 if body.on_pelvis else -1) * rng.uniform(4, 12) * DEG
+    lift = (1 if body.on_pelvis else -1) * min(rng.uniform(4, 12), 0.25 * rom_deg) * DEG
     g_up = angles + np.array([rng.uniform(-0.1, 0.1), lift, rng.uniform(-4, 4) * DEG, 0.0])
     body.go([(up, g_up, rng.uniform(0.5, 1.0)), (anchor, angles, rng.uniform(0.6, 1.2))], kind=None)
     body.hold(rng.uniform(0.5, 2.0), None, sway=0.5)
@@ -242,7 +245,7 @@ def build_body(style: RecordingStyle, rng: np.random.Generator, dt_s: float) -> 
                 geo, *start = place(body, st, float(body.angles[0]))
                 body.go([(start[0], start[1], rng.uniform(1.0, 2.0))])
             elif what == "fidget" and start is not None:
-                shuffle(body, *start)
+                shuffle(body, start[0], start[1], max(r.rom_deg for r in st.reps))
         if start is None:  # straight into the start position
             geo, *start = place(body, st, float(body.angles[0]))
             body.go([(start[0], start[1], rng.uniform(1.0, 2.0))])
