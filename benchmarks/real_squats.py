@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _scoring import match_reps
 
 from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
@@ -28,26 +29,6 @@ from imurep.core.settings import resolve
 from imurep.io import load_recording, nominal_rate_hz
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squat-realtime"
-
-
-def match(labels: list[dict[str, float]], found: list[dict[str, float]]) -> list[tuple[int, int]]:
-    """One-to-one pairs (label index, found index) by largest overlap, greedy."""
-    pairs = []
-    for i, a in enumerate(labels):
-        for j, b in enumerate(found):
-            ov = min(a["end_s"], b["end_s"]) - max(a["start_s"], b["start_s"])
-            if ov > 0:
-                pairs.append((ov, i, j))
-    pairs.sort(reverse=True)
-    used_i: set[int] = set()
-    used_j: set[int] = set()
-    out = []
-    for _, i, j in pairs:
-        if i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-            out.append((i, j))
-    return out
 
 
 def evaluate(csv: Path, exercise: str | None) -> dict[str, Any]:
@@ -62,7 +43,7 @@ def evaluate(csv: Path, exercise: str | None) -> dict[str, Any]:
     s = (base or AnalysisSettings()).replace(placement=placement)
     res = analyze(rec.chunks(), s, sample_rate_hz=nominal_rate_hz(rec.metadata), source=str(csv))
     found = [{"start_s": r.start_s, "end_s": r.end_s} for st in res.sets for r in st.reps]
-    pairs = match(labels, found)
+    pairs = match_reps(labels, found)
     return {
         "file": csv.stem,
         "sensor": placement,

@@ -7,6 +7,12 @@ session on a fine time grid, with :mod:`~imurep.sim.activities` around the sets 
 :mod:`~imurep.sim.kinematics` (ideal sensor signals), :mod:`~imurep.sim.truth` (ground truth),
 :mod:`~imurep.sim.sensor` (sampling and imperfections), :mod:`~imurep.sim.recording`
 (:func:`simulate`) and :mod:`~imurep.sim.files` (CSV + sidecars).
+
+A second, independent model draws recordings from the whole *style space* of how people lift
+(issue 12): :mod:`~imurep.sim.styles` (the space, its families and :func:`~imurep.sim.styles.draw_style`),
+:mod:`~imurep.sim.style_body`, :mod:`~imurep.sim.style_sets` and :mod:`~imurep.sim.style_activities`
+(the body), :mod:`~imurep.sim.style_sensor` (the IMU) and :mod:`~imurep.sim.style_recording`
+(:func:`~imurep.sim.style_recording.simulate_style`); its truth uses :mod:`~imurep.sim.truth`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from imurep.sim.settings import (
     canonical_exercise,
     parse_faults,
 )
+from imurep.sim.style_recording import simulate_style
 from imurep.sim.truth import TRUTH_SCHEMA
 
 __all__ = [
@@ -36,4 +43,5 @@ __all__ = [
     "canonical_exercise",
     "parse_faults",
     "simulate",
+    "simulate_style",
 ]

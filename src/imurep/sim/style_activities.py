@@ -186,6 +186,23 @@ def get_up(body: Body) -> None:
     body.hold(rng.uniform(1.0, 3.0), "standing")
 
 
+def shuffle(body: Body, anchor: Array, angles: Array, rom_deg: float) -> None:
+    """In the start position: lift the hips a little, shift, settle back (logged ``fidget``).
+
+    The segment turns by less than a quarter of the set's range ``rom_deg`` (degrees), below the
+    35 % under which a movement is not a rep."""
+    rng = body.rng
+    t_a = body.tau_s
+    body.hold(rng.uniform(0.5, 2.0), None, sway=0.5)
+    lat, _ = heading_vectors(angles[0])
+    up = anchor + np.array([0.0, 0.0, rng.uniform(0.03, 0.08)]) + lat * rng.uniform(-0.05, 0.05)
+    lift = (1 if body.on_pelvis else -1) * min(rng.uniform(4, 12), 0.25 * rom_deg) * DEG
+    g_up = angles + np.array([rng.uniform(-0.1, 0.1), lift, rng.uniform(-4, 4) * DEG, 0.0])
+    body.go([(up, g_up, rng.uniform(0.5, 1.0)), (anchor, angles, rng.uniform(0.6, 1.2))], kind=None)
+    body.hold(rng.uniform(0.5, 2.0), None, sway=0.5)
+    body.log("fidget", t_a, body.tau_s)
+
+
 @dataclass
 class BuiltBody:
     """A built recording: the body track and the traces of its sets."""
@@ -209,6 +226,7 @@ def build_body(style: RecordingStyle, rng: np.random.Generator, dt_s: float) -> 
     for k, st in enumerate(style.sets):
         around = list(style.around[k])
         change = st.side != side and not on_pelvis
+        start: list[Array] | None = None
         if change and "restrap" not in around:
             around.insert(0, "restrap")
         for what in around:
@@ -224,9 +242,14 @@ def build_body(style: RecordingStyle, rng: np.random.Generator, dt_s: float) -> 
                 sit_down(body)
             elif what == "onto_bench":
                 onto_bench(body, body.angles[0] + rng.uniform(0.8, 1.2) * math.pi)
+                geo, *start = place(body, st, float(body.angles[0]))
+                body.go([(start[0], start[1], rng.uniform(1.0, 2.0))])
+            elif what == "fidget" and start is not None:
+                shuffle(body, start[0], start[1], max(r.rom_deg for r in st.reps))
+        if start is None:  # straight into the start position
+            geo, *start = place(body, st, float(body.angles[0]))
+            body.go([(start[0], start[1], rng.uniform(1.0, 2.0))])
         side = st.side
-        geo, a_start, g_start = place(body, st, float(body.angles[0]))
-        body.go([(a_start, g_start, rng.uniform(1.0, 2.0))])
         traces.append(do_set(body, st, geo, mount, lever))
         mount, lever = _after_slip(body, mount, lever, traces[-1])
         get_up(body)

@@ -98,6 +98,21 @@ def _calibrate(target_s: float, ph: _Phase, y_start: float, y_end: float, rising
     return float(dur)
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """Samples of one phase of a rep."""
+
+    theta: Array
+    """θ (k,), rad."""
+    u: Array
+    """Progress of the rep (k,), 0 at its bottom, 1 at the top."""
+    hold: Array
+    """Progress of the squeeze's late tilt (k,), 0..1."""
+    rep: int
+    w_rise: float
+    """Share of the rep's tilt that follows the rise."""
+
+
 @dataclass
 class SetTrace:
     """Where a set lies in the fine grid, for the truth."""
@@ -172,7 +187,7 @@ def do_set(body: Body, style: SetStyle, geo: Geometry, mount0: Rotation, lever0:
     reps = style.reps
     bottom = geo.theta_top - max(r.rom_deg for r in reps) * DEG
     band = PHASE_THRESHOLD
-    pieces: list[tuple[Array, Array, int]] = []  # θ (k,), progress u (k,), rep index
+    pieces: list[_Piece] = []
     t_slip = None
     a_turn = 0.0  # physical acceleration of the bottom turn into this rep, rad/s² (touch-and-go)
     for k, r in enumerate(reps):
@@ -198,18 +213,24 @@ def do_set(body: Body, style: SetStyle, geo: Geometry, mount0: Rotation, lever0:
         squeeze = 0.0 if quick_top else max(0.0, r.squeeze_s - tails - head)
         trace.onsets_s.append(body.tau_s + _count(pieces) * body.dt_s)
         s = body.times(rise.duration) / rise.duration
-        pieces.append((bottom + reach * rise.curve(np.minimum(s, 1.0)), np.minimum(s, 1.0), k))
+        u = np.minimum(s, 1.0)
+        late = squeeze >= 0.4  # part of the tilt develops during a squeeze long enough for it
+        w = 1.0 - r.tilt_late if late else 1.0  # share of the tilt that comes with the rise
+        pieces.append(_Piece(bottom + reach * rise.curve(u), u, np.zeros(s.size), k, w))
         if squeeze > 0:
             s = body.times(squeeze) / squeeze
-            pieces.append((bottom + reach + (rom - reach) * septic(s), np.ones_like(s), k))
+            pieces.append(
+                _Piece(bottom + reach + (rom - reach) * septic(s), np.ones_like(s), septic(s), k, w)
+            )
         s = body.times(low.duration) / low.duration
         th = top - drop * low.curve(np.minimum(s, 1.0))
         if style.slip is not None and style.slip.rep == k:
             t_slip = body.tau_s + (_count(pieces) + 0.5 * th.size) * body.dt_s
-        pieces.append((th, np.clip((th - bottom) / rom, 0.0, 1.0), k))
+        u = np.clip((th - nxt) / drop, 0.0, 1.0)  # 1 at the top, 0 at the next bottom
+        pieces.append(_Piece(th, u, u if late else np.zeros(s.size), k, w))
         if r.pause_s > 0 and not last:
             s = body.times(r.pause_s)
-            pieces.append((np.full(s.size, nxt), np.zeros(s.size), k))
+            pieces.append(_Piece(np.full(s.size, nxt), np.zeros(s.size), np.zeros(s.size), k, 1.0))
         bottom = nxt
     _render(body, style, geo, pieces)
     if t_slip is not None and style.slip is not None:
@@ -257,8 +278,8 @@ def _rep_phases(
     return rise, low, creep
 
 
-def _count(pieces: list[tuple[Array, Array, int]]) -> int:
-    return sum(p[0].size for p in pieces)
+def _count(pieces: list[_Piece]) -> int:
+    return sum(p.theta.size for p in pieces)
 
 
 def _first_above(phase: _Phase, level: float) -> float:
@@ -267,15 +288,22 @@ def _first_above(phase: _Phase, level: float) -> float:
     return float(_S[int(np.argmax(y >= min(level, 1.0)))])
 
 
-def _render(body: Body, style: SetStyle, geo: Geometry, pieces: list[tuple[Array, Array, int]]) -> None:
-    """Append the reps' samples: θ, progress u and, per rep, tilt / yaw / side-bend shapes."""
+def _render(body: Body, style: SetStyle, geo: Geometry, pieces: list[_Piece]) -> None:
+    """Append the reps' samples: θ, progress u and, per rep, tilt / yaw / side-bend shapes.
+
+    The tilt follows the rise (``u**p``) and, for the share ``tilt_late`` of a rep with a squeeze,
+    grows during the squeeze and goes with the lowering.
+    """
     rolls, yaws, sways = [], [], []
-    for _, uu, k in pieces:
-        r = style.reps[k]
-        rolls.append(r.tilt_deg * DEG * uu ** (1.0 + 2.0 * r.lift_skew))
+    for pc in pieces:
+        r = style.reps[pc.rep]
+        uu = pc.u
+        rolls.append(
+            r.tilt_deg * DEG * (pc.w_rise * uu ** (1.0 + 2.0 * r.lift_skew) + (1.0 - pc.w_rise) * pc.hold)
+        )
         yaws.append(r.yaw_deg * DEG * uu)
         sways.append(r.sway_deg * DEG * 4.0 * uu * (1.0 - uu))
-    theta = np.concatenate([p[0] for p in pieces])
-    u = np.concatenate([p[1] for p in pieces])
+    theta = np.concatenate([p.theta for p in pieces])
+    u = np.concatenate([p.u for p in pieces])
     anchor, angles = geo.pose(theta, u, np.concatenate(rolls), np.concatenate(yaws), np.concatenate(sways))
     body.push(anchor, angles, None)

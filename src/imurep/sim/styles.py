@@ -20,6 +20,7 @@ around the fault rule (:data:`FAULT_MARGIN`), so the truth is not decided by a h
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +46,9 @@ FAMILIES = (
 RATE_BANDS = {"low": (25.0, 52.0), "mid": (52.0, 200.0), "high": (200.0, 400.0)}
 """Sample-rate bands, Hz (inclusive ranges a recording's nominal rate is drawn from)."""
 
-AROUND_SET = ("walking", "sitting_down", "onto_bench", "restrap", "phone")
-"""Non-rep activities drawn around the sets (:attr:`RecordingStyle.around`)."""
+AROUND_SET = ("walking", "sitting_down", "onto_bench", "restrap", "phone", "fidget")
+"""Non-rep activities drawn around the sets (:attr:`RecordingStyle.around`); ``fidget`` is a
+shuffle of the hips in the start position, right before the set."""
 
 FAULT_MARGIN = 0.12
 """Relative margin around each fault threshold that fault-deciding values are kept out of."""
@@ -109,6 +111,8 @@ class RepStyle:
     partial: bool
     tilt_deg: float
     """Peak pelvis tilt (signed, + raises the right side) relative to the start position."""
+    tilt_late: float
+    """Share of the tilt that develops during the squeeze rather than with the rise (0-0.8)."""
     yaw_deg: float
     """Rotation about the vertical at the top (axis jitter), degrees."""
     sway_deg: float
@@ -389,14 +393,15 @@ def draw_set_style(
         # partial: below the rule's fraction of the (fatigued) median by the margin
         frac = _u(rng, space.partial_min, _PARTIAL_MAX) if partial[k] else 1.0 - rom_loss * f
         rom = rom_full * frac if partial[k] else max(space.rom_deg[0], rom_full * frac)
-        tilt = _u(rng, 0.2, 0.7 * tilt_limit) if on_pelvis else _u(rng, 0.0, 2.0)
+        # a level rep tilts a little either way; a faulty rep (and fatigue) drops the weak side
+        tilt = _u(rng, 0.0, 0.6 * tilt_limit) * (1.0 if rng.random() < 0.5 else -1.0)
         if on_pelvis and rng.random() < tempo.tilt_p:
-            tilt = _u(rng, 1.3 * tilt_limit, 2.4 * tilt_limit)
-        if two_leg:
-            tilt *= 0.8
-        tilt = tilt + tilt_gain * f
+            tilt = _u(rng, 1.3 * tilt_limit, 2.4 * tilt_limit) * (1.0 if rng.random() < 0.85 else -1.0)
+        if not on_pelvis:  # a thigh sensor: a small rotation of the thigh about its axis
+            tilt = _u(rng, -2.0, 2.0)
+        tilt = tilt * (0.8 if two_leg else 1.0) + tilt_gain * f
         if on_pelvis:
-            tilt = _off_threshold(tilt, tilt_limit, 0.2)
+            tilt = math.copysign(_off_threshold(abs(tilt), tilt_limit, 0.2), tilt)
         reps.append(
             RepStyle(
                 lift_s=lift,
@@ -405,7 +410,8 @@ def draw_set_style(
                 pause_s=pause,
                 rom_deg=rom,
                 partial=bool(partial[k]),
-                tilt_deg=tilt_sign * tilt if rng.random() < 0.85 else -tilt_sign * tilt,
+                tilt_deg=tilt_sign * tilt,
+                tilt_late=_u(rng, 0.0, 0.8),
                 yaw_deg=float(rng.normal(0.0, 1.5)),
                 sway_deg=float(rng.normal(0.0, 1.5)),
                 lift_skew=_u(rng, 0.35, 0.65),
@@ -496,4 +502,6 @@ def _draw_around(rng: np.random.Generator, noisy: bool, k: int, n_sets: int) -> 
     if rng.random() < 0.4 or noisy:
         out.append("sitting_down")
     out.append("onto_bench")
+    if rng.random() < (0.7 if noisy else 0.1):
+        out.append("fidget")
     return tuple(out)
