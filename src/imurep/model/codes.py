@@ -37,6 +37,45 @@ FAULT_LABELS: Final[dict[str, str]] = {
 PHASES: Final = ("concentric", "top_hold", "eccentric", "bottom_pause")
 """Phases of a rep, in time order (display order of plots)."""
 
+PHASE_ORDERS: Final = ("lift_first", "lower_first")
+"""How an exercise's rep begins.  The tracker measures every rep the same way: it leaves the rest
+posture (``concentric``), turns (``top_hold``), returns (``eccentric``) and rests
+(``bottom_pause``).  ``lift_first``: the rest is at the bottom (hip thrusts and bridges), so the
+phases are lifting, squeeze at the top, lowering.  ``lower_first``: the rest is standing at the top
+(squats, split squats, step-ups, RDLs), so the same measured phases are lowering, bottom pause,
+rising; the boundaries (the 5 %-of-ROM rule and the onset / stop of the movement) are the same."""
+
+PHASE_NAMES: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "lift_first": {
+        "concentric": ("lifting", "Up"),
+        "top_hold": ("squeeze at top", "Squeeze"),
+        "eccentric": ("lowering", "Down"),
+        "bottom_pause": ("bottom pause", "Pause"),
+    },
+    "lower_first": {
+        "concentric": ("lowering", "Down"),
+        "top_hold": ("bottom pause", "Bottom"),
+        "eccentric": ("rising", "Up"),
+        "bottom_pause": ("standing pause", "Stand"),
+    },
+}
+"""Name (in words) and short label (tables, plots) of each measured phase, per phase order."""
+
+LOWERING_PHASE: Final[dict[str, str]] = {"lift_first": "eccentric", "lower_first": "concentric"}
+"""The measured phase that is the lowering, per phase order (judged by ``rushed_lowering``)."""
+
+
+def phase_name(phase: str, order: str = "lift_first") -> str:
+    """Name of a measured phase in words, e.g. ``phase_name("concentric", "lower_first")`` →
+    ``"lowering"``."""
+    return PHASE_NAMES[order][phase][0]
+
+
+def phase_short(phase: str, order: str = "lift_first") -> str:
+    """Short label of a measured phase (table columns, plot legends), e.g. ``"Up"``."""
+    return PHASE_NAMES[order][phase][1]
+
+
 PHASE_METRIC: Final[dict[str, str]] = {
     "concentric": "concentric_s",
     "top_hold": "top_hold_s",
