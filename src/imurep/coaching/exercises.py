@@ -266,7 +266,7 @@ def _profile(name: str, d: object, where: str) -> ExerciseProfile:
         if not isinstance(value, list) or not value or any(v not in PLACEMENTS for v in value):
             raise SettingsError(f"{where}.placements must list placements from {', '.join(PLACEMENTS)}")
         placements = tuple(value)
-    phase_order = "lift_first"
+    phase_order: object = "lift_first"
     if "phase_order" in d:
         phase_order, reasons["phase_order"] = _number(d["phase_order"], f"{where}.phase_order")
         if phase_order not in PHASE_ORDERS:

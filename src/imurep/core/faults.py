@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from imurep.model.codes import FAULTS, LOWERING_PHASE, PHASE_ORDERS, PHASE_METRIC
+from imurep.model.codes import FAULTS, LOWERING_PHASE, PHASE_METRIC, PHASE_ORDERS
 from imurep.model.errors import SettingsError
 from imurep.model.results import RepResult
 

@@ -234,11 +234,18 @@ class SetResult:
     """Start times of the reps from which the sensor sat differently on the body (the strap slipped
     or was adjusted): frame and tilt reference were re-learned there, s."""
 
+    @property
+    def phase_order(self) -> str:
+        """How the phases of the set's reps are named (that of its reps; ``"lift_first"`` without
+        reps)."""
+        return self.reps[0].phase_order if self.reps else "lift_first"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
         return {
             "index": self.index,
             "side": self.side,
+            "phase_order": self.phase_order,
             "start_s": self.start_s,
             "end_s": self.end_s,
             "tilt_baseline": self.baseline_source,

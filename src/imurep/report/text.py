@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC
+from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, phase_short
 from imurep.model.results import SessionResult, SetResult
 from imurep.report.stats import SideStats, has_both_sides, session_totals, side_stats
 
@@ -17,9 +17,20 @@ def label(key: str) -> str:
     return METRICS[key].header
 
 
-def phase_label(phase: str) -> str:
-    """Display name of a phase (``"concentric"`` → ``"Up"``)."""
-    return METRICS[PHASE_METRIC[phase]].label
+def phase_label(phase: str, order: str = "lift_first") -> str:
+    """Display name of a measured phase for the phase order ``order`` (``"concentric"`` → ``"Up"``
+    lifting first, ``"Down"`` lowering first; see :data:`imurep.model.codes.PHASE_NAMES`)."""
+    return phase_short(phase, order)
+
+
+def phase_metric_label(key: str, order: str = "lift_first") -> str:
+    """Axis label of a metric with its unit; a phase duration (``"concentric_s"`` …) is named for
+    the phase order ``order``."""
+    phase = next((p for p, k in PHASE_METRIC.items() if k == key), None)
+    if phase is None:
+        return label(key)
+    m = METRICS[key]
+    return f"{phase_short(phase, order)} ({m.unit})"
 
 
 def fmt(value: float | int | None, key: str) -> str:
