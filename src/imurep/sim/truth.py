@@ -53,11 +53,14 @@ from imurep.sim.definitions import (
     LIFT_DOWN_MIN_S,
     LIFT_HOLD_MIN_S,
     LIFT_TILT_LIMIT_DEG,
+    LOWER_FIRST,
     MAX_ONSET_DEG_S,
     MIN_ONSET_DEG_S,
     ONSET_FRACTION,
     PARTIAL_FRACTION,
     PHASE_THRESHOLD,
+    STANDING_LOWERING_MIN_S,
+    STANDING_TILT_LIMIT_DEG,
     TILT_LIMIT_DEG,
 )
 from imurep.sim.kinematics import Kinematics
@@ -89,7 +92,7 @@ def measure_truth(settings: SimSettings, session: Session, kin: Kinematics, t0_s
         if plan.lifts:
             sets_out.append(_lift_set_truth(plan, kin, t0_s, on_pelvis))
         else:
-            sets_out.append(_rep_set_truth(plan, kin, t0_s, on_pelvis))
+            sets_out.append(_rep_set_truth(plan, kin, t0_s, on_pelvis, settings.exercise))
     acts = sorted(
         (
             {"kind": a.kind, "start_s": t0_s + float(a.start_s), "end_s": t0_s + float(_closed(a.end_s))}
@@ -191,9 +194,21 @@ def _measure_rep(t: Array, th: Array, i_on: int, i_stop: int) -> _RepMeasure:
     )
 
 
-def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -> dict[str, Any]:
-    """Truth of a set of reps: phase times, ROM, peak tilt and faults of each rep."""
-    t, th = kin.t, kin.theta
+def _rep_set_truth(
+    plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool, exercise: str = ""
+) -> dict[str, Any]:
+    """Truth of a set of reps: phase times, ROM, peak tilt and faults of each rep.
+
+    The reps are measured on ``plan.direction * θ`` (away from the rest posture is up), so the
+    phases are those the tracker measures: away (``concentric_s``), turn (``top_hold_s``), back
+    (``eccentric_s``).  For a standing exercise (:data:`STANDING_LOWERING_MIN_S`) the faults follow
+    its profile: ``rushed_lowering`` on the lowering (the away phase when it lowers first), tilt
+    above :data:`STANDING_TILT_LIMIT_DEG`, no ``short_hold``; ``bottom_deg`` / ``top_deg`` are θ
+    at rest and at the far side.
+    """
+    t, th = kin.t, plan.direction * kin.theta
+    standing = exercise in STANDING_LOWERING_MIN_S
+    lower_first = exercise in LOWER_FIRST
     onsets = [int(np.searchsorted(t, r.onset_s)) for r in plan.reps]
     stops = onsets[1:] + [plan.i_end + 1]
     raw = [_measure_rep(t, th, max(0, i0 - 1), i1) for i0, i1 in zip(onsets, stops, strict=True)]
@@ -210,11 +225,12 @@ def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -
             i_b = int(np.searchsorted(t, x.end, side="right"))
             peak = float(np.max(np.abs(kin.ml_elevation[i_a:i_b] - base)) / DEG)
         faults = []
-        if peak is not None and peak > TILT_LIMIT_DEG:
+        if peak is not None and peak > (STANDING_TILT_LIMIT_DEG if standing else TILT_LIMIT_DEG):
             faults.append("hip_tilt")
-        if ecc < ECCENTRIC_MIN_S:
+        lowering = conc if lower_first else ecc
+        if lowering < (STANDING_LOWERING_MIN_S[exercise] if standing else ECCENTRIC_MIN_S):
             faults.append("rushed_lowering")
-        if hold < HOLD_MIN_S:
+        if hold < HOLD_MIN_S and not standing:
             faults.append("short_hold")
         if x.rom < PARTIAL_FRACTION * med:
             faults.append("partial_rom")
@@ -232,8 +248,9 @@ def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -
                 "rom_deg": x.rom / DEG,
                 "peak_tilt_deg": peak,
                 "faults": faults,
-                "bottom_deg": x.bottom / DEG,
-                "top_deg": x.top / DEG,
+                "bottom_deg": plan.direction * x.bottom / DEG,
+                "top_deg": plan.direction * x.top / DEG,
+                "phase_order": "lower_first" if lower_first else "lift_first",
                 "injected_faults": list(plan.reps[k].injected),
             }
         )
