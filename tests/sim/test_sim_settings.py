@@ -72,7 +72,7 @@ def test_parse_faults() -> None:
 
 def test_unknown_exercise_is_rejected() -> None:
     with pytest.raises(SettingsError, match="SimSettings.exercise must be one of"):
-        SimSettings(exercise="squat")
+        SimSettings(exercise="front_squat")
     with pytest.raises(SettingsError, match="SimSettings.exercise"):
         canonical_exercise("bench_thrust")  # a motion, not an exercise
 

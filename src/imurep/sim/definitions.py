@@ -45,3 +45,6 @@ STANDING_LOWERING_MIN_S = {
 LOWER_FIRST = ("squat", "bulgarian_split_squat", "single_leg_rdl", "pistol_squat")
 """Standing exercises whose rest is at the top (phase order ``lower_first``); the step-up rests
 at the bottom (foot on the box) and lifts first."""
+TWO_LEG_STANDING = ("squat",)
+"""Standing exercises on two legs: their profile does not judge ``hip_tilt``, so the simulator
+neither injects nor labels it."""

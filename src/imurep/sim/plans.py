@@ -375,7 +375,8 @@ def plan_standing_set(
     """A set of a standing movement: the reps as the depth ``u`` (0 standing at rest, 1 at the far
     side; partial reps 0.58-0.72), lowering first unless the exercise rests at the bottom (the
     step-up).  Faults that may be injected: ``rushed_lowering``, ``partial_rom`` and, with the
-    sensor on the pelvis, ``hip_tilt`` (a pelvis dropping or rotating 7-11 deg); no ``short_hold``."""
+    sensor on the pelvis of a single-leg movement, ``hip_tilt`` (a pelvis dropping or rotating
+    7-11 deg); no ``short_hold``."""
     on_pelvis = settings.on_pelvis
     shape = _STANDING_SHAPES[settings.motion]
     th_rest, th_range, p_rest, p_range, k_fwd, k_up = (rng.uniform(lo, hi) for lo, hi in shape)

@@ -62,6 +62,7 @@ from imurep.sim.definitions import (
     STANDING_LOWERING_MIN_S,
     STANDING_TILT_LIMIT_DEG,
     TILT_LIMIT_DEG,
+    TWO_LEG_STANDING,
 )
 from imurep.sim.kinematics import Kinematics
 from imurep.sim.motion import DEG, Array
@@ -203,8 +204,8 @@ def _rep_set_truth(
     phases are those the tracker measures: away (``concentric_s``), turn (``top_hold_s``), back
     (``eccentric_s``).  For a standing exercise (:data:`STANDING_LOWERING_MIN_S`) the faults follow
     its profile: ``rushed_lowering`` on the lowering (the away phase when it lowers first), tilt
-    above :data:`STANDING_TILT_LIMIT_DEG`, no ``short_hold``; ``bottom_deg`` / ``top_deg`` are θ
-    at rest and at the far side.
+    above :data:`STANDING_TILT_LIMIT_DEG` (not on two legs), no ``short_hold``; ``bottom_deg`` /
+    ``top_deg`` are θ at rest and at the far side.
     """
     t, th = kin.t, plan.direction * kin.theta
     standing = exercise in STANDING_LOWERING_MIN_S
@@ -225,7 +226,12 @@ def _rep_set_truth(
             i_b = int(np.searchsorted(t, x.end, side="right"))
             peak = float(np.max(np.abs(kin.ml_elevation[i_a:i_b] - base)) / DEG)
         faults = []
-        if peak is not None and peak > (STANDING_TILT_LIMIT_DEG if standing else TILT_LIMIT_DEG):
+        tilt_judged = exercise not in TWO_LEG_STANDING
+        if (
+            peak is not None
+            and tilt_judged
+            and peak > (STANDING_TILT_LIMIT_DEG if standing else TILT_LIMIT_DEG)
+        ):
             faults.append("hip_tilt")
         lowering = conc if lower_first else ecc
         if lowering < (STANDING_LOWERING_MIN_S[exercise] if standing else ECCENTRIC_MIN_S):
