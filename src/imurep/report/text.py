@@ -56,7 +56,9 @@ def _fault_phrase(code: str, reps: Sequence[int]) -> str:
     return f"{plural(n, name)} ({_rep_list(reps)})"
 
 
-def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None = None) -> str:
+def set_verdict(
+    s: SetResult, placement: str, tilt_threshold_deg: float | None = None, *, tilt_judged: bool = True
+) -> str:
     """One-line verdict of a set, e.g. ``"11 reps · 2 rushed lowerings (reps 9, 11) · hips level"``.
 
     Parameters
@@ -67,6 +69,9 @@ def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None =
         ``"hip"`` or ``"thigh"`` (tilt is only judged with the sensor on the hip).
     tilt_threshold_deg
         Shown with the largest tilt when the hips stayed level (optional).
+    tilt_judged
+        Whether ``hip_tilt`` is judged (False: the exercise does not, e.g. a two-leg squat; the
+        largest tilt is shown without a verdict).
     """
     parts = [plural(len(s.reps), "rep")]
     faulty = False
@@ -79,7 +84,9 @@ def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None =
         parts.append("all reps clean")
     if placement == "hip":
         tilts = [r.peak_tilt_deg for r in s.reps if r.peak_tilt_deg is not None]
-        if tilts and not any("hip_tilt" in r.faults for r in s.reps):
+        if tilts and not tilt_judged:
+            parts.append(f"pelvis tilt max {max(tilts):.1f}° (not judged)")
+        elif tilts and not any("hip_tilt" in r.faults for r in s.reps):
             limit = f" ≤ {tilt_threshold_deg:g}°" if tilt_threshold_deg is not None else ""
             parts.append(f"hips level (max {max(tilts):.1f}°{limit})")
     else:
