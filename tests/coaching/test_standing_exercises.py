@@ -207,3 +207,43 @@ def test_squat_set_summary_reads_lowering_first() -> None:
     assert s.phase_order == "lower_first"
     assert set_summary_lines(s)[1].startswith("  mean tempo: down ")
     assert AnalysisSettings().faults.phase_order == "lift_first"
+
+
+def test_analyze_warns_about_a_placement_the_profile_does_not_expect(tmp_path: Path) -> None:
+    rec = simulate(
+        SimSettings(
+            seed=2,
+            exercise="single_leg_rdl",
+            placement="hip",
+            n_sets=1,
+            reps_per_set=(4, 4),
+            pre_activity=False,
+        )
+    )
+    path = write_simulated(rec, tmp_path / "rdl.csv")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imurep",
+            "analyze",
+            str(path),
+            "--exercise",
+            "single_leg_rdl",
+            "--placement",
+            "thigh",
+            "--no-store",
+            "--json",
+            str(tmp_path / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        "single_leg_rdl is analysed with the sensor on the thigh; its profile expects it on the hip"
+        in out.stderr
+    )
+    assert json.loads((tmp_path / "out.json").read_text())["placement"] == "thigh"
