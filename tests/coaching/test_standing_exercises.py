@@ -247,3 +247,18 @@ def test_analyze_warns_about_a_placement_the_profile_does_not_expect(tmp_path: P
         in out.stderr
     )
     assert json.loads((tmp_path / "out.json").read_text())["placement"] == "thigh"
+
+
+def test_a_deeper_squat_is_no_over_extension() -> None:
+    from dataclasses import replace
+
+    from imurep.coaching.advice import over_extended_reps
+    from imurep.model.codes import FAULTS
+    from imurep.model.results import SetResult, SetSummary
+
+    reps = tuple(_rep(index=i + 1, top_deg=80.0 + (15.0 if i == 3 else 0.0)) for i in range(5))
+    thrust = SetResult(1, "left", 0.0, 10.0, reps, SetSummary.from_reps(reps, FAULTS))
+    assert over_extended_reps(thrust, 8.0) == (4,)
+    squat_reps = tuple(replace(r, phase_order="lower_first") for r in reps)
+    squat = SetResult(1, "left", 0.0, 10.0, squat_reps, SetSummary.from_reps(squat_reps, FAULTS))
+    assert over_extended_reps(squat, 8.0) == ()
