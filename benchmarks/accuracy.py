@@ -14,89 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import defaultdict
-from typing import Any
 
 import numpy as np
+from _scoring import evaluate, fault_f1, new_stats
 
 from imurep.core.pipeline import analyze
 from imurep.core.settings import AnalysisSettings
 from imurep.model.codes import FAULTS
-from imurep.model.results import SessionResult
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
 
 FIRST_SEED = 10_000  # unit tests use seeds < 1000
-
-
-def match_reps(truth: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """Pair truth and found reps whose [start, end] intervals overlap most (greedy, one-to-one)."""
-    pairs = []
-    for i, tr in enumerate(truth):
-        for j, fr in enumerate(found):
-            ov = min(tr["end_s"], fr["end_s"]) - max(tr["start_s"], fr["start_s"])
-            if ov > 0:
-                pairs.append((ov, i, j))
-    pairs.sort(reverse=True)
-    used_i: set[int] = set()
-    used_j: set[int] = set()
-    out = []
-    for _, i, j in pairs:
-        if i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-            out.append((i, j))
-    return out
-
-
-def evaluate(truth: dict[str, Any], result: SessionResult, stats: dict[str, Any]) -> None:
-    """Accumulate the comparison of one recording into ``stats``."""
-    found_sets = [s.to_dict() for s in result.sets]
-    t_reps = [r for s in truth["sets"] for r in s["reps"]]
-    f_reps = [r for s in found_sets for r in s["reps"]]
-    pairs = match_reps(t_reps, f_reps)
-    stats["truth_reps"] += len(t_reps)
-    stats["found_reps"] += len(f_reps)
-    stats["matched"] += len(pairs)
-    stats["phantom"] += len(f_reps) - len(pairs)
-    stats["missed"] += len(t_reps) - len(pairs)
-    # per set: exact count when the found set overlapping the truth set has the same number of reps
-    for ts in truth["sets"]:
-        overlapping = [
-            fs for fs in found_sets if min(fs["end_s"], ts["end_s"]) - max(fs["start_s"], ts["start_s"]) > 0
-        ]
-        n_found = sum(len(fs["reps"]) for fs in overlapping)
-        stats["sets"] += 1
-        stats["sets_exact"] += int(n_found == len(ts["reps"]) and len(overlapping) == 1)
-        if n_found != len(ts["reps"]) or len(overlapping) != 1:
-            stats["bad_sets"].append(
-                (truth["seed"], truth["placement"], ts["index"], len(ts["reps"]), n_found, len(overlapping))
-            )
-    stats["sets_found"] += len(found_sets)
-    for i, j in pairs:
-        tr, fr = t_reps[i], f_reps[j]
-        for key in ("concentric_s", "top_hold_s", "eccentric_s"):
-            stats["phase_err"].append(abs(fr[key] - tr[key]))
-        for key in ("start_s", "top_start_s", "top_end_s", "end_s"):
-            stats["boundary_err"].append(abs(fr[key] - tr[key]))
-        stats["rom_err"].append(abs(fr["rom_deg"] - tr["rom_deg"]))
-        if tr.get("peak_tilt_deg") is not None and fr.get("peak_tilt_deg") is not None:
-            stats["tilt_err"].append(abs(fr["peak_tilt_deg"] - tr["peak_tilt_deg"]))
-        for code in FAULTS:
-            t_has, f_has = code in tr["faults"], code in fr["faults"]
-            if code == "hip_tilt" and truth["placement"] != "hip":
-                continue
-            key = ("tp" if t_has else "fp") if f_has else ("fn" if t_has else "tn")
-            stats["faults"][code][key] += 1
-    tag = (truth["seed"], truth["placement"], truth["sample_rate_hz"])
-    for i in sorted(set(range(len(t_reps))) - {i for i, _ in pairs}):
-        stats["missed_reps"].append((*tag, round(t_reps[i]["start_s"], 2), t_reps[i]["faults"]))
-        for code in t_reps[i]["faults"]:
-            stats["faults"][code]["fn"] += 1
-    for j in sorted(set(range(len(f_reps))) - {j for _, j in pairs}):
-        stats["phantom_reps"].append((*tag, round(f_reps[j]["start_s"], 2), round(f_reps[j]["rom_deg"], 1)))
-        for code in f_reps[j]["faults"]:
-            stats["faults"][code]["fp"] += 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,10 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
 
-    stats: dict[str, Any] = defaultdict(int)
-    for k in ("phase_err", "boundary_err", "rom_err", "tilt_err", "bad_sets", "missed_reps", "phantom_reps"):
-        stats[k] = []
-    stats["faults"] = {code: defaultdict(int) for code in FAULTS}
+    stats = new_stats()
     rates = [52.0, 104.0, 200.0, 400.0]
     t_sim = t_an = 0.0
     n_samples = 0
@@ -172,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = exact >= 0.98 and stats["phantom"] == 0
     for code in FAULTS:
         c = stats["faults"][code]
-        p = c["tp"] / max(c["tp"] + c["fp"], 1)
-        r = c["tp"] / max(c["tp"] + c["fn"], 1)
-        f1 = 2 * p * r / max(p + r, 1e-9)
+        p, r, f1 = fault_f1(stats, code)
         ok = ok and f1 >= 0.95
         print(
             f"fault {code:16s} tp {c['tp']:4d} fp {c['fp']:3d} fn {c['fn']:3d}  "

@@ -33,7 +33,7 @@ TRACKERS: dict[str, tuple[Factory, str, str]] = {
     ),
     "lifts": (
         lambda s: LiftTracker(s.lifts, s.faults, measure_tilt=True, sides=("left",)),
-        "leg_lift",
+        "glute_bridge_leg_lift",
         "glute_bridge_leg_lift",
     ),
 }

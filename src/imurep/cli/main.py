@@ -21,7 +21,13 @@ from imurep.cli import coaching as coaching_cli
 from imurep.cli.analyze import add_recording_args, cmd_analyze
 from imurep.cli.live import add_scan_args, add_source_args, cmd_live, cmd_scan
 from imurep.cli.report import cmd_report
-from imurep.cli.simulate import SIM_DEFAULT_EXERCISE, SIM_EXERCISE_ALIASES, SIM_EXERCISES, cmd_simulate
+from imurep.cli.simulate import (
+    SIM_DEFAULT_EXERCISE,
+    SIM_EXERCISE_ALIASES,
+    SIM_EXERCISES,
+    SIM_STYLES,
+    cmd_simulate,
+)
 from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
 from imurep.model.errors import ImurepError
 
@@ -143,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
         "hip_thrust and the pause, deficit and banded variants move as the single-leg hip thrust, "
         "glute_bridge and elevated_glute_bridge as the single-leg glute bridge (variant specifics "
         "are not simulated); deprecated: floor_bridge, leg_lift",
+    )
+    s.add_argument(
+        "--style",
+        choices=SIM_STYLES,
+        metavar="FAMILY",
+        help="draw the sets from a family of the style space instead (the way people really lift: "
+        f"tempo, pauses, touch-and-go, partial reps, fatigue, strap slip, motion around the sets): "
+        f"{', '.join(SIM_STYLES)}; placement, seed, --sets (1-3), --rate (25-400 Hz) and --no-noise "
+        "apply, the exercise and faults come from the family",
     )
     s.set_defaults(func=cmd_simulate)
 

@@ -28,6 +28,20 @@ without importing numpy; a test keeps them equal)."""
 SIM_EXERCISE_ALIASES = ("floor_bridge", "leg_lift")
 """Deprecated ``--exercise`` names of ``imurep simulate`` (:data:`imurep.sim.EXERCISE_ALIASES`)."""
 SIM_DEFAULT_EXERCISE = "single_leg_hip_thrust"
+SIM_STYLES = (
+    "ordinary",
+    "explosive",
+    "slow_pause",
+    "touch_and_go",
+    "partial",
+    "fatigue",
+    "floor_bridge",
+    "two_leg",
+    "strap_slip",
+    "noisy_motion",
+    "mixed",
+)
+"""``imurep simulate --style`` families: :data:`imurep.sim.styles.FAMILIES` (spelled out, as above)."""
 
 logger = logging.getLogger("imurep.cli")
 
@@ -37,6 +51,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from imurep import sim
     from imurep.io.canonical import write_simulated
 
+    if getattr(args, "style", None):
+        return _simulate_style(args)
     options: dict[str, Any] = {"seed": args.seed, "placement": args.placement, "noise": not args.no_noise}
     if args.faults is not None:
         options["faults"] = sim.parse_faults(args.faults)
@@ -61,5 +77,39 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"wrote {out}, {stem}.json and {stem}.truth.json: {sim_settings.n_sets} set(s), "
         f"{sim_settings.placement}, {n} samples ({duration / 60:.1f} min at "
         f"{sim_settings.sample_rate_hz:g} Hz), faults allowed: {', '.join(sim_settings.faults) or 'none'}"
+    )
+    return 0
+
+
+def _simulate_style(args: argparse.Namespace) -> int:
+    """``imurep simulate OUT.csv --style FAMILY``: a recording drawn from the style space."""
+    from imurep.io.canonical import write_simulated
+    from imurep.model.errors import SettingsError
+    from imurep.sim.style_recording import simulate_style
+
+    if args.faults is not None or args.exercise is not None:
+        raise SettingsError(
+            "--style draws the exercise and the faults from the family; drop --faults / --exercise"
+        )
+    if args.sets is not None and not 1 <= args.sets <= 3:
+        raise SettingsError(f"--sets with --style must be 1..3, got {args.sets}")
+    rec = simulate_style(
+        args.seed,
+        args.style,
+        placement=args.placement,
+        sample_rate_hz=args.rate,
+        n_sets=args.sets,
+        noise=not args.no_noise,
+    )
+    out = Path(args.out)
+    write_simulated(rec, out)
+    stem = out.with_suffix("")
+    n = len(rec.t_s)
+    duration = float(rec.t_s[-1] - rec.t_s[0]) if n else 0.0
+    reps = sum(len(s["reps"]) for s in rec.truth["sets"])
+    print(
+        f"wrote {out}, {stem}.json and {stem}.truth.json: style {args.style} ({rec.metadata['exercise']}), "
+        f"{len(rec.truth['sets'])} set(s), {reps} reps, {rec.metadata['placement']}, {n} samples "
+        f"({duration / 60:.1f} min at {rec.metadata['sample_rate_hz']:.0f} Hz)"
     )
     return 0

@@ -136,6 +136,8 @@ def rep_timing(
     rate_deg_s: FloatArray | None = None,
     onset_fraction: float = 0.05,
     min_onset_deg_s: float = 2.0,
+    i_base_max: int | None = None,
+    i_end_from: int | None = None,
 ) -> RepTiming | None:
     """Phase boundaries of one rep, by the product's 5 %-of-ROM definitions.
 
@@ -166,6 +168,13 @@ def rep_timing(
         most :data:`MAX_ONSET_DEG_S`.
     onset_fraction, min_onset_deg_s
         See ``rate_deg_s``.
+    i_base_max
+        Last sample in which the rep's bottom (where it starts) is searched; default ``i_peak``.
+        A turn inside the rep (the pelvis tucking at the bottom of a squat) may come closer to the
+        rest side than the rep's real start: the caller bounds the search before it.
+    i_end_from
+        First sample in which the rep's end is searched (default: its top); after a turn inside
+        the rep, the far turn that follows it.
 
     Returns
     -------
@@ -176,7 +185,7 @@ def rep_timing(
     n = th.shape[0]
     if not 0 <= i_peak <= i_top_max < n:
         return None
-    i_b = int(np.argmin(th[: i_peak + 1]))
+    i_b = int(np.argmin(th[: (i_peak if i_base_max is None else min(i_peak, i_base_max)) + 1]))
     bottom = float(th[i_b])
     i_top = i_b + int(np.argmax(th[i_b : i_top_max + 1]))
     top = float(th[i_top])
@@ -186,23 +195,25 @@ def rep_timing(
     lo = bottom + band * rom
     hi = top - band * rom
     # start: last sample <= lo before the top
-    before = np.flatnonzero(th[i_b : i_top + 1] <= lo)
+    k_last = i_top if i_base_max is None else max(i_b, min(i_top, i_base_max))
+    before = np.flatnonzero(th[i_b : k_last + 1] <= lo)
     k_start = i_b + int(before[-1])  # exists: i_b itself
     start = _cross_time(t_s, th, k_start + 1, lo) if k_start + 1 <= i_top else float(t_s[k_start])
     # top start: first sample >= hi after start
     k_ts = k_start + int(np.argmax(th[k_start : i_top + 1] >= hi))
     top_start = _cross_time(t_s, th, k_ts, hi)
     # end: first sample <= lo after the top
-    after = np.flatnonzero(th[i_top:] <= lo)
+    j = i_top if i_end_from is None else max(i_top, min(i_end_from, n - 1))
+    after = np.flatnonzero(th[j:] <= lo)
     if after.size == 0:
         if not settled:
             return None
         # the lifter settled higher than the bottom before the rep: the band of the lowest point after
-        lo = float(np.min(th[i_top:])) + band * rom
+        lo = float(np.min(th[j:])) + band * rom
         if lo >= hi:
             return None
-        after = np.flatnonzero(th[i_top:] <= lo)
-    k_end = i_top + int(after[0])
+        after = np.flatnonzero(th[j:] <= lo)
+    k_end = j + int(after[0])
     # top end: last sample >= hi before the end
     k_te = k_ts + int(np.flatnonzero(th[k_ts:k_end] >= hi)[-1])
     top_end = _cross_time(t_s, th, k_te + 1, hi) if k_te + 1 <= k_end else float(t_s[k_te])

@@ -26,8 +26,9 @@ Truth document (schema ``imurep.truth/1``; times in the recording time base, s)
     ``top_start_s``, ``top_end_s``, ``end_s``, ``concentric_s``, ``top_hold_s``, ``eccentric_s``,
     ``rom_deg``, ``peak_tilt_deg`` (``None`` for the thigh), ``faults`` (from the true metrics with
     the default rules of :mod:`imurep.sim.definitions`), plus the extras ``bottom_deg`` /
-    ``top_deg`` (absolute θ at rest before the rep / rep maximum) and ``injected_faults`` (what the
-    generator intended; equal to ``faults`` by construction).  Phase times use the 5 %-of-ROM
+    ``top_deg`` (absolute θ at rest before the rep / rep maximum), ``phase_order`` (``lift_first``;
+    ``lower_first`` for the standing movements that rest at the top) and ``injected_faults`` (what
+    the generator intended; equal to ``faults`` by construction).  Phase times use the 5 %-of-ROM
     thresholds, crossings interpolated linearly on the 1 kHz (or finer) grid.  A glute bridge with
     leg lift set is marked ``"exercise": "leg_lift"`` (the profile kind); its reps are the lifts
     (see :func:`_lift_set_truth`).  ``activities`` lists primitive segments (``standing``,
@@ -198,23 +199,82 @@ def _measure_rep(t: Array, th: Array, i_on: int, i_stop: int) -> _RepMeasure:
 def _rep_set_truth(
     plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool, exercise: str = ""
 ) -> dict[str, Any]:
+    """Truth of a set of reps of the planned simulator (:func:`rep_set_truth` of its plan)."""
+    standing = exercise in STANDING_LOWERING_MIN_S
+    return rep_set_truth(
+        kin,
+        t0,
+        on_pelvis,
+        index=plan.index,
+        side=plan.side,
+        mounting_quat_xyzw=[float(v) for v in plan.mounting.as_quat()],
+        onsets_s=[r.onset_s for r in plan.reps],
+        i_still=plan.i_still,
+        i_end=plan.i_end,
+        injected=[tuple(r.injected) for r in plan.reps],
+        tilt_limit_deg=STANDING_TILT_LIMIT_DEG if standing else TILT_LIMIT_DEG,
+        direction=plan.direction,
+        exercise=exercise,
+    )
+
+
+def rep_set_truth(
+    kin: Kinematics,
+    t0: float,
+    on_pelvis: bool,
+    *,
+    index: int,
+    side: str,
+    mounting_quat_xyzw: list[float],
+    onsets_s: list[float],
+    i_still: int,
+    i_end: int,
+    injected: list[tuple[str, ...]],
+    tilt_limit_deg: float = TILT_LIMIT_DEG,
+    direction: float = 1.0,
+    exercise: str = "",
+) -> dict[str, Any]:
     """Truth of a set of reps: phase times, ROM, peak tilt and faults of each rep.
 
-    The reps are measured on ``plan.direction * θ`` (away from the rest posture is up), so the
-    phases are those the tracker measures: away (``concentric_s``), turn (``top_hold_s``), back
+    The reps are measured on ``direction * θ`` (away from the rest posture is up), so the phases
+    are those the tracker measures: away (``concentric_s``), turn (``top_hold_s``), back
     (``eccentric_s``).  For a standing exercise (:data:`STANDING_LOWERING_MIN_S`) the faults follow
-    its profile: ``rushed_lowering`` on the lowering (the away phase when it lowers first), tilt
-    above :data:`STANDING_TILT_LIMIT_DEG` (not on two legs), no ``short_hold``; ``bottom_deg`` /
-    ``top_deg`` are θ at rest and at the far side.
+    its profile: ``rushed_lowering`` on the lowering (the away phase when it lowers first), no
+    ``hip_tilt`` on two legs, no ``short_hold``; ``bottom_deg`` / ``top_deg`` are θ at rest and at
+    the far side.
+
+    Parameters
+    ----------
+    kin
+        Fine-grid kinematics (only ``t``, ``theta`` and ``ml_elevation`` are read).
+    t0
+        Time origin of the recording, s (added to every time).
+    on_pelvis
+        Sensor on the pelvis (tilt measured) rather than a thigh.
+    index, side, mounting_quat_xyzw
+        Copied into the set's document.
+    onsets_s
+        Planned onset of each rep, s from the recording start (the rep is measured from there to
+        the next onset, the last one to ``i_end``).
+    i_still, i_end
+        Fine-grid indices of the still start position (tilt baseline) and of the set's last sample.
+    injected
+        The faults the generator intended, per rep.
+    tilt_limit_deg
+        ``hip_tilt`` above this peak tilt, degrees (the exercise profile's threshold).
+    direction
+        +1 when θ rises away from the rest posture, -1 when it falls (a thigh in a squat).
+    exercise
+        The exercise profile name (the standing movements label their faults by their profiles).
     """
-    t, th = kin.t, plan.direction * kin.theta
+    t, th = kin.t, direction * kin.theta
     standing = exercise in STANDING_LOWERING_MIN_S
     lower_first = exercise in LOWER_FIRST
-    onsets = [int(np.searchsorted(t, r.onset_s)) for r in plan.reps]
-    stops = onsets[1:] + [plan.i_end + 1]
+    onsets = [int(np.searchsorted(t, t_on)) for t_on in onsets_s]
+    stops = onsets[1:] + [i_end + 1]
     raw = [_measure_rep(t, th, max(0, i0 - 1), i1) for i0, i1 in zip(onsets, stops, strict=True)]
     med = float(np.median([x.rom for x in raw]))
-    base = float(kin.ml_elevation[plan.i_still]) if on_pelvis else None
+    base = float(kin.ml_elevation[i_still]) if on_pelvis else None
     reps_out = []
     for k, x in enumerate(raw):
         conc = x.top_start - x.start
@@ -226,12 +286,7 @@ def _rep_set_truth(
             i_b = int(np.searchsorted(t, x.end, side="right"))
             peak = float(np.max(np.abs(kin.ml_elevation[i_a:i_b] - base)) / DEG)
         faults = []
-        tilt_judged = exercise not in TWO_LEG_STANDING
-        if (
-            peak is not None
-            and tilt_judged
-            and peak > (STANDING_TILT_LIMIT_DEG if standing else TILT_LIMIT_DEG)
-        ):
+        if peak is not None and exercise not in TWO_LEG_STANDING and peak > tilt_limit_deg:
             faults.append("hip_tilt")
         lowering = conc if lower_first else ecc
         if lowering < (STANDING_LOWERING_MIN_S[exercise] if standing else ECCENTRIC_MIN_S):
@@ -254,18 +309,18 @@ def _rep_set_truth(
                 "rom_deg": x.rom / DEG,
                 "peak_tilt_deg": peak,
                 "faults": faults,
-                "bottom_deg": plan.direction * x.bottom / DEG,
-                "top_deg": plan.direction * x.top / DEG,
+                "bottom_deg": direction * x.bottom / DEG,
+                "top_deg": direction * x.top / DEG,
                 "phase_order": "lower_first" if lower_first else "lift_first",
-                "injected_faults": list(plan.reps[k].injected),
+                "injected_faults": list(injected[k]),
             }
         )
     return {
-        "index": plan.index,
-        "side": plan.side,
+        "index": index,
+        "side": side,
         "start_s": reps_out[0]["start_s"],
         "end_s": reps_out[-1]["end_s"],
-        "mounting_quat_xyzw": [float(v) for v in plan.mounting.as_quat()],
+        "mounting_quat_xyzw": mounting_quat_xyzw,
         "baseline_tilt_deg": (base / DEG) if base is not None else None,
         "reps": reps_out,
     }

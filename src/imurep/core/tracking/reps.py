@@ -65,6 +65,7 @@ from imurep.core.tracking.base import (
     SideSchedule,
 )
 from imurep.core.tracking.cycles import REST, Cycle, CycleSegmenter, CycleSettings
+from imurep.core.tracking.height import came_back
 from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.model.codes import FAULTS
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
@@ -90,13 +91,6 @@ set that a different movement ended) needs this many reps."""
 _T, _U, _G, _H, _Q, _A, _S, _V = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
 _WIDTH = 12
 
-_TURN_WINDOW_S = 0.2
-"""The vertical acceleration around a turn is averaged over this long either side, s."""
-
-_TURN_ACC_MPS2 = 0.6
-"""A turn whose vertical acceleration is at least this strong (m/s²) the wrong way is not at the
-rest side (see :meth:`SetTracker._turn_is_rest_side`)."""
-
 
 @dataclass(eq=False)
 class _Rest:
@@ -119,6 +113,7 @@ class _Candidate:
     seg: CycleSegmenter
     i_scan: int  # first sample not yet scanned
     pending: Cycle | None = None  # a cycle waiting for ``confirm_s`` of data after it
+    inside: Cycle | None = None  # a cycle that turned inside the rep: the next one continues it
 
 
 @dataclass(eq=False)
@@ -154,7 +149,7 @@ class _OpenSet:
     min_reps: int = 2  # reps needed to be a set (more when it did not start from a quiet position)
     calm: bool = False  # it did not start from a held (quiet) start position
     rest_floor_deg: float = 0.0  # the lowest the reps came back to (their turns at the rest side)
-    rest_sign: float = 0.0  # sign of the vertical acceleration leaving the rest side (0: unknown)
+    i_inside: int | None = None  # far turn of the first cycle since the last rep that turned inside a rep
 
     def median_rom(self) -> float:
         return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan
@@ -239,6 +234,8 @@ class SetTracker:
         """End of stream: decide what is pending and close the open set."""
         events: list[Event] = []
         for c in list(self._cands):
+            if c.pending is None and c.inside is not None:  # the stream ended inside it
+                c.pending, c.inside = c.inside, None
             if c.pending is not None:
                 events.extend(self._judge_first(c, c.pending, final=True))
         st = self._set
@@ -273,6 +270,8 @@ class SetTracker:
     def _apply_marker(self, m: Marker) -> list[Event]:
         events: list[Event] = []
         for c in list(self._cands):
+            if c.pending is None and c.inside is not None:  # the stream ended inside it
+                c.pending, c.inside = c.inside, None
             if c.pending is not None:
                 events.extend(self._judge_first(c, c.pending, final=True))
         self._cands = []
@@ -352,6 +351,18 @@ class SetTracker:
         cycles, nxt = c.seg.update(c.i_scan, d, w[:, _T], w[:, _Q] > 0.5, stop_at_cycle=True)
         c.i_scan = nxt
         for cyc in cycles:
+            f = c.inside
+            if f is not None:  # the cycle before turned inside the rep: this one continues it
+                cyc = Cycle(
+                    cyc.kind,
+                    f.i_base,
+                    cyc.i_peak,  # the end is searched after it (the deepest point may be before)
+                    cyc.i_low,
+                    cyc.i_decide,
+                    f.i_open,
+                    f.base_deg,
+                    max(cyc.peak_deg, f.peak_deg),
+                )
             c.pending = cyc
             events.extend(self._judge_first(c, cyc, final=False))
             if self._set is not None or c not in self._cands:
@@ -420,7 +431,15 @@ class SetTracker:
             None
             if reason
             else rep_timing(
-                t, x, cyc.i_peak - i0, stop - 1 - i0, s.band_fraction, settled=True, rate_deg_s=rate
+                t,
+                x,
+                cyc.i_peak - i0,
+                stop - 1 - i0,
+                s.band_fraction,
+                settled=True,
+                rate_deg_s=rate,
+                i_base_max=None if c.inside is None else max(0, c.inside.i_peak - i0),
+                i_end_from=None if c.inside is None else cyc.i_peak - i0,
             )
         )
         if not reason and timing is None:
@@ -448,6 +467,18 @@ class SetTracker:
             self._drop(c)
             return []
         assert timing is not None
+        if (
+            not final
+            and cyc.kind == "valley"
+            and c.inside is None
+            and not self._turn_is_rest_side(
+                i0 + int(np.searchsorted(t, timing.start_s)), cyc.i_peak, cyc.i_low
+            )
+        ):
+            # it turned inside the rep (the pelvis tucking at the bottom of a squat): the rep goes on
+            logger.debug("turn at %.2f s is inside the first rep", float(t[-1]))
+            c.inside, c.pending = cyc, None
+            return []
         # confirm: it does not swing through its start (a walking step does)
         after = self.buf.view(stop, self._i_end)
         if not final and (after.shape[0] == 0 or float(after[-1, _T]) < timing.end_s + s.confirm_s):
@@ -479,16 +510,6 @@ class SetTracker:
             calm=rest.calm,
         )
         st.mounts.append((0, base))
-        # leaving the rest side, the body accelerates up (a thrust from the bottom) or down (a squat
-        # from standing): the sign the set's rest-side turns have
-        # (mean vertical acceleration from the onset to the fastest moment of the way out)
-        k_on = int(np.searchsorted(w[:, _T], timing.start_s))
-        k_top = max(int(np.searchsorted(w[:, _T], timing.top_start_s)), k_on + 1)
-        k_fast = k_on + int(np.argmax(rate[k_on:k_top])) + 1
-        a_on = float(np.mean(w[k_on:k_fast, _V])) if k_fast > k_on else 0.0
-        # (on the pelvis only: a thigh sensor's acceleration is dominated by the thigh's own rotation)
-        strong = abs(a_on) >= 0.5 * _TURN_ACC_MPS2 and self.measure_tilt
-        st.rest_sign = float(np.sign(a_on)) if strong else 0.0
         self._n_sets += 1
         st.index = self._n_sets
         self._set = st
@@ -547,8 +568,17 @@ class SetTracker:
         w = self.buf.view(i0, stop)
         t = w[:, _T]
         x, rate = self._set_coord(st, w)
+        i_base_max = None if st.i_inside is None else max(0, st.i_inside - i0)
         timing = rep_timing(
-            t, x, cyc.i_peak - i0, stop - 1 - i0, s.band_fraction, settled=True, rate_deg_s=rate
+            t,
+            x,
+            cyc.i_peak - i0,
+            stop - 1 - i0,
+            s.band_fraction,
+            settled=True,
+            rate_deg_s=rate,
+            i_base_max=i_base_max,
+            i_end_from=None if i_base_max is None else cyc.i_peak - i0,
         )
         median = st.median_rom()
         if timing is None or timing.rom_deg < s.min_rep_fraction * median:
@@ -570,8 +600,10 @@ class SetTracker:
                 return self._end_set_before(cyc)
             logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
             return []
-        if not self._turn_is_rest_side(st, cyc):
+        if not self._turn_is_rest_side(i_prev, cyc.i_peak, cyc.i_low):
             logger.debug("turn at %.2f s is not at the rest side: part of a rep", float(t[-1]))
+            if st.i_inside is None:
+                st.i_inside = cyc.i_peak  # the rep started before this cycle's far turn
             return []
         if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
             # it swings past the rest side the set's reps come back to (walking does)
@@ -583,27 +615,17 @@ class SetTracker:
             return self._end_set_before(cyc)
         return self._accept(st, cyc, w, x, timing, axis, off, i0 + timing.i_end)
 
-    def _turn_is_rest_side(self, st: _OpenSet, cyc: Cycle) -> bool:
-        """Whether the turn that ends ``cyc`` is at the rest side as the body's vertical motion sees it.
-
-        At the rest side the body's vertical acceleration has the sign it had leaving it (down from
-        standing, up from the bottom of a thrust); a turn of the angle with a strong vertical
-        acceleration the other way is inside a rep (the pelvis tucking at the bottom of a squat makes
-        its angle dip twice per rep).  Unknown sign or a weak acceleration (slow reps, pauses):
-        accepted.
-        """
-        if st.rest_sign == 0.0:
+    def _turn_is_rest_side(self, i_from: int, i_far: int, i_low: int) -> bool:
+        """Whether the turn at buffer row ``i_low`` is back at the height the rep left at ``i_from``
+        (the body's vertical motion, :func:`~imurep.core.tracking.height.came_back`; ``i_far``:
+        the rep's far turn): a turn of the angle at the far height is inside the rep.  Pelvis only
+        (a thigh sensor's acceleration is dominated by the thigh's own rotation); stretches it
+        cannot judge count as back."""
+        if not self.measure_tilt:
             return True
-        w = self.buf.view(cyc.i_low - 1_000_000, cyc.i_low + 1_000_000)
-        t = w[:, _T]
-        i = int(np.searchsorted(t, float(self.buf.view(cyc.i_low, cyc.i_low + 1)[0, _T])))
-        a = int(np.searchsorted(t, float(t[min(i, t.shape[0] - 1)]) - _TURN_WINDOW_S))
-        b = int(np.searchsorted(t, float(t[min(i, t.shape[0] - 1)]) + _TURN_WINDOW_S))
-        # relative to the set's mean (over whole reps the vertical velocity comes back: the mean is
-        # the accelerometer's bias along the vertical)
-        bias = float(np.mean(self.buf.view(st.i_from, cyc.i_low + 1)[:, _V]))
-        acc = (float(np.mean(w[a:b, _V])) if b > a else bias) - bias
-        return not (acc * st.rest_sign < 0 and abs(acc) >= _TURN_ACC_MPS2)
+        i0 = max(i_from, self.buf.first_index)
+        w = self.buf.view(i0, i_low + 1)
+        return came_back(w[:, _T], w[:, _V], i_far - i0) is not False
 
     def _end_set_before(self, cyc: Cycle) -> list[Event]:
         """End the open set.  When that set began without a held start position (the stream's first
@@ -663,6 +685,7 @@ class SetTracker:
             st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
         st.results.append(rep)
         st.reps.append(_Rep(i_end, axis, st.mount, timing.rom_deg))
+        st.i_inside = None
         st.last_end_s = rep.end_s
         st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
         st.bottom_up = w[int(np.argmin(x[: max(timing.i_start, 1)])), _U].copy()
