@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from imurep.io.labels import RepWindow, match_windows
 from imurep.model.codes import FAULTS
 from imurep.model.results import SessionResult
 
@@ -40,23 +41,12 @@ def fault_f1(stats: dict[str, Any], code: str) -> tuple[float, float, float]:
 
 
 def match_reps(truth: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """Pair truth and found reps whose [start, end] intervals overlap most (greedy, one-to-one)."""
-    pairs = []
-    for i, tr in enumerate(truth):
-        for j, fr in enumerate(found):
-            ov = min(tr["end_s"], fr["end_s"]) - max(tr["start_s"], fr["start_s"])
-            if ov > 0:
-                pairs.append((ov, i, j))
-    pairs.sort(reverse=True)
-    used_i: set[int] = set()
-    used_j: set[int] = set()
-    out = []
-    for _, i, j in pairs:
-        if i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-            out.append((i, j))
-    return out
+    """Pair truth and found reps whose [start, end] intervals overlap most (greedy, one-to-one);
+    the same matching as the real-data tests (:func:`imurep.io.labels.match_windows`)."""
+    return match_windows(
+        [RepWindow(r["start_s"], r["end_s"]) for r in truth],
+        [RepWindow(r["start_s"], r["end_s"]) for r in found],
+    )
 
 
 def evaluate(truth: dict[str, Any], result: SessionResult, stats: dict[str, Any]) -> None:

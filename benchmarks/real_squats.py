@@ -14,26 +14,25 @@ Usage: ``python benchmarks/real_squats.py [--exercise squat] [--data DIR] [-v]``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _scoring import match_reps
 
 from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
 from imurep.core.settings import resolve
 from imurep.io import load_recording, nominal_rate_hz
+from imurep.io.labels import RepWindow, match_windows, read_rep_labels
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "squat-realtime"
 
 
 def evaluate(csv: Path, exercise: str | None) -> dict[str, Any]:
     """Analyse one recording and compare it with its labels."""
-    labels = json.loads(csv.with_suffix(".labels.json").read_text())["sets"][0]["reps"]
+    labels = read_rep_labels(csv)
     rec = load_recording(csv)
     settings = resolve(profile=get_profile(exercise).settings_overrides()) if exercise else None
     placement = rec.metadata.get("placement", "hip")
@@ -42,8 +41,8 @@ def evaluate(csv: Path, exercise: str | None) -> dict[str, Any]:
 
     s = (base or AnalysisSettings()).replace(placement=placement)
     res = analyze(rec.chunks(), s, sample_rate_hz=nominal_rate_hz(rec.metadata), source=str(csv))
-    found = [{"start_s": r.start_s, "end_s": r.end_s} for st in res.sets for r in st.reps]
-    pairs = match_reps(labels, found)
+    found = [RepWindow(r.start_s, r.end_s) for st in res.sets for r in st.reps]
+    pairs = match_windows(labels, found)
     return {
         "file": csv.stem,
         "sensor": placement,
@@ -51,11 +50,11 @@ def evaluate(csv: Path, exercise: str | None) -> dict[str, Any]:
         "n_found": len(found),
         "n_sets": len(res.sets),
         "matched": len(pairs),
-        "start_err": [abs(found[j]["start_s"] - labels[i]["start_s"]) for i, j in pairs],
-        "end_err": [abs(found[j]["end_s"] - labels[i]["end_s"]) for i, j in pairs],
+        "start_err": [abs(found[j].start_s - labels[i].start_s) for i, j in pairs],
+        "end_err": [abs(found[j].end_s - labels[i].end_s) for i, j in pairs],
         "within_025": sum(
-            abs(found[j]["start_s"] - labels[i]["start_s"]) <= 0.25
-            and abs(found[j]["end_s"] - labels[i]["end_s"]) <= 0.25
+            abs(found[j].start_s - labels[i].start_s) <= 0.25
+            and abs(found[j].end_s - labels[i].end_s) <= 0.25
             for i, j in pairs
         ),
     }

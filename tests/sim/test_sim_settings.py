@@ -72,7 +72,7 @@ def test_parse_faults() -> None:
 
 def test_unknown_exercise_is_rejected() -> None:
     with pytest.raises(SettingsError, match="SimSettings.exercise must be one of"):
-        SimSettings(exercise="squat")
+        SimSettings(exercise="front_squat")
     with pytest.raises(SettingsError, match="SimSettings.exercise"):
         canonical_exercise("bench_thrust")  # a motion, not an exercise
 
@@ -178,5 +178,5 @@ def test_cli_simulate_exercise_names(tmp_path: Path) -> None:
     p = _cli("simulate", out, "--sets", "1", "--no-noise", "--exercise", "hip_thrust")
     assert p.returncode == 0 and "deprecated" not in p.stderr, p.stderr
     assert json.loads(out.with_suffix(".json").read_text())["exercise"] == "hip_thrust"
-    p = _cli("simulate", tmp_path / "x.csv", "--exercise", "squat")
-    assert p.returncode == 2 and "invalid choice: 'squat'" in p.stderr
+    p = _cli("simulate", tmp_path / "x.csv", "--exercise", "front_squat")
+    assert p.returncode == 2 and "invalid choice: 'front_squat'" in p.stderr

@@ -141,6 +141,13 @@ def analyze_args(args: argparse.Namespace) -> Any:
         sides=[args.side] if args.side else None,
     )
     logger.debug("settings: %s", settings.to_dict())
+    if settings.placement not in profile.placements:
+        logger.warning(
+            "%s is analysed with the sensor on the %s; its profile expects it on the %s",
+            profile.name,
+            settings.placement,
+            " or ".join(profile.placements),
+        )
 
     markers = _markers(meta)
     return analyze(

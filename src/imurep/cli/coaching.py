@@ -170,6 +170,8 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
         if args.details:
             console.print(f"  setup: {p.setup}", highlight=False)
             console.print(f"  faults and cues: {', '.join(p.faults)}", highlight=False)
+            order = p.phase_order.replace("_", " ")
+            console.print(f"  sensor: {', '.join(p.placements)}; phases: {order}", highlight=False)
             for key, reason in p.reasons.items():
                 console.print(f"  {key}: {reason}", highlight=False)
     if args.details:

@@ -17,6 +17,11 @@ SIM_EXERCISES = (
     "glute_bridge",
     "single_leg_glute_bridge",
     "glute_bridge_leg_lift",
+    "squat",
+    "bulgarian_split_squat",
+    "step_up",
+    "single_leg_rdl",
+    "pistol_squat",
 )
 """``imurep simulate --exercise`` names: :data:`imurep.sim.EXERCISES` (spelled out so the CLI starts
 without importing numpy; a test keeps them equal)."""

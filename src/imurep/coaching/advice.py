@@ -365,8 +365,11 @@ def over_extended_reps(s: SetResult, threshold_deg: float) -> tuple[int, ...]:
     Returns
     -------
     tuple of int
-        The indices of the over-extended reps.
+        The indices of the over-extended reps (none for a lower-first set: its far side is the
+        bottom of a squat, where going deeper is no over-extension).
     """
+    if s.phase_order == "lower_first":
+        return ()
     tops = [(r.index, r.top_deg) for r in s.reps if r.top_deg is not None]
     if len(tops) < 3:
         return ()

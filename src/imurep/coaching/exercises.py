@@ -22,7 +22,7 @@ from typing import Any
 
 from imurep.coaching.cues import FAULT_CUES, cue_of
 from imurep.core.settings import MODES, resolve
-from imurep.model.codes import FAULTS
+from imurep.model.codes import FAULTS, PHASE_ORDERS, PLACEMENTS
 from imurep.model.errors import SettingsError
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class ExerciseProfile:
     rep_range
         Controlled reps per set (per leg) that meet the progression rule, inclusive.
     min_top_hold_s, min_eccentric_s
-        Shortest squeeze at the top / lowering that counts as controlled, s.
+        Shortest squeeze at the top (for a lower-first exercise: the pause at the bottom) / lowering
+        that counts as controlled, s: the tempo targets.
     tilt_threshold_deg
         Largest pelvis tilt/rotation before "hips not level", degrees.
     rom_deg
@@ -79,6 +80,13 @@ class ExerciseProfile:
         Fault codes that apply (enabled in the analysis, and so cued).
     harder, easier
         Names of the next harder / easier variation (None: the end of the ladder).
+    placements
+        Where the sensor may sit for this exercise (:data:`~imurep.model.codes.PLACEMENTS`): the
+        analysis warns about another placement.
+    phase_order
+        ``"lift_first"`` (the rest is at the bottom: thrusts, bridges) or ``"lower_first"`` (the
+        rest is standing: squats, split squats, step-ups, RDLs); see
+        :data:`~imurep.model.codes.PHASE_ORDERS`.
     settings
         Further settings, dotted name → value.
     cues
@@ -101,6 +109,8 @@ class ExerciseProfile:
     faults: tuple[str, ...]
     harder: str | None = None
     easier: str | None = None
+    placements: tuple[str, ...] = PLACEMENTS
+    phase_order: str = "lift_first"
     settings: dict[str, Any] = field(default_factory=dict)
     cues: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
@@ -120,6 +130,7 @@ class ExerciseProfile:
         flat: dict[str, Any] = {key: getattr(self, f) for f, key in _SETTING_OF_FIELD.items()}
         flat["faults.enabled"] = list(self.faults)
         flat["mode"] = self.kind  # a kind is an analysis mode
+        flat["faults.phase_order"] = self.phase_order
         flat.update(self.settings)
         nested: dict[str, Any] = {}
         for key, value in flat.items():
@@ -222,6 +233,8 @@ def _profile(name: str, d: object, where: str) -> ExerciseProfile:
         "faults",
         "settings",
         "cues",
+        "placements",
+        "phase_order",
         *_NUMBER_FIELDS,
     }
     unknown = sorted(set(d) - allowed)
@@ -247,6 +260,17 @@ def _profile(name: str, d: object, where: str) -> ExerciseProfile:
     faults = d["faults"]
     if not isinstance(faults, list) or any(f not in FAULTS for f in faults):
         raise SettingsError(f"{where}.faults must list fault codes from {', '.join(FAULTS)}, got {faults!r}")
+    placements: tuple[str, ...] = PLACEMENTS
+    if "placements" in d:
+        value, reasons["placements"] = _number(d["placements"], f"{where}.placements")
+        if not isinstance(value, list) or not value or any(v not in PLACEMENTS for v in value):
+            raise SettingsError(f"{where}.placements must list placements from {', '.join(PLACEMENTS)}")
+        placements = tuple(value)
+    phase_order: object = "lift_first"
+    if "phase_order" in d:
+        phase_order, reasons["phase_order"] = _number(d["phase_order"], f"{where}.phase_order")
+        if phase_order not in PHASE_ORDERS:
+            raise SettingsError(f"{where}.phase_order must be one of {', '.join(PHASE_ORDERS)}")
     settings: dict[str, Any] = {}
     for key, entry in (d.get("settings") or {}).items():
         settings[key], reasons[key] = _number(entry, f"{where}.settings.{key}")
@@ -264,6 +288,8 @@ def _profile(name: str, d: object, where: str) -> ExerciseProfile:
         faults=tuple(faults),
         harder=d.get("harder"),
         easier=d.get("easier"),
+        placements=placements,
+        phase_order=str(phase_order),
         settings=settings,
         cues=dict(cues),
         reasons=reasons,

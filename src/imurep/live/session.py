@@ -172,8 +172,9 @@ class LiveSession:
             self.qualifying[side] = self.qualifying.get(side, 0) + 1
             n = self.qualifying[side]
             lo = self.profile.rep_range[0]
+            held = "the squeeze held" if "short_hold" in self.profile.faults else "controlled lowering"
             lines.append(
-                f"  progression: {result.summary.reps} controlled reps (≥ {lo}) with the squeeze held and "
+                f"  progression: {result.summary.reps} controlled reps (≥ {lo}) with {held} and "
                 f"level hips — {n} of {rules.sets_required} such sets on {leg}"
             )
             if n >= rules.sets_required:

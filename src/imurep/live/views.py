@@ -12,14 +12,14 @@ from typing import Any, Protocol, TextIO
 
 from imurep.coaching.cues import rep_cues
 from imurep.coaching.exercises import ExerciseProfile
-from imurep.model.codes import FAULT_LABELS
+from imurep.model.codes import FAULT_LABELS, tempo_line
 from imurep.model.events import Event, RepCompleted, SetDiscarded, SetStarted
 from imurep.model.results import RepResult, SetResult
 
 
 def tempo_text(rep: RepResult) -> str:
-    """``"up 1.1 s · hold 1.2 s · down 2.3 s"``."""
-    return f"up {rep.concentric_s:.1f} s · hold {rep.top_hold_s:.1f} s · down {rep.eccentric_s:.1f} s"
+    """``"up 1.1 s · hold 1.2 s · down 2.3 s"`` (for a lower-first rep ``"down … · bottom … · up …"``)."""
+    return tempo_line(rep.phase_order, rep.concentric_s, rep.top_hold_s, rep.eccentric_s)
 
 
 def level_indicator(tilt_deg: float | None, threshold_deg: float, width: int = 11) -> str:
@@ -59,10 +59,8 @@ def set_summary_lines(result: SetResult) -> list[str]:
         f"time under tension {s.time_under_tension_s:.0f} s"
     ]
     if s.mean_concentric_s is not None:
-        lines.append(
-            f"  mean tempo: up {s.mean_concentric_s:.1f} s · hold {s.mean_top_hold_s or 0:.1f} s · "
-            f"down {s.mean_eccentric_s or 0:.1f} s"
-        )
+        tempo = tempo_line(result.phase_order, s.mean_concentric_s, s.mean_top_hold_s, s.mean_eccentric_s)
+        lines.append(f"  mean tempo: {tempo}")
     faults = [f"{FAULT_LABELS[k]} ×{n}" for k, n in s.fault_counts.items() if n]
     lines.append("  faults: " + (", ".join(faults) if faults else "none"))
     return lines

@@ -37,6 +37,55 @@ FAULT_LABELS: Final[dict[str, str]] = {
 PHASES: Final = ("concentric", "top_hold", "eccentric", "bottom_pause")
 """Phases of a rep, in time order (display order of plots)."""
 
+PHASE_ORDERS: Final = ("lift_first", "lower_first")
+"""How an exercise's rep begins.  The tracker measures every rep the same way: it leaves the rest
+posture (``concentric``), turns (``top_hold``), returns (``eccentric``) and rests
+(``bottom_pause``).  ``lift_first``: the rest is at the bottom (hip thrusts and bridges), so the
+phases are lifting, squeeze at the top, lowering.  ``lower_first``: the rest is standing at the top
+(squats, split squats, step-ups, RDLs), so the same measured phases are lowering, bottom pause,
+rising; the boundaries (the 5 %-of-ROM rule and the onset / stop of the movement) are the same."""
+
+PHASE_NAMES: Final[dict[str, dict[str, tuple[str, str, str]]]] = {
+    "lift_first": {
+        "concentric": ("lifting", "Up", "up"),
+        "top_hold": ("squeeze at top", "Squeeze", "hold"),
+        "eccentric": ("lowering", "Down", "down"),
+        "bottom_pause": ("bottom pause", "Pause", "pause"),
+    },
+    "lower_first": {
+        "concentric": ("lowering", "Down", "down"),
+        "top_hold": ("bottom pause", "Bottom", "bottom"),
+        "eccentric": ("rising", "Up", "up"),
+        "bottom_pause": ("standing pause", "Stand", "stand"),
+    },
+}
+"""Name (in words), short label (tables, plots) and tempo word of each measured phase, per phase
+order."""
+
+LOWERING_PHASE: Final[dict[str, str]] = {"lift_first": "eccentric", "lower_first": "concentric"}
+"""The measured phase that is the lowering, per phase order (judged by ``rushed_lowering``)."""
+
+
+def phase_name(phase: str, order: str = "lift_first") -> str:
+    """Name of a measured phase in words, e.g. ``phase_name("concentric", "lower_first")`` →
+    ``"lowering"``."""
+    return PHASE_NAMES[order][phase][0]
+
+
+def phase_short(phase: str, order: str = "lift_first") -> str:
+    """Short label of a measured phase (table columns, plot legends), e.g. ``"Up"``."""
+    return PHASE_NAMES[order][phase][1]
+
+
+def tempo_line(order: str, away_s: float | None, turn_s: float | None, back_s: float | None) -> str:
+    """The three phases of a rep in time order, named for ``order`` (a missing value is "—"):
+    ``"up 1.1 s · hold 1.2 s · down 2.3 s"`` lifting first, ``"down 1.0 s · bottom 0.2 s · up 0.8 s"``
+    lowering first."""
+    names = PHASE_NAMES[order]
+    values = {"concentric": away_s, "top_hold": turn_s, "eccentric": back_s}
+    return " · ".join(f"{names[p][2]} " + ("—" if v is None else f"{v:.1f} s") for p, v in values.items())
+
+
 PHASE_METRIC: Final[dict[str, str]] = {
     "concentric": "concentric_s",
     "top_hold": "top_hold_s",

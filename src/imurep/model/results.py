@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from imurep.model.codes import LOWERING_PHASE, PHASE_METRIC, PHASES, phase_name
 from imurep.model.samples import FloatArray
 
 if TYPE_CHECKING:  # the settings type only; the model layer imports nothing above it at run time
@@ -46,21 +47,45 @@ class RepResult:
     """How sure the analysis is that this is one rep, 0..1 (below 0.5: marked as uncertain); the
     weakest of its range against the set's median, its rotation about one axis, its axis' agreement
     with the set's, impacts and how it ended (:mod:`imurep.core.tracking.reps`)."""
+    phase_order: str = "lift_first"
+    """How the measured phases are named (:data:`~imurep.model.codes.PHASE_ORDERS`): for
+    ``"lower_first"`` (squats) the movement away from rest (``concentric_s``) is the lowering, the
+    turn (``top_hold_s``) the pause at the bottom and the return (``eccentric_s``) the rising."""
 
     @property
     def concentric_s(self) -> float:
-        """Lifting time, s."""
+        """Time moving away from the rest posture, s (lift-first: lifting; lower-first: lowering)."""
         return self.top_start_s - self.start_s
 
     @property
     def top_hold_s(self) -> float:
-        """Squeeze time at the top, s."""
+        """Time at the turn, s (lift-first: squeeze at the top; lower-first: pause at the bottom)."""
         return self.top_end_s - self.top_start_s
 
     @property
     def eccentric_s(self) -> float:
-        """Lowering time, s."""
+        """Time returning to the rest posture, s (lift-first: lowering; lower-first: rising)."""
         return self.end_s - self.top_end_s
+
+    @property
+    def lowering_s(self) -> float:
+        """Lowering time, s, whichever measured phase it is (see :attr:`phase_order`)."""
+        return float(getattr(self, PHASE_METRIC[LOWERING_PHASE[self.phase_order]]))
+
+    @property
+    def lifting_s(self) -> float:
+        """Lifting (rising) time, s, whichever measured phase it is (see :attr:`phase_order`)."""
+        other = "concentric" if LOWERING_PHASE[self.phase_order] == "eccentric" else "eccentric"
+        return float(getattr(self, PHASE_METRIC[other]))
+
+    def phases(self) -> list[dict[str, Any]]:
+        """The rep's phases in time order, named for its phase order: ``{"phase", "name",
+        "start_s", "end_s"}`` each (s; the pause after the rep is not part of the rep)."""
+        bounds = (self.start_s, self.top_start_s, self.top_end_s, self.end_s)
+        return [
+            {"phase": p, "name": phase_name(p, self.phase_order), "start_s": a, "end_s": b}
+            for p, a, b in zip(PHASES[:3], bounds[:-1], bounds[1:], strict=True)
+        ]
 
     @property
     def duration_s(self) -> float:
@@ -86,6 +111,10 @@ class RepResult:
             "side": self.side,
             "confidence": self.confidence,
             "faults": list(self.faults),
+            "phase_order": self.phase_order,
+            "lowering_s": self.lowering_s,
+            "lifting_s": self.lifting_s,
+            "phases": self.phases(),
         }
 
 
@@ -205,11 +234,18 @@ class SetResult:
     """Start times of the reps from which the sensor sat differently on the body (the strap slipped
     or was adjusted): frame and tilt reference were re-learned there, s."""
 
+    @property
+    def phase_order(self) -> str:
+        """How the phases of the set's reps are named (that of its reps; ``"lift_first"`` without
+        reps)."""
+        return self.reps[0].phase_order if self.reps else "lift_first"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
         return {
             "index": self.index,
             "side": self.side,
+            "phase_order": self.phase_order,
             "start_s": self.start_s,
             "end_s": self.end_s,
             "tilt_baseline": self.baseline_source,

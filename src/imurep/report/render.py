@@ -36,7 +36,7 @@ from imurep.model.results import SessionResult
 from imurep.report.drawing import DEFAULT_DPI
 from imurep.report.session_page import build_session_figure
 from imurep.report.set_page import DEFAULT_MAX_POINTS, build_set_figure
-from imurep.report.stats import is_hip, thresholds
+from imurep.report.stats import is_hip, thresholds, tilt_judged
 from imurep.report.style import RC_STYLE
 from imurep.report.text import session_verdict, set_name, set_verdict
 
@@ -108,7 +108,9 @@ def _iter_pages(result: SessionResult, max_points: int) -> Iterator[ReportPage]:
     th = thresholds(result)
     yield ReportPage("session", "Session", session_verdict(result), build_session_figure(result))
     for s in result.sets:
-        verdict = set_verdict(s, result.placement, th.tilt_deg if is_hip(result) else None)
+        verdict = set_verdict(
+            s, result.placement, th.tilt_deg if is_hip(result) else None, tilt_judged=tilt_judged(result)
+        )
         yield ReportPage(
             f"set-{s.index}", set_name(s), verdict, build_set_figure(result, s, max_points=max_points)
         )

@@ -35,9 +35,10 @@ from imurep.report.stats import (
     partial_rom_limit,
     thresholds,
     tilt_fault_points,
+    tilt_judged,
 )
 from imurep.report.style import FAULT_COLORS, FAULT_MARKERS, NOTE_FILL, OK_COLOR, PHASE_COLORS, TRACE_COLOR
-from imurep.report.text import fmt, label, phase_label, set_name, set_verdict
+from imurep.report.text import fmt, label, phase_label, phase_metric_label, set_name, set_verdict
 
 DEFAULT_MAX_POINTS = 4000
 """Plotted points per trace at most (min/max decimation keeps peaks; ≈ 4 per pixel column)."""
@@ -136,7 +137,9 @@ def _draw_angle(ax: Axes, s: SetResult, t0: float, th: Thresholds, max_points: i
     ax.set_title(f"{segment} angle over the set — reps numbered, phases shaded")
 
     handles: list[Any] = [Line2D([], [], color=TRACE_COLOR, linewidth=1.0, label=label("sagittal_deg"))]
-    handles += [Patch(facecolor=PHASE_COLORS[p], alpha=0.5, label=phase_label(p)) for p in PHASES]
+    handles += [
+        Patch(facecolor=PHASE_COLORS[p], alpha=0.5, label=phase_label(p, s.phase_order)) for p in PHASES
+    ]
     handles.append(
         Line2D(
             [], [], color="#555555", linestyle="--", linewidth=0.9, label=f"{band:.0%} bands (bottom / top)"
@@ -230,7 +233,9 @@ def _draw_tilt(ax: Axes, s: SetResult, t0: float, th: Thresholds, hip: bool, max
 
 
 def _draw_tempo(ax: Axes, s: SetResult, th: Thresholds) -> None:
-    """Stacked Up / Squeeze / Down bars per rep with the squeeze and lowering targets."""
+    """Stacked Up / Squeeze / Down bars per rep with the squeeze and lowering targets (lowering
+    first: Down / Bottom / Up bars with the lowering target on the first segment, no squeeze)."""
+    lower_first = s.phase_order == "lower_first"
     idx = np.array([r.index for r in s.reps], dtype=float)
     up = np.array([r.concentric_s for r in s.reps])
     hold = np.array([r.top_hold_s for r in s.reps])
@@ -244,7 +249,7 @@ def _draw_tempo(ax: Axes, s: SetResult, th: Thresholds) -> None:
             width,
             bottom=bottom,
             color=PHASE_COLORS[phase],
-            label=phase_label(phase),
+            label=phase_label(phase, s.phase_order),
             edgecolor="white",
             linewidth=0.5,
         )
@@ -255,18 +260,20 @@ def _draw_tempo(ax: Axes, s: SetResult, th: Thresholds) -> None:
     # Down segment the second one.
     if len(idx):
         half = width / 2 + 0.06
+        if not lower_first:
+            ax.hlines(
+                up + th.min_top_hold_s,
+                idx - half,
+                idx + half,
+                colors="#1B5E20",
+                linewidth=1.6,
+                label=f"squeeze target ≥ {th.min_top_hold_s:g} s",
+                gid="target:short_hold",
+                zorder=4,
+            )
+        lowering_target = th.min_eccentric_s + (np.zeros_like(up) if lower_first else up + hold)
         ax.hlines(
-            up + th.min_top_hold_s,
-            idx - half,
-            idx + half,
-            colors="#1B5E20",
-            linewidth=1.6,
-            label=f"squeeze target ≥ {th.min_top_hold_s:g} s",
-            gid="target:short_hold",
-            zorder=4,
-        )
-        ax.hlines(
-            up + hold + th.min_eccentric_s,
+            lowering_target,
             idx - half,
             idx + half,
             colors="#8D4B00",
@@ -276,7 +283,7 @@ def _draw_tempo(ax: Axes, s: SetResult, th: Thresholds) -> None:
             gid="target:rushed_lowering",
             zorder=4,
         )
-        ymax = float(max(np.max(bottom), np.max(up + hold + th.min_eccentric_s)))
+        ymax = float(max(np.max(bottom), np.max(lowering_target)))
         for code, lane in (("short_hold", 0), ("rushed_lowering", 1)):
             xs = [float(r.index) for r in s.reps if code in r.faults]
             if xs:
@@ -298,11 +305,14 @@ def _draw_tempo(ax: Axes, s: SetResult, th: Thresholds) -> None:
     ax.set_title("Tempo per rep")
     ax.grid(axis="x", visible=False)
     handles: list[Any] = [
-        Patch(facecolor=PHASE_COLORS[p], label=phase_label(p))
+        Patch(facecolor=PHASE_COLORS[p], label=phase_label(p, s.phase_order))
         for p in ("concentric", "top_hold", "eccentric")
     ]
+    if not lower_first:
+        handles.append(
+            Line2D([], [], color="#1B5E20", linewidth=1.6, label=f"squeeze target ≥ {th.min_top_hold_s:g} s")
+        )
     handles += [
-        Line2D([], [], color="#1B5E20", linewidth=1.6, label=f"squeeze target ≥ {th.min_top_hold_s:g} s"),
         Line2D(
             [],
             [],
@@ -401,7 +411,12 @@ _CELL_FAULT = {
 
 def _draw_rep_table(ax: Axes, s: SetResult, hip: bool) -> None:
     columns = [c for c in _REP_COLUMNS if hip or c != "peak_tilt_deg"]
-    header = [label(c) for c in columns] + ["Faults"]
+    header = [phase_metric_label(c, s.phase_order) for c in columns] + ["Faults"]
+    cell_fault = dict(_CELL_FAULT)
+    if s.phase_order == "lower_first":  # the lowering is the first phase; the turn is no squeeze
+        cell_fault.pop("top_hold_s")
+        cell_fault.pop("eccentric_s")
+        cell_fault["concentric_s"] = "rushed_lowering"
     rows: list[list[str]] = []
     colours: list[list[str]] = []
     for r in s.reps:
@@ -410,7 +425,7 @@ def _draw_rep_table(ax: Axes, s: SetResult, hip: bool) -> None:
         rows.append(row)
         fills = ["white"] * len(row)
         for j, c in enumerate(columns):
-            code = _CELL_FAULT.get(c)
+            code = cell_fault.get(c)
             if code and code in r.faults:
                 fills[j] = tint(FAULT_COLORS[code])
         fills[-1] = "white" if not r.faults else NOTE_FILL
@@ -445,7 +460,8 @@ def build_set_figure(result: SessionResult, s: SetResult, *, max_points: int = D
         f"({int(duration // 60)}:{duration % 60:04.1f} min) · time under tension "
         f"{s.summary.time_under_tension_s:.1f} s · {s.summary.clean_reps} of {s.summary.reps} reps clean"
     )
-    page_header(fig, title, set_verdict(s, result.placement, th.tilt_deg if hip else None), note, height)
+    verdict = set_verdict(s, result.placement, th.tilt_deg if hip else None, tilt_judged=tilt_judged(result))
+    page_header(fig, title, verdict, note, height)
     top = 1.0 - 1.3 / height
     gs = fig.add_gridspec(
         4,

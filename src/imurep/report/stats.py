@@ -75,6 +75,12 @@ def thresholds(result: SessionResult) -> Thresholds:
     )
 
 
+def tilt_judged(result: SessionResult) -> bool:
+    """Whether ``hip_tilt`` is judged in ``result`` (the sensor on the hip and the fault enabled:
+    a two-leg squat does not judge it)."""
+    return is_hip(result) and "hip_tilt" in result.settings.faults.enabled
+
+
 def is_hip(result: SessionResult) -> bool:
     """Whether the sensor sat on the hip (tilt is only measured there)."""
     return result.placement == "hip"

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS
+from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, phase_short, tempo_line
 from imurep.model.results import RepResult, SessionResult, SetResult
 
 _TABLE_COLUMNS: Final = (
@@ -41,10 +41,6 @@ def _fault_text(codes: tuple[str, ...] | list[str]) -> Text:
     return Text(", ".join(FAULT_LABELS.get(c, c) for c in codes), style="yellow")
 
 
-def _seconds(x: float | None) -> str:
-    return _MISSING if x is None else f"{x:.1f} s"
-
-
 def _is_lift_set(s: SetResult) -> bool:
     """Whether the set's movements are leg lifts (glute bridge with leg lift)."""
     return bool(s.summary.reps_by_side)
@@ -67,8 +63,7 @@ def _summary_line(s: SetResult) -> Text:
     if m.mean_rom_deg is not None:
         line.append(f" · mean {'bridge height' if _is_lift_set(s) else 'ROM'} {m.mean_rom_deg:.1f}°")
     line.append(
-        f"\ntempo up {_seconds(m.mean_concentric_s)} · hold {_seconds(m.mean_top_hold_s)}"
-        f" · down {_seconds(m.mean_eccentric_s)}"
+        "\ntempo " + tempo_line(s.phase_order, m.mean_concentric_s, m.mean_top_hold_s, m.mean_eccentric_s)
     )
     order = [c for c in FAULTS if c in m.fault_counts] + [c for c in m.fault_counts if c not in FAULTS]
     counts = [(c, m.fault_counts[c]) for c in order if m.fault_counts[c]]
@@ -83,9 +78,12 @@ def _summary_line(s: SetResult) -> Text:
 def _rep_table(s: SetResult) -> Table:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     lifts = _is_lift_set(s)
+    phase_of = {k: p for p, k in PHASE_METRIC.items()}
     for key in _TABLE_COLUMNS:
         m = METRICS[key]
         label = "Lift" if lifts and key == "index" else m.label
+        if key in phase_of:  # named for the set's phase order (a squat's first phase is Down)
+            label = phase_short(phase_of[key], s.phase_order)
         # Unit on a second header line keeps the table within 80 columns.
         table.add_column(f"{label}\n({m.unit})" if m.unit else label, justify="right", no_wrap=True)
         if lifts and key == "index":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC
+from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, phase_short
 from imurep.model.results import SessionResult, SetResult
 from imurep.report.stats import SideStats, has_both_sides, session_totals, side_stats
 
@@ -17,9 +17,20 @@ def label(key: str) -> str:
     return METRICS[key].header
 
 
-def phase_label(phase: str) -> str:
-    """Display name of a phase (``"concentric"`` → ``"Up"``)."""
-    return METRICS[PHASE_METRIC[phase]].label
+def phase_label(phase: str, order: str = "lift_first") -> str:
+    """Display name of a measured phase for the phase order ``order`` (``"concentric"`` → ``"Up"``
+    lifting first, ``"Down"`` lowering first; see :data:`imurep.model.codes.PHASE_NAMES`)."""
+    return phase_short(phase, order)
+
+
+def phase_metric_label(key: str, order: str = "lift_first") -> str:
+    """Axis label of a metric with its unit; a phase duration (``"concentric_s"`` …) is named for
+    the phase order ``order``."""
+    phase = next((p for p, k in PHASE_METRIC.items() if k == key), None)
+    if phase is None:
+        return label(key)
+    m = METRICS[key]
+    return f"{phase_short(phase, order)} ({m.unit})"
 
 
 def fmt(value: float | int | None, key: str) -> str:
@@ -45,7 +56,9 @@ def _fault_phrase(code: str, reps: Sequence[int]) -> str:
     return f"{plural(n, name)} ({_rep_list(reps)})"
 
 
-def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None = None) -> str:
+def set_verdict(
+    s: SetResult, placement: str, tilt_threshold_deg: float | None = None, *, tilt_judged: bool = True
+) -> str:
     """One-line verdict of a set, e.g. ``"11 reps · 2 rushed lowerings (reps 9, 11) · hips level"``.
 
     Parameters
@@ -56,6 +69,9 @@ def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None =
         ``"hip"`` or ``"thigh"`` (tilt is only judged with the sensor on the hip).
     tilt_threshold_deg
         Shown with the largest tilt when the hips stayed level (optional).
+    tilt_judged
+        Whether ``hip_tilt`` is judged (False: the exercise does not, e.g. a two-leg squat; the
+        largest tilt is shown without a verdict).
     """
     parts = [plural(len(s.reps), "rep")]
     faulty = False
@@ -68,7 +84,9 @@ def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None =
         parts.append("all reps clean")
     if placement == "hip":
         tilts = [r.peak_tilt_deg for r in s.reps if r.peak_tilt_deg is not None]
-        if tilts and not any("hip_tilt" in r.faults for r in s.reps):
+        if tilts and not tilt_judged:
+            parts.append(f"pelvis tilt max {max(tilts):.1f}° (not judged)")
+        elif tilts and not any("hip_tilt" in r.faults for r in s.reps):
             limit = f" ≤ {tilt_threshold_deg:g}°" if tilt_threshold_deg is not None else ""
             parts.append(f"hips level (max {max(tilts):.1f}°{limit})")
     else:

@@ -61,22 +61,27 @@ def build_session(settings: SimSettings, rng: np.random.Generator, dt_s: float) 
         last = i == len(sides) - 1
         next_side = None if last else sides[i + 1]
         seated = False
+        standing = settings.standing
         if not pre:
             if not last:
                 t_rest = traj.tau_s
-                act.still(traj, rng.uniform(6.0, 12.0), kind="sitting", sway=0.3)
+                act.still(traj, rng.uniform(6.0, 12.0), kind="standing" if standing else "sitting", sway=0.3)
                 if not traj.on_pelvis and next_side != side:
                     mounting, _ = act.restrap(traj, mounting, str(next_side))
                 _mark_rest(traj, t_rest)
             continue
         t_rest = traj.tau_s
         if last:
-            act.get_up(traj)
+            if not standing:
+                act.get_up(traj)
             act.still(traj, rng.uniform(2.0, 5.0))
             act.walk(traj, rng.uniform(4.0, 10.0))
             act.still(traj, rng.uniform(2.0, 4.0))
             break
-        seated, mounting = _rest(traj, mounting, side, str(next_side))
+        if standing:
+            mounting = _standing_rest(traj, mounting, side, str(next_side))
+        else:
+            seated, mounting = _rest(traj, mounting, side, str(next_side))
         _mark_rest(traj, t_rest)
     traj.close_rests()
     return Session(trajectory=traj, sets=sets)
@@ -101,6 +106,15 @@ def _into_start_position(
     on_pelvis = traj.on_pelvis
     pre = settings.pre_activity
     heading = traj.pose.heading
+    if settings.standing:  # step into the stance where the lifter stands
+        start = place_set(on_pelvis, plan, heading, traj.pose)
+        if not pre and first:
+            traj.anchor_chunks[0][0] = start.anchor_m
+            traj.angle_chunks[0][0] = [start.heading, start.flex, start.roll, start.wobble]
+            traj.pose = start
+        else:
+            act.move(traj, [(start, rng.uniform(1.0, 2.0))], jolts=(0.5,))
+        return heading
     if pre and not seated:  # turn around to sit down in front of the bench
         heading += rng.uniform(0.7, 1.3) * math.pi
     if not pre and first:
@@ -166,6 +180,23 @@ def _rest(traj: Trajectory, mounting: Rotation, side: str, next_side: str) -> tu
         act.walk(traj, min(25.0, rng.uniform(10.0, rest_total - used - 6.0)))
     act.still(traj, max(2.0, rest_total - (traj.tau_s - t_rest) - 4.0))
     return False, mounting
+
+
+def _standing_rest(traj: Trajectory, mounting: Rotation, side: str, next_side: str) -> Rotation:
+    """The rest between two sets of a standing movement: stand, maybe walk about, stand; a thigh
+    sensor is moved to the other thigh when the working side changes.  Returns the mounting."""
+    rng = traj.rng
+    t_rest = traj.tau_s
+    rest_total = rng.uniform(30.0, 60.0)
+    act.still(traj, rng.uniform(3.0, 6.0))
+    if not traj.on_pelvis and next_side != side:
+        mounting, _ = act.restrap(traj, mounting, next_side)
+        act.still(traj, rng.uniform(1.0, 3.0))
+    used = traj.tau_s - t_rest
+    if rest_total - used > 18.0 and rng.random() < 0.6:
+        act.walk(traj, min(20.0, rng.uniform(8.0, rest_total - used - 6.0)))
+    act.still(traj, max(2.0, rest_total - (traj.tau_s - t_rest) - 4.0))
+    return mounting
 
 
 def _mark_rest(traj: Trajectory, t_rest: float) -> None:

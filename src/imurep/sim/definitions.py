@@ -29,3 +29,22 @@ LIFT_DOWN_MIN_S = 0.25
 LIFT_HOLD_MIN_S = 1.0
 LIFT_BAND = 0.2
 """Lift phase threshold, fraction of the lift's peak (product definition, imurep.core.tracking.lifts)."""
+
+# ... and those of the standing movements (profiles squat, bulgarian_split_squat, step_up,
+# single_leg_rdl, pistol_squat): short_hold is not judged; rushed_lowering judges the lowering,
+# which for a lower-first exercise is the movement away from the standing rest
+STANDING_TILT_LIMIT_DEG = 6.0
+STANDING_LOWERING_MIN_S = {
+    "squat": 0.6,
+    "bulgarian_split_squat": 0.8,
+    "step_up": 0.8,
+    "single_leg_rdl": 1.0,
+    "pistol_squat": 1.0,
+}
+"""Shortest controlled lowering of each standing exercise, s (its profile's ``min_eccentric_s``)."""
+LOWER_FIRST = ("squat", "bulgarian_split_squat", "single_leg_rdl", "pistol_squat")
+"""Standing exercises whose rest is at the top (phase order ``lower_first``); the step-up rests
+at the bottom (foot on the box) and lifts first."""
+TWO_LEG_STANDING = ("squat",)
+"""Standing exercises on two legs: their profile does not judge ``hip_tilt``, so the simulator
+neither injects nor labels it."""

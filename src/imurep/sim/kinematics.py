@@ -31,7 +31,8 @@ class Kinematics:
     gyr_mid_rads: Array
     """(n-1, 3) angular rate of the sensor, sensor frame, rad/s, at ``t[:-1] + dt/2``."""
     theta: Array
-    """(n,) sagittal angle θ of the segment, rad (see :mod:`imurep.sim.sets`)."""
+    """(n,) sagittal angle θ of the segment, rad (see :mod:`imurep.sim.sets`; standing movements:
+    :func:`segment_angles`)."""
     ml_elevation: Array
     """(n,) elevation of the segment's medio-lateral axis above the horizontal, rad."""
 
@@ -71,18 +72,31 @@ def assemble_kinematics(traj: Trajectory, settings: SimSettings) -> Kinematics:
     acc_w[:, 2] += GRAVITY_MPS2
     acc_s = R_sensor.inv().apply(acc_w)
     gyr_mid = (R_sensor[:-1].inv() * R_sensor[1:]).as_rotvec() / dt
-    theta, ml = segment_angles(R_ws, traj.on_pelvis)
+    theta, ml = segment_angles(R_ws, traj.on_pelvis, standing=settings.standing)
     return Kinematics(
         t=t, R_ws=R_ws, acc_sensor_mps2=acc_s, gyr_mid_rads=gyr_mid, theta=theta, ml_elevation=ml
     )
 
 
-def segment_angles(R_ws: Rotation, on_pelvis: bool) -> tuple[Array, Array]:
+def segment_angles(R_ws: Rotation, on_pelvis: bool, *, standing: bool = False) -> tuple[Array, Array]:
     """The truth angles of segment orientations ``R_ws`` (n,): sagittal angle θ and the elevation of
-    the medio-lateral axis, both (n,) rad (see :mod:`imurep.sim.truth`)."""
+    the medio-lateral axis, both (n,) rad (see :mod:`imurep.sim.truth`).
+
+    ``standing``: θ of a standing movement is the elevation of the long axis projected onto the
+    segment's sagittal plane (normal: the horizontal part of its medio-lateral axis).  An upright
+    segment's plain elevation falls with any sideways drop (to first order near the vertical); the
+    projection leaves the drop out, as the tracker's sagittal angle does.
+    """
     m = R_ws.as_matrix()
-    zz = np.clip(m[:, 2, 2], -1.0, 1.0)
-    theta = np.arcsin(-zz) if on_pelvis else np.arcsin(zz)
+    if standing:
+        x, z = m[:, :, 0], m[:, :, 2]
+        normal = x * np.array([1.0, 1.0, 0.0])
+        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        zp = z - np.einsum("ij,ij->i", z, normal)[:, None] * normal
+        zz = np.clip(zp[:, 2] / np.linalg.norm(zp, axis=1), -1.0, 1.0)
+    else:
+        zz = np.clip(m[:, 2, 2], -1.0, 1.0)
+    theta = np.asarray(np.arcsin(-zz) if on_pelvis else np.arcsin(zz), dtype=np.float64)
     ml = np.arcsin(np.clip(m[:, 2, 0], -1.0, 1.0))
     return theta, ml
 

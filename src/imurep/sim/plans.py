@@ -21,7 +21,7 @@ from scipy.spatial.transform import Rotation
 from scipy.special import betaincinv
 
 from imurep.model.codes import FAULTS
-from imurep.sim.definitions import PHASE_THRESHOLD
+from imurep.sim.definitions import LOWER_FIRST, PHASE_THRESHOLD, STANDING_LOWERING_MIN_S
 from imurep.sim.motion import DEG
 from imurep.sim.settings import SimSettings
 
@@ -90,6 +90,23 @@ class LiftPlan:
 
 
 @dataclass
+class StandingGeometry:
+    """How a standing movement bends the leg and the trunk with its depth ``u`` (0 at rest, 1 at
+    the far side of a full rep): flexions (rad, :func:`~imurep.sim.motion.orient` convention:
+    thigh > 0 with the hip behind the knee, pelvis < 0 tilted forward) and the knee's shift."""
+
+    thigh_rest: float
+    thigh_range: float
+    """Change of the thigh flexion from rest to the far side, rad (< 0: it straightens)."""
+    pelvis_rest: float
+    pelvis_range: float
+    """Change of the pelvis flexion from rest to the far side, rad (< 0: it tilts forward)."""
+    knee_forward_m: float
+    knee_up_m: float
+    """Shift of the knee (the pivot) at the far side, m."""
+
+
+@dataclass
 class SetGeometry:
     """Where the set is done: the segment pivots about a fixed point.
 
@@ -105,6 +122,9 @@ class SetGeometry:
     pivot_x_m: float = 0.0
     pivot_y_m: float = 0.0
     """Horizontal position of the pivot, world, m (set by :func:`imurep.sim.sets.place_set`)."""
+    standing: StandingGeometry | None = None
+    """A standing movement: the pivot is the knee, the thigh is ``segment_length_m`` long and
+    the pelvis rides on its hip end (None: a thrust or bridge)."""
 
 
 @dataclass
@@ -126,6 +146,9 @@ class SetPlan:
     """Fine-grid index where the still start position begins (set by :func:`imurep.sim.sets.do_set`)."""
     i_end: int = 0
     """Fine-grid index of the last sample of the set (set by :func:`imurep.sim.sets.do_set`)."""
+    direction: float = 1.0
+    """+1 when the segment's θ rises away from the rest posture (thrusts, bridges), -1 when it
+    falls (a thigh in a squat); the truth measures its reps on ``direction * θ``."""
 
 
 def capped_flags(rng: np.random.Generator, n: int, p: float, cap: int) -> NDArray[np.bool_]:
@@ -178,6 +201,8 @@ def plan_set(
     rng: np.random.Generator, settings: SimSettings, index: int, side: str, mounting: Rotation
 ) -> SetPlan:
     """Draw set ``index`` (1-based) done on ``side`` with the sensor mounted as ``mounting``."""
+    if settings.standing:
+        return plan_standing_set(rng, settings, index, side, mounting)
     geometry, start_theta, rom_set = _draw_geometry(rng, settings)
     if settings.motion == "bridge_leg_lift":
         return plan_lift_set(rng, settings, index, side, mounting, geometry, start_theta, rom_set)
@@ -326,4 +351,108 @@ def plan_lift_set(
         reps=[bridge],
         lifts=lifts,
         still_before_s=still_before_s,
+    )
+
+
+_STANDING_SHAPES: dict[str, tuple[tuple[float, float], ...]] = {
+    # thigh rest, thigh range, pelvis rest, pelvis range (deg); knee forward, up (m)
+    "squat": ((2, 6), (80, 100), (-8, -4), (-45, -25), (0.06, 0.10), (-0.04, -0.02)),
+    "split_squat": ((15, 25), (55, 70), (-8, -4), (-25, -12), (0.03, 0.06), (-0.05, -0.03)),
+    "pistol": ((2, 6), (100, 125), (-8, -4), (-50, -30), (0.10, 0.14), (-0.06, -0.04)),
+    "hinge": ((2, 6), (10, 20), (-8, -4), (-80, -50), (0.02, 0.04), (-0.02, -0.01)),
+    "step_up": ((65, 85), (-78, -60), (-28, -22), (12, 18), (-0.10, -0.06), (0.01, 0.03)),
+}
+"""Ranges the standing geometry of each standing motion is drawn from: a squat turns the thigh
+80-100 deg (real sets: 80-100) and tilts the pelvis 25-45 deg forward (real: 28-41); a split
+squat's front thigh starts 15-25 deg flexed; a pistol goes past parallel; a hinge tilts the
+pelvis 50-80 deg over a nearly still thigh; a step-up starts with the foot on a knee-high box
+(thigh 65-85 deg flexed, trunk leaning) and straightens both."""
+
+
+def plan_standing_set(
+    rng: np.random.Generator, settings: SimSettings, index: int, side: str, mounting: Rotation
+) -> SetPlan:
+    """A set of a standing movement: the reps as the depth ``u`` (0 standing at rest, 1 at the far
+    side; partial reps 0.58-0.72), lowering first unless the exercise rests at the bottom (the
+    step-up).  Faults that may be injected: ``rushed_lowering``, ``partial_rom`` and, with the
+    sensor on the pelvis of a single-leg movement, ``hip_tilt`` (a pelvis dropping or rotating
+    7-11 deg); no ``short_hold``."""
+    on_pelvis = settings.on_pelvis
+    shape = _STANDING_SHAPES[settings.motion]
+    th_rest, th_range, p_rest, p_range, k_fwd, k_up = (rng.uniform(lo, hi) for lo, hi in shape)
+    standing = StandingGeometry(
+        th_rest * DEG, th_range * DEG, p_rest * DEG, p_range * DEG, float(k_fwd), float(k_up)
+    )
+    length = rng.uniform(0.40, 0.48)
+    geometry = SetGeometry(pivot_height_m=rng.uniform(0.45, 0.52), segment_length_m=length, standing=standing)
+    lower_first = settings.exercise in LOWER_FIRST
+    min_lowering = STANDING_LOWERING_MIN_S[settings.exercise]
+    n = int(rng.integers(settings.reps_per_set[0], settings.reps_per_set[1] + 1))
+    allowed = [
+        f for f in FAULTS if f in settings.faults and f != "short_hold" and (on_pelvis or f != "hip_tilt")
+    ]
+    cap = int(math.floor(0.35 * n))
+    flags = {f: capped_flags(rng, n, settings.fault_probability, cap) for f in allowed}
+    no = np.zeros(n, dtype=bool)
+    tilt_sign = (-1.0 if side == "left" else 1.0) * (1.0 if rng.random() < 0.8 else -1.0)
+    touch_and_go = rng.random(n) < 0.3  # standing movements are often done without a pause
+    reps: list[RepPlan] = []
+    bottom = 0.0
+    for k in range(n):
+        partial = bool(flags.get("partial_rom", no)[k]) and k > 0
+        rushed = bool(flags.get("rushed_lowering", no)[k])
+        tilted = bool(flags.get("hip_tilt", no)[k])
+        depth = rng.uniform(0.58, 0.72) if partial else 1.0 + rng.uniform(-0.03, 0.03)
+        # measured from the onset, a lowering lasts up to ~0.1 s longer than its band-to-band time
+        lowering = rng.uniform(0.55, 0.75) * min_lowering if rushed else rng.uniform(1.3, 2.5) * min_lowering
+        lifting = rng.uniform(0.7, 1.4)
+        conc, ecc = (lowering, lifting) if lower_first else (lifting, lowering)
+        hold = rng.uniform(0.0, 0.4) if lower_first else rng.uniform(0.2, 0.8)
+        rise_beta = 2.0 if (k > 0 and touch_and_go[k - 1]) else 3.0
+        lower_beta_end = 2.0 if touch_and_go[k] else 3.0
+        lower_beta_start = 3.0 if (rushed and not lower_first) else 2.0
+        lo_c, hi_c = beta_band(rise_beta, 2.0)
+        lo_e, hi_e = beta_band(lower_beta_start, lower_beta_end)
+        rise_s, lower_s = conc / (hi_c - lo_c), ecc / (hi_e - lo_e)
+        hold_s = max(0.0, hold - (1.0 - hi_c) * rise_s - lo_e * lower_s)
+        pause = rng.uniform(0.0, 0.1) if touch_and_go[k] else rng.uniform(0.3, 1.5)
+        next_bottom = min(rng.uniform(-0.003, 0.003), bottom + 0.02 * depth)
+        if on_pelvis:
+            roll = tilt_sign * rng.uniform(7.0, 11.0) * DEG if tilted else rng.uniform(-1.2, 1.2) * DEG
+            wobble = rng.uniform(-0.6, 0.6) * DEG
+        else:
+            roll = rng.uniform(-1.5, 1.5) * DEG
+            wobble = rng.uniform(-1.5, 1.5) * DEG
+        on = {"partial_rom": partial, "rushed_lowering": rushed, "hip_tilt": tilted}
+        injected = tuple(f for f in FAULTS if on.get(f, False) and f in flags)
+        reps.append(
+            RepPlan(
+                bottom=bottom,
+                rom=depth,
+                next_bottom=next_bottom,
+                rise_s=rise_s,
+                hold_s=hold_s,
+                lower_s=lower_s,
+                pause_s=pause,
+                rise_beta=rise_beta,
+                lower_beta_end=lower_beta_end,
+                lower_beta_start=lower_beta_start,
+                peak_roll=roll,
+                peak_wobble=wobble,
+                injected=injected,
+            )
+        )
+        bottom = next_bottom
+    reps[-1].pause_s = rng.uniform(1.0, 3.0)  # standing still after the last rep
+    geometry.start_roll = rng.uniform(-2.0, 2.0) * DEG if on_pelvis else rng.uniform(-3.0, 3.0) * DEG
+    seg_range = standing.pelvis_range if on_pelvis else standing.thigh_range
+    return SetPlan(
+        index=index,
+        side=side,
+        mounting=mounting,
+        start_theta=0.0,
+        geometry=geometry,
+        reps=reps,
+        still_before_s=rng.uniform(1.5, 4.0),
+        direction=-1.0 if seg_range > 0 else 1.0,
     )

@@ -47,9 +47,53 @@ def set_pose(
     return anchor, np.column_stack([headings, flex, roll, wobble])
 
 
+def standing_pose(
+    on_pelvis: bool, geometry: SetGeometry, heading: float, u: Array, roll: Array, wobble: Array
+) -> tuple[Array, Array]:
+    """Anchor (n, 3) m and angles (n, 4) rad of a standing movement at depth ``u`` (n,).
+
+    The thigh turns about the knee (the pivot, shifting with the depth), the pelvis rides on the
+    thigh's hip end and tilts with the depth (:class:`~imurep.sim.plans.StandingGeometry`).  The
+    pelvis' left-right axis drops by ``roll`` (an upright pelvis drops, one tilted far forward
+    rotates open) and it yaws by ``wobble``; the thigh takes ``roll`` and ``wobble`` as in
+    :func:`set_pose`.
+    """
+    g = geometry.standing
+    assert g is not None
+    headings = np.full(u.shape, heading)
+    thigh_flex = g.thigh_rest + g.thigh_range * u
+    z_thigh = orient(headings, thigh_flex, np.zeros(u.shape), np.zeros(u.shape)).as_matrix()[:, :, 2]
+    _, fwd = heading_dirs(headings)
+    knee = np.array([geometry.pivot_x_m, geometry.pivot_y_m, geometry.pivot_height_m])[None, :] + (
+        g.knee_forward_m * u[:, None] * fwd + g.knee_up_m * u[:, None] * np.array([0.0, 0.0, 1.0])
+    )
+    anchor = knee + geometry.segment_length_m * z_thigh
+    if on_pelvis:
+        flex = g.pelvis_rest + g.pelvis_range * u
+        # a drop of the left-right axis: about the long axis as far as the pelvis is tilted
+        # forward, about the front-back axis as far as it is upright (first order: exactly ``roll``)
+        s_f, c_f = np.abs(np.sin(flex)), np.cos(flex)
+        return anchor, np.column_stack([headings, flex, roll * s_f, roll * c_f + wobble])
+    return anchor, np.column_stack([headings, thigh_flex, roll, wobble])
+
+
 def place_set(on_pelvis: bool, plan: SetPlan, heading: float, near: Pose) -> Pose:
     """Fix the set's pivot so that the start position sits near ``near``; return that position."""
     geometry = plan.geometry
+    if geometry.standing is not None:  # the knee under the hip of the standing pose
+        one = np.zeros(1)
+        geometry.pivot_x_m, geometry.pivot_y_m = 0.0, 0.0
+        rel, angles = standing_pose(on_pelvis, geometry, heading, one, one + geometry.start_roll, one)
+        geometry.pivot_x_m = float(near.anchor_m[0] - rel[0, 0])
+        geometry.pivot_y_m = float(near.anchor_m[1] - rel[0, 1])
+        anchor = rel[0] + np.array([geometry.pivot_x_m, geometry.pivot_y_m, 0.0])
+        return Pose(
+            anchor_m=anchor,
+            heading=heading,
+            flex=float(angles[0, 1]),
+            roll=float(angles[0, 2]),
+            wobble=float(angles[0, 3]),
+        )
     theta_b = plan.start_theta
     flex = (0.5 * math.pi + theta_b) if on_pelvis else (0.5 * math.pi - theta_b)
     rot = orient(np.array([heading]), np.array([flex]), np.array([geometry.start_roll]), np.array([0.0]))
@@ -122,7 +166,10 @@ def do_set(traj: Trajectory, plan: SetPlan, heading: float) -> None:
         traj.soft_tissue.append(SoftTissueKick(t2, 0.4))
     if plan.lifts:
         _add_lifts(traj, plan, ta, theta, roll, wobble)
-    anchor, angles = set_pose(on_pelvis, geometry, heading, theta, roll, wobble, rise)
+    if geometry.standing is not None:  # θ holds the depth u of the standing movement
+        anchor, angles = standing_pose(on_pelvis, geometry, heading, theta, roll, wobble)
+    else:
+        anchor, angles = set_pose(on_pelvis, geometry, heading, theta, roll, wobble, rise)
     traj.push(anchor, angles)
     plan.i_end = traj.n_samples - 1
     traj.log("set", t_a, traj.tau_s)

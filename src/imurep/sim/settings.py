@@ -18,10 +18,25 @@ import numpy as np
 from imurep.model.codes import FAULTS, PLACEMENTS, SIDES
 from imurep.model.errors import SettingsError
 
-MOTIONS = ("bench_thrust", "floor_bridge", "bridge_leg_lift")
+MOTIONS = (
+    "bench_thrust",
+    "floor_bridge",
+    "bridge_leg_lift",
+    "squat",
+    "split_squat",
+    "step_up",
+    "hinge",
+    "pistol",
+)
 """The motions the trajectory builder can make: a hip thrust with the shoulders on a bench, a
-glute bridge with the shoulders on the floor (smaller range), and a held floor bridge with
-alternating leg lifts."""
+glute bridge with the shoulders on the floor (smaller range), a held floor bridge with
+alternating leg lifts, and the standing movements (:data:`STANDING_MOTIONS`)."""
+
+STANDING_MOTIONS = ("squat", "split_squat", "step_up", "hinge", "pistol")
+"""Motions done standing (the thigh turns about the knee, the pelvis rides on the hip end of the
+thigh and tilts forward; see :func:`imurep.sim.sets.standing_pose`): a two-leg squat, a
+Bulgarian split squat (front leg), a step-up onto a knee-high box, a single-leg hip hinge (RDL)
+and a pistol squat.  All but the step-up rest standing at the top and lower first."""
 
 MOTION_OF_EXERCISE = {
     "single_leg_hip_thrust": "bench_thrust",
@@ -33,6 +48,11 @@ MOTION_OF_EXERCISE = {
     "glute_bridge": "floor_bridge",
     "single_leg_glute_bridge": "floor_bridge",
     "glute_bridge_leg_lift": "bridge_leg_lift",
+    "squat": "squat",
+    "bulgarian_split_squat": "split_squat",
+    "step_up": "step_up",
+    "single_leg_rdl": "hinge",
+    "pistol_squat": "pistol",
 }
 """Motion (one of :data:`MOTIONS`) simulated for each exercise profile name."""
 
@@ -59,6 +79,11 @@ EXERCISE_TITLES = {
     "glute_bridge": "glute bridge (floor, two legs)",
     "single_leg_glute_bridge": "single-leg glute bridge (floor)",
     "glute_bridge_leg_lift": "glute bridge with leg lift",
+    "squat": "squat (two legs)",
+    "bulgarian_split_squat": "Bulgarian split squat",
+    "step_up": "step-up",
+    "single_leg_rdl": "single-leg Romanian deadlift",
+    "pistol_squat": "pistol squat",
 }
 """Title of each exercise in the sidecar's ``notes``."""
 
@@ -66,6 +91,11 @@ MOTION_EXERCISE = {
     "bench_thrust": "single_leg_hip_thrust",
     "floor_bridge": "single_leg_glute_bridge",
     "bridge_leg_lift": "glute_bridge_leg_lift",
+    "squat": "squat",
+    "split_squat": "bulgarian_split_squat",
+    "step_up": "step_up",
+    "hinge": "single_leg_rdl",
+    "pistol": "pistol_squat",
 }
 """The exercise each motion was made for (other exercises' notes name it)."""
 
@@ -213,6 +243,11 @@ class SimSettings:
     def motion(self) -> str:
         """The motion simulated for :attr:`exercise` (one of :data:`MOTIONS`)."""
         return MOTION_OF_EXERCISE[self.exercise]
+
+    @property
+    def standing(self) -> bool:
+        """Whether the exercise is done standing (:data:`STANDING_MOTIONS`)."""
+        return self.motion in STANDING_MOTIONS
 
     @property
     def on_pelvis(self) -> bool:

@@ -26,8 +26,9 @@ Truth document (schema ``imurep.truth/1``; times in the recording time base, s)
     ``top_start_s``, ``top_end_s``, ``end_s``, ``concentric_s``, ``top_hold_s``, ``eccentric_s``,
     ``rom_deg``, ``peak_tilt_deg`` (``None`` for the thigh), ``faults`` (from the true metrics with
     the default rules of :mod:`imurep.sim.definitions`), plus the extras ``bottom_deg`` /
-    ``top_deg`` (absolute θ at rest before the rep / rep maximum) and ``injected_faults`` (what the
-    generator intended; equal to ``faults`` by construction).  Phase times use the 5 %-of-ROM
+    ``top_deg`` (absolute θ at rest before the rep / rep maximum), ``phase_order`` (``lift_first``;
+    ``lower_first`` for the standing movements that rest at the top) and ``injected_faults`` (what
+    the generator intended; equal to ``faults`` by construction).  Phase times use the 5 %-of-ROM
     thresholds, crossings interpolated linearly on the 1 kHz (or finer) grid.  A glute bridge with
     leg lift set is marked ``"exercise": "leg_lift"`` (the profile kind); its reps are the lifts
     (see :func:`_lift_set_truth`).  ``activities`` lists primitive segments (``standing``,
@@ -53,12 +54,16 @@ from imurep.sim.definitions import (
     LIFT_DOWN_MIN_S,
     LIFT_HOLD_MIN_S,
     LIFT_TILT_LIMIT_DEG,
+    LOWER_FIRST,
     MAX_ONSET_DEG_S,
     MIN_ONSET_DEG_S,
     ONSET_FRACTION,
     PARTIAL_FRACTION,
     PHASE_THRESHOLD,
+    STANDING_LOWERING_MIN_S,
+    STANDING_TILT_LIMIT_DEG,
     TILT_LIMIT_DEG,
+    TWO_LEG_STANDING,
 )
 from imurep.sim.kinematics import Kinematics
 from imurep.sim.motion import DEG, Array
@@ -89,7 +94,7 @@ def measure_truth(settings: SimSettings, session: Session, kin: Kinematics, t0_s
         if plan.lifts:
             sets_out.append(_lift_set_truth(plan, kin, t0_s, on_pelvis))
         else:
-            sets_out.append(_rep_set_truth(plan, kin, t0_s, on_pelvis))
+            sets_out.append(_rep_set_truth(plan, kin, t0_s, on_pelvis, settings.exercise))
     acts = sorted(
         (
             {"kind": a.kind, "start_s": t0_s + float(a.start_s), "end_s": t0_s + float(_closed(a.end_s))}
@@ -191,8 +196,11 @@ def _measure_rep(t: Array, th: Array, i_on: int, i_stop: int) -> _RepMeasure:
     )
 
 
-def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -> dict[str, Any]:
+def _rep_set_truth(
+    plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool, exercise: str = ""
+) -> dict[str, Any]:
     """Truth of a set of reps of the planned simulator (:func:`rep_set_truth` of its plan)."""
+    standing = exercise in STANDING_LOWERING_MIN_S
     return rep_set_truth(
         kin,
         t0,
@@ -204,6 +212,9 @@ def _rep_set_truth(plan: SetPlan, kin: Kinematics, t0: float, on_pelvis: bool) -
         i_still=plan.i_still,
         i_end=plan.i_end,
         injected=[tuple(r.injected) for r in plan.reps],
+        tilt_limit_deg=STANDING_TILT_LIMIT_DEG if standing else TILT_LIMIT_DEG,
+        direction=plan.direction,
+        exercise=exercise,
     )
 
 
@@ -220,8 +231,17 @@ def rep_set_truth(
     i_end: int,
     injected: list[tuple[str, ...]],
     tilt_limit_deg: float = TILT_LIMIT_DEG,
+    direction: float = 1.0,
+    exercise: str = "",
 ) -> dict[str, Any]:
     """Truth of a set of reps: phase times, ROM, peak tilt and faults of each rep.
+
+    The reps are measured on ``direction * θ`` (away from the rest posture is up), so the phases
+    are those the tracker measures: away (``concentric_s``), turn (``top_hold_s``), back
+    (``eccentric_s``).  For a standing exercise (:data:`STANDING_LOWERING_MIN_S`) the faults follow
+    its profile: ``rushed_lowering`` on the lowering (the away phase when it lowers first), no
+    ``hip_tilt`` on two legs, no ``short_hold``; ``bottom_deg`` / ``top_deg`` are θ at rest and at
+    the far side.
 
     Parameters
     ----------
@@ -242,8 +262,14 @@ def rep_set_truth(
         The faults the generator intended, per rep.
     tilt_limit_deg
         ``hip_tilt`` above this peak tilt, degrees (the exercise profile's threshold).
+    direction
+        +1 when θ rises away from the rest posture, -1 when it falls (a thigh in a squat).
+    exercise
+        The exercise profile name (the standing movements label their faults by their profiles).
     """
-    t, th = kin.t, kin.theta
+    t, th = kin.t, direction * kin.theta
+    standing = exercise in STANDING_LOWERING_MIN_S
+    lower_first = exercise in LOWER_FIRST
     onsets = [int(np.searchsorted(t, t_on)) for t_on in onsets_s]
     stops = onsets[1:] + [i_end + 1]
     raw = [_measure_rep(t, th, max(0, i0 - 1), i1) for i0, i1 in zip(onsets, stops, strict=True)]
@@ -260,11 +286,12 @@ def rep_set_truth(
             i_b = int(np.searchsorted(t, x.end, side="right"))
             peak = float(np.max(np.abs(kin.ml_elevation[i_a:i_b] - base)) / DEG)
         faults = []
-        if peak is not None and peak > tilt_limit_deg:
+        if peak is not None and exercise not in TWO_LEG_STANDING and peak > tilt_limit_deg:
             faults.append("hip_tilt")
-        if ecc < ECCENTRIC_MIN_S:
+        lowering = conc if lower_first else ecc
+        if lowering < (STANDING_LOWERING_MIN_S[exercise] if standing else ECCENTRIC_MIN_S):
             faults.append("rushed_lowering")
-        if hold < HOLD_MIN_S:
+        if hold < HOLD_MIN_S and not standing:
             faults.append("short_hold")
         if x.rom < PARTIAL_FRACTION * med:
             faults.append("partial_rom")
@@ -282,8 +309,9 @@ def rep_set_truth(
                 "rom_deg": x.rom / DEG,
                 "peak_tilt_deg": peak,
                 "faults": faults,
-                "bottom_deg": x.bottom / DEG,
-                "top_deg": x.top / DEG,
+                "bottom_deg": direction * x.bottom / DEG,
+                "top_deg": direction * x.top / DEG,
+                "phase_order": "lower_first" if lower_first else "lift_first",
                 "injected_faults": list(injected[k]),
             }
         )
