@@ -50,19 +50,6 @@ def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
         )
 
 
-def exercise_profile(exercise: str | None, meta: dict[str, Any]) -> ExerciseProfile:
-    """The profile of a recording (``--exercise``, else the sidecar's ``exercise``, else the
-    default); records its name in ``meta["exercise"]``.  Its
-    :meth:`~imurep.coaching.exercises.ExerciseProfile.settings_overrides` are the profile layer
-    of :func:`imurep.core.settings.resolve`."""
-    from imurep.coaching.exercises import get_profile
-
-    name = exercise or (meta.get("exercise") if isinstance(meta.get("exercise"), str) else None)
-    profile = get_profile(name)
-    meta["exercise"] = profile.name
-    return profile
-
-
 def coaching_lines(
     result: SessionResult,
     profile: ExerciseProfile | None = None,
