@@ -22,13 +22,18 @@ logger = logging.getLogger(__name__)
 # --- options -----------------------------------------------------------------------------------
 
 
-def add_recording_args(p: argparse.ArgumentParser) -> None:
-    """The recording and settings options shared by ``analyze`` and ``report``."""
-    p.add_argument(
-        "path",
-        metavar="PATH",
-        help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if present)",
-    )
+def add_recording_args(p: argparse.ArgumentParser, *, many: str | None = None) -> None:
+    """The recording and settings options shared by ``analyze``, ``report``, ``export`` and
+    ``batch``; ``many``: the help of a ``paths`` positional taking one or more recordings."""
+    if many is None:
+        p.add_argument(
+            "path",
+            metavar="PATH",
+            help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if "
+            "present)",
+        )
+    else:
+        p.add_argument("paths", metavar="PATH", nargs="+", help=many)
     p.add_argument(
         "--format",
         choices=("auto", "canonical", "metabase", "phyphox", "sensor_logger", "physics_toolbox"),

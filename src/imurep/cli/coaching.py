@@ -303,8 +303,9 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``exercises``, ``history`` and ``progress`` to the ``imurep`` sub-command parser."""
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``exercises``, ``history`` and ``progress`` to the ``imurep`` sub-command parser;
+    returns the ``history`` parser (for its ``export`` sub-command)."""
     e = sub.add_parser(
         "exercises",
         parents=[common],
@@ -337,6 +338,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--side", choices=SIDES, help="only this leg")
     p.add_argument("--report", metavar="FILE", help="also write the progress page (.png, .pdf or .html)")
     p.set_defaults(func=_cmd_progress)
+    return h
 
 
 def check_exercise(name: str | None) -> None:
