@@ -211,7 +211,7 @@ def _run_dask(tasks: Sequence[Task], address: str, done: Callable[[int, Outcome]
     except ImportError:
         raise SettingsError("--dask needs dask.distributed: pip install 'imurep[dask]'") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address)  # waits up to dask's distributed.comm.timeouts.connect
     except (OSError, TimeoutError) as exc:
         raise SettingsError(f"--dask {address}: cannot reach the Dask scheduler ({exc})") from None
     try:

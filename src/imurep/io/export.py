@@ -10,7 +10,6 @@ spreadsheet-friendly: a header line, ISO 8601 times, no index column.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -189,8 +188,10 @@ def check_table_path(path: str) -> str:
 
 def require_pyarrow(what: str) -> None:
     """Raise a one-line :class:`SettingsError` when pyarrow is not installed."""
-    if importlib.util.find_spec("pyarrow") is None:
-        raise SettingsError(f"{what} needs pyarrow: pip install 'imurep[parquet]'")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise SettingsError(f"{what} needs pyarrow: pip install 'imurep[parquet]'") from None
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
