@@ -77,10 +77,9 @@ def _expand_url(arg: str) -> list[str] | Missing:
     import fsspec
 
     fs, path = fsspec.core.url_to_fs(arg)
-    protocol = arg.split("://", 1)[0]
 
     def url(p: str) -> str:
-        return p if "://" in p else f"{protocol}://{p}"
+        return p if "://" in p else str(fs.unstrip_protocol(p))
 
     if any(c in path for c in _GLOB_CHARS) and not fs.exists(path):
         found = sorted(url(p) for p in fs.glob(path) if Path(p).suffix.lower() in RECORDING_SUFFIXES)

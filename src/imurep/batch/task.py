@@ -115,8 +115,15 @@ def task_key(local_source: Path, options: dict[str, Any]) -> str:
     side = sidecar_path(local_source)
     if local_source.is_file() and local_source.suffix.lower() != ".json" and side.is_file():
         h.update(side.read_bytes())
-    h.update(b"\0" + json.dumps(options, sort_keys=True, ensure_ascii=False).encode())
+    h.update(b"\0" + json.dumps(_meaningful(options), sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+def _meaningful(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without the entries that ask for the defaults (None, ``[]``, format ``auto``)."""
+    return {
+        k: v for k, v in options.items() if v not in (None, [], {}) and not (k == "format" and v == "auto")
+    }
 
 
 @contextmanager

@@ -146,9 +146,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     console.print(_summary(outcomes))
     failed = [o for o in outcomes if o.status == "failed"]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("analysed", "skipped", "failed")}
+    counts["failed"] += len(missing)
     elapsed = time.perf_counter() - started
     console.print(
-        f"{len(outcomes)} recording(s) in {elapsed:.1f} s: {counts['analysed']} analysed, "
+        f"{len(outcomes) + len(missing)} input(s) in {elapsed:.1f} s: {counts['analysed']} analysed, "
         f"{counts['skipped']} skipped (up to date), {counts['failed']} failed; "
         f"{samples / max(elapsed, 1e-9):,.0f} samples/s; tables: {', '.join(tables)}",
         highlight=False,
