@@ -170,3 +170,18 @@ def test_import_imurep_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split("\n")[:2] == ["[]", "True False"]
+
+
+def test_readme_example_runs(tmp_path: Path) -> None:
+    """The README's 'Python API' example, run as written (from a folder holding recordings/)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Python API") :]
+    code = section[section.index("```python\n") + len("```python\n") :]
+    code = code[: code.index("```")]
+    (tmp_path / "recordings").symlink_to(ROOT / "recordings")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "set 1 rep 1:" in proc.stdout and "mean_top_hold_s" in proc.stdout
+    assert json.loads((tmp_path / "demo_hip.json").read_text())["schema"] == "imurep.analysis/1"
