@@ -162,6 +162,7 @@ def test_unreachable_dask_scheduler_is_one_line(
     ("extra", "fragments"),
     [
         (("nothing/*.csv",), ("nothing/*.csv", "matches no recording")),
+        (("nope://bucket/a.csv",), ("nope://bucket/a.csv", "Protocol not known")),
         (("{rec}", "--set", "faults.nope=1"), ("faults.nope",)),
         (("{rec}", "--exercise", "nope_nope"), ("nope_nope",)),
         (("{rec}", "--placement", "hip", "--config", "missing.json"), ("missing.json", "not found")),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from imurep.batch.task import Outcome, Task, is_url, local_path, run_task
+from imurep.batch.task import Outcome, Task, fsspec_of, is_url, local_path, run_task
 from imurep.model.errors import DataValidationError, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -74,9 +74,7 @@ def _expand_local(arg: str) -> list[str] | Missing:
 
 
 def _expand_url(arg: str) -> list[str] | Missing:
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(arg)
+    fs, path = fsspec_of(arg)
 
     def url(p: str) -> str:
         return p if "://" in p else str(fs.unstrip_protocol(p))
@@ -132,9 +130,7 @@ def plan(sources: Sequence[str], out: str, options: dict[str, Any], *, resume: b
 def make_out_dir(out: str) -> None:
     """Create the output folder (path or fsspec URL)."""
     if is_url(out):
-        import fsspec
-
-        fs, path = fsspec.core.url_to_fs(out)
+        fs, path = fsspec_of(out)
         fs.makedirs(path, exist_ok=True)
     else:
         Path(local_path(out)).mkdir(parents=True, exist_ok=True)
@@ -144,9 +140,7 @@ def size_of(source: str) -> int:
     """Bytes of a recording (all files of a folder), for the progress estimate; 0 when unknown."""
     try:
         if is_url(source):
-            import fsspec
-
-            fs, path = fsspec.core.url_to_fs(source)
+            fs, path = fsspec_of(source)
             return int(fs.du(path)) if fs.isdir(path) else int(fs.size(path) or 0)
         p = Path(local_path(source))
         if p.is_dir():

@@ -92,6 +92,27 @@ def is_url(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
 
 
+def fsspec_of(url: str) -> tuple[Any, str]:
+    """``(file system, path)`` of an fsspec URL.
+
+    Raises
+    ------
+    SettingsError
+        fsspec, or the package of the URL's file system, is not installed (one line saying so).
+    """
+    from imurep.model.errors import SettingsError
+
+    try:
+        import fsspec
+    except ImportError:
+        raise SettingsError(f"{url}: URLs need fsspec: pip install 'imurep[dask]'") from None
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:  # an unknown protocol, or its package missing
+        raise SettingsError(f"{url}: {' '.join(str(exc).split())}") from None
+    return fs, str(path)
+
+
 def local_path(path: str) -> str:
     """``path`` without a ``file://`` prefix."""
     return path[len("file://") :] if path.startswith("file://") else path
@@ -133,9 +154,7 @@ def _fetched(source: str) -> Iterator[Path]:
     if not is_url(source):
         yield Path(local_path(source))
         return
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(source)
+    fs, path = fsspec_of(source)
     with tempfile.TemporaryDirectory(prefix="imurep-batch-") as tmp:
         name = Path(path.rstrip("/")).name
         dest = Path(tmp) / name
@@ -154,9 +173,7 @@ def _read_text(url: str) -> str | None:
     if not is_url(url):
         p = Path(local_path(url))
         return p.read_text(encoding="utf-8") if p.is_file() else None
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(url)
+    fs, path = fsspec_of(url)
     if not fs.exists(path):
         return None
     data: bytes = fs.cat_file(path)
@@ -171,9 +188,7 @@ def write_text(url: str, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, p)
         return
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(url)
+    fs, path = fsspec_of(url)
     fs.pipe_file(path, text.encode("utf-8"))
 
 
