@@ -9,11 +9,14 @@ ends; :func:`write_tables` writes the batch's ``reps.parquet`` and ``sets.parque
 from __future__ import annotations
 
 import glob
+import importlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -37,7 +40,7 @@ PRELOAD: Final = [
     "imurep.io.export",
     "imurep.coaching.advice",
 ]
-"""Modules the local pool's fork server imports once, so that each worker starts with them."""
+"""Modules imported once before the local pool's workers start, so that each starts with them."""
 
 _GLOB_CHARS: Final = ("*", "?", "[")
 
@@ -156,6 +159,7 @@ def run(
     jobs: int = 1,
     dask: str | None = None,
     on_done: Callable[[int, Outcome], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """Run ``tasks``; returns their outcomes in task order.
 
@@ -169,6 +173,9 @@ def run(
         Address of a Dask scheduler (``tcp://HOST:8786``): the tasks run on its workers instead.
     on_done
         Called in this process with ``(task index, outcome)`` as each task ends.
+    on_start
+        Called once the workers are up, before the first task (start threads such as a progress
+        display here, not before: the local pool forks its workers first).
 
     Raises
     ------
@@ -183,21 +190,55 @@ def run(
             on_done(i, outcome)
 
     if dask is not None:
-        _run_dask(tasks, dask, done)
+        _run_dask(tasks, dask, done, on_start)
     elif jobs <= 1 or len(tasks) <= 1:
+        if on_start is not None:
+            on_start()
         for i, task in enumerate(tasks):
             done(i, run_task(task))
     else:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+        with _local_pool(min(jobs, len(tasks))) as pool:
+            if on_start is not None:
+                on_start()
             futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
     return [o for o in outcomes if o is not None]
 
 
-def _run_dask(tasks: Sequence[Task], address: str, done: Callable[[int, Outcome], None]) -> None:
+def _ready() -> None:
+    """A no-op task: its result means every worker of the pool is up."""
+
+
+@contextmanager
+def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers start with the analysis imported.
+
+    On Linux the workers are forked from this process after it imported :data:`PRELOAD`, all at
+    once before the pool returns (no thread of the caller runs yet, so forking is safe); elsewhere a
+    fork server (or spawn) imports them in each worker.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    ctx: multiprocessing.context.BaseContext
+    if sys.platform == "linux" and "fork" in methods:
+        for name in PRELOAD:
+            importlib.import_module(name)
+        ctx = multiprocessing.get_context("fork")
+    else:
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pool.submit(_ready).result()  # with fork: every worker is forked here
+        yield pool
+
+
+def _run_dask(
+    tasks: Sequence[Task],
+    address: str,
+    done: Callable[[int, Outcome], None],
+    on_start: Callable[[], None] | None,
+) -> None:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -208,6 +249,8 @@ def _run_dask(tasks: Sequence[Task], address: str, done: Callable[[int, Outcome]
     except (OSError, TimeoutError) as exc:
         raise SettingsError(f"--dask {address}: cannot reach the Dask scheduler ({exc})") from None
     try:
+        if on_start is not None:
+            on_start()
         futures = client.map(run_task, list(tasks), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in dask_completed(futures):

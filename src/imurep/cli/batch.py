@@ -118,28 +118,33 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise SettingsError(missing[0].error if len(missing) == 1 else "no recordings found in the inputs")
     make_out_dir(args.out)
     tasks = plan(sources, args.out, options, resume=not args.no_resume)
-    sizes = [size_of(t.source) for t in tasks]
+    sizes = [size_of(t.source) for t in tasks]  # the ETA goes by bytes (by files when sizes are unknown)
+    if sum(sizes) == 0:
+        sizes = [1] * len(tasks)
     jobs = args.jobs or default_jobs()
 
     started = time.perf_counter()
     samples = 0
-    with _progress() as bar:
-        tid = bar.add_task("batch", total=max(1, sum(sizes)), files=f"0/{len(tasks)} files", rate="")
-        n_done = 0
+    bar = _progress()  # started once the workers are up (the local pool forks them first)
+    tid = bar.add_task("batch", total=sum(sizes), files=f"0/{len(tasks)} files", rate="")
+    n_done = 0
 
-        def on_done(i: int, outcome: Outcome) -> None:
-            nonlocal n_done, samples
-            n_done += 1
-            samples += outcome.n_samples if outcome.status == "analysed" else 0
-            rate = samples / max(time.perf_counter() - started, 1e-9)
-            bar.update(
-                tid,
-                advance=max(sizes[i], 1 if sum(sizes) == 0 else 0),
-                files=f"{n_done}/{len(tasks)} files",
-                rate=f"{rate:,.0f} samples/s",
-            )
+    def on_done(i: int, outcome: Outcome) -> None:
+        nonlocal n_done, samples
+        n_done += 1
+        samples += outcome.n_samples if outcome.status == "analysed" else 0
+        rate = samples / max(time.perf_counter() - started, 1e-9)
+        bar.update(
+            tid,
+            advance=sizes[i],
+            files=f"{n_done}/{len(tasks)} files",
+            rate=f"{rate:,.0f} samples/s",
+        )
 
-        outcomes = run(tasks, jobs=jobs, dask=args.dask, on_done=on_done)
+    try:
+        outcomes = run(tasks, jobs=jobs, dask=args.dask, on_done=on_done, on_start=bar.start)
+    finally:
+        bar.stop()
     tables = write_tables(outcomes, args.out)
 
     console = Console()
