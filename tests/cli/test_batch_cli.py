@@ -138,14 +138,16 @@ def test_fsspec_urls_in_and_out(tmp_path: Path, small_recordings: list[Path]) ->
 def test_dask_local_cluster_gives_the_bytes_of_the_local_run(tmp_path: Path, inputs: Path) -> None:
     from distributed import LocalCluster
 
-    local_out, dask_out = tmp_path / "local", tmp_path / "dask"
     (inputs / "s3.csv").unlink()  # two recordings and a bad one keep it short
-    local = run("batch", inputs, "--out", local_out, "-j", "2")
-    assert local.returncode == 2  # bad.csv
+    local_out, dask_out = tmp_path / "local", tmp_path / "dask"
+    local_out.mkdir()
+    sources, _ = find_recordings([str(inputs)])
+    local = run_batch(plan(sources, str(local_out), {}), jobs=1)  # the local run, in this process
+    write_tables(local, str(local_out))
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
         remote = run("batch", inputs, "--out", f"file://{dask_out}", "--dask", cluster.scheduler_address)
     assert remote.returncode == 2, remote.stderr
-    assert remote.stderr.splitlines()[-2:] == local.stderr.splitlines()[-2:]  # the same error
+    assert remote.stderr.splitlines()[-2] == f"imurep: error: {local[0].error}"  # bad.csv, the same error
     assert files_of(dask_out) == files_of(local_out)
     assert sorted(files_of(local_out)) == ["reps.parquet", "s1.json", "s2.json", "sets.parquet"]
 

@@ -12,6 +12,7 @@ import pytest
 from test_cli import DEMO, assert_one_line_error, run
 
 import imurep
+from imurep.cli.coaching import store_result
 
 
 def read_csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -62,8 +63,8 @@ def test_export_parquet_equals_the_api_tables(tmp_path: Path, small_recordings: 
 def test_history_export(tmp_path: Path, small_recordings: list[Path]) -> None:
     db = tmp_path / "h.sqlite"
     recordings = small_recordings[:2]
-    for p in recordings:
-        assert run("analyze", p, "--db", db).returncode == 0
+    for p in recordings:  # stored as `imurep analyze` stores them
+        store_result(imurep.analyze(p).result, str(db), path=p, origin="analyze")
     proc = run(
         "history", "export", "--db", db, "--reps", tmp_path / "r.csv", "--sets", tmp_path / "s.parquet"
     )
