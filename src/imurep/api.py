@@ -31,13 +31,22 @@ from typing import TYPE_CHECKING, Any
 from imurep.model.errors import DataValidationError, SettingsError
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import numpy as np
     import pandas as pd
+    from numpy.typing import ArrayLike
 
     from imurep.coaching.exercises import ExerciseProfile
     from imurep.core.settings import AnalysisSettings
     from imurep.model.events import Marker
     from imurep.model.results import SessionResult
     from imurep.model.samples import ImuChunk
+
+    RecordingSource: TypeAlias = (
+        str | os.PathLike[str] | pd.DataFrame | np.ndarray | tuple[ArrayLike, ArrayLike, ArrayLike] | ImuChunk
+    )
+    """What :func:`analyze` accepts."""
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +113,7 @@ class Analysis:
 
 
 def analyze(
-    source: Any,
+    source: RecordingSource,
     *,
     placement: str | None = None,
     exercise: str | None = None,
@@ -236,7 +245,7 @@ def markers_of(meta: Mapping[str, Any]) -> list[Marker]:
 # --- sources -----------------------------------------------------------------------------------------
 
 
-def _open(source: Any, fmt: str | None) -> tuple[str, Iterator[ImuChunk], dict[str, Any]]:
+def _open(source: object, fmt: str | None) -> tuple[str, Iterator[ImuChunk], dict[str, Any]]:
     """``(label, chunks, metadata)`` of any accepted source."""
     if isinstance(source, str | os.PathLike):
         from imurep.io.loader import open_recording
