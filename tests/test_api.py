@@ -23,6 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "recordings" / "demo_hip.csv"
 
 
+@pytest.fixture(scope="module")
+def demo() -> imurep.Analysis:
+    """The analysis of the demo recording (two sets)."""
+    return imurep.analyze(str(DEMO))
+
+
+@pytest.fixture(scope="module")
+def small(small_recordings: list[Path]) -> imurep.Analysis:
+    """The analysis of the first small recording."""
+    return imurep.analyze(small_recordings[0])
+
+
 def cli_json(*args: str | Path) -> str:
     """``imurep analyze ... --no-store --json -`` run as a process: its standard output."""
     proc = subprocess.run(
@@ -36,14 +48,16 @@ def cli_json(*args: str | Path) -> str:
     return proc.stdout
 
 
-def test_path_gives_the_json_of_the_cli_byte_for_byte() -> None:
-    a = imurep.analyze(str(DEMO))
+def test_path_gives_the_json_of_the_cli_byte_for_byte(demo: imurep.Analysis) -> None:
+    a = demo
     assert a.to_json() == cli_json(DEMO)
     assert isinstance(a, imurep.Analysis)
     assert [s.side for s in a.result.sets] == ["left", "right"]  # the sidecar's sides applied
 
 
-def test_exercise_profile_and_overrides_as_the_cli(small_recordings: list[Path]) -> None:
+def test_exercise_profile_and_overrides_as_the_cli(
+    small_recordings: list[Path], small: imurep.Analysis
+) -> None:
     path = small_recordings[0]
     a = imurep.analyze(path, exercise="pause", overrides=[("faults.tilt_threshold_deg", 7)], side="right")
     assert a.to_json() == cli_json(
@@ -52,14 +66,16 @@ def test_exercise_profile_and_overrides_as_the_cli(small_recordings: list[Path])
     assert a.result.metadata["exercise"] == "single_leg_hip_thrust_pause"
     assert a.result.settings.faults.tilt_threshold_deg == 7
     assert a.result.settings.sides == ("right",)
-    default = imurep.analyze(path)
+    default = small
     assert a.result.settings.faults.min_top_hold_s != default.result.settings.faults.min_top_hold_s
 
 
-def test_dataframe_and_arrays_give_the_analysis_of_the_file(small_recordings: list[Path]) -> None:
+def test_dataframe_and_arrays_give_the_analysis_of_the_file(
+    small_recordings: list[Path], small: imurep.Analysis
+) -> None:
     path = small_recordings[0]
     meta = read_sidecar(path)
-    from_file = imurep.analyze(path)
+    from_file = small
     frame = pd.read_csv(path)
     from_frame = imurep.analyze(frame, metadata=meta, name=str(path))
     values = frame.to_numpy()
@@ -75,7 +91,9 @@ def test_dataframe_and_arrays_give_the_analysis_of_the_file(small_recordings: li
     assert len(from_file.reps) == sum(len(s.reps) for s in from_file.result.sets) >= 4
 
 
-def test_dataframe_aliases_and_units_in_g_and_dps(small_recordings: list[Path]) -> None:
+def test_dataframe_aliases_and_units_in_g_and_dps(
+    small_recordings: list[Path], small: imurep.Analysis
+) -> None:
     path = small_recordings[0]
     frame = pd.read_csv(path)
     renamed = pd.DataFrame(
@@ -86,14 +104,14 @@ def test_dataframe_aliases_and_units_in_g_and_dps(small_recordings: list[Path]) 
         }
     )
     a = imurep.analyze(renamed, metadata=read_sidecar(path))
-    b = imurep.analyze(path)
+    b = small
     assert a.result.metadata["conversions"]
     assert len(a.reps) == len(b.reps)
     np.testing.assert_allclose(a.reps["rom_deg"], b.reps["rom_deg"], atol=0.05)
 
 
-def test_tables_name_their_units_and_match_the_result() -> None:
-    a = imurep.analyze(DEMO)
+def test_tables_name_their_units_and_match_the_result(demo: imurep.Analysis) -> None:
+    a = demo
     reps, sets = a.reps, a.sets
     for col in ("start_s", "end_s", "concentric_s", "top_hold_s", "eccentric_s", "rom_deg", "peak_tilt_deg"):
         assert col in reps.columns
