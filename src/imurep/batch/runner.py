@@ -202,8 +202,19 @@ def run(
                 on_start()
             futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
             for fut in as_completed(futures):
-                done(futures[fut], fut.result())
+                done(futures[fut], _result(fut, tasks[futures[fut]], "a worker process"))
     return [o for o in outcomes if o is not None]
+
+
+def _result(future: Any, task: Task, where: str) -> Outcome:
+    """The outcome of a finished future; a failed one when its worker died or could not run the
+    task (e.g. imurep missing on a Dask worker): run_task itself never raises."""
+    try:
+        outcome: Outcome = future.result()
+        return outcome
+    except Exception as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return Outcome(task.source, task.out_json, "failed", error=f"{task.source}: {where} failed ({text})")
 
 
 def _ready() -> None:
@@ -254,7 +265,7 @@ def _run_dask(
         futures = client.map(run_task, list(tasks), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in dask_completed(futures):
-            done(index[fut.key], fut.result())
+            done(index[fut.key], _result(fut, tasks[index[fut.key]], "the Dask worker"))
     finally:
         client.close()
 
