@@ -69,7 +69,7 @@ def time_processes(files: list[Path], out: Path, jobs: int) -> float:
                 str(path),
                 "--no-store",
                 "--json",
-                str(out / path.name),
+                str(out / f"{path.stem}.json"),
             ],
             check=True,
             stdout=subprocess.DEVNULL,
