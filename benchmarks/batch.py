@@ -2,9 +2,12 @@
 ``imurep batch`` process pool, with the in-process analysis floor measured in the same run.
 
 The recordings are simulated once (cached in ``benchmarks/_data/batch-N/``, gitignored): one set of
-single-leg hip thrusts each, with the simulator's walking and sitting around it.
+single-leg hip thrusts each (4-14 reps, ~30-60 s; ``--activity`` adds the simulator's walking and
+sitting around the set, ~2 min each).
 
-Three ways, each repeated (``--repeat``), min and median printed:
+Three ways, each repeated (``--repeat``), min and median of the wall time printed, and the CPU time
+of each (user + system of every process involved), which other load on the machine does not
+change: the CPU ratio is the speed-up on an otherwise idle machine when both use all ``-j`` cores.
 
 - ``processes``: one ``imurep analyze FILE --no-store --json OUT`` process per recording, ``-j``
   of them at a time (what a shell loop or ``xargs -P`` gives);
@@ -15,7 +18,7 @@ Three ways, each repeated (``--repeat``), min and median printed:
 
 Usage::
 
-    python benchmarks/batch.py [--n 50] [-j 2] [--repeat 3] [--strict]
+    python benchmarks/batch.py [--n 50] [-j 2] [--repeat 3] [--activity] [--strict]
 
 Target (issue 15): batch >= 15x faster than the separate processes; ``--strict`` exits 1 when
 missed.
@@ -24,6 +27,7 @@ missed.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,22 +46,35 @@ DATA_DIR = Path(__file__).resolve().parent / "_data"
 TARGET_SPEEDUP = 15.0
 
 
-def build_inputs(n: int) -> Path:
+def build_inputs(n: int, activity: bool) -> Path:
     """``n`` simulated one-set recordings (CSV + sidecar), cached."""
-    folder = DATA_DIR / f"batch-{n}"
+    folder = DATA_DIR / f"batch-{n}-{'activity' if activity else 'sets'}"
     if len(list(folder.glob("*.csv"))) == n:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for k in range(n):
-        rec = sim.simulate(sim.SimSettings(seed=1000 + k, n_sets=1, sides=(("left", "right")[k % 2],)))
+        side = ("left", "right")[k % 2]
+        rec = sim.simulate(sim.SimSettings(seed=1000 + k, n_sets=1, sides=(side,), pre_activity=activity))
         write_simulated(rec, folder / f"rec{k:03d}.csv")
         (folder / f"rec{k:03d}.truth.json").unlink()
     return folder
 
 
-def time_processes(files: list[Path], out: Path, jobs: int) -> float:
-    """Seconds for one ``imurep analyze`` process per file, ``jobs`` at a time."""
+def children_cpu_s() -> float:
+    """User + system CPU seconds of the finished child processes (and the ones they waited for)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def self_cpu_s() -> float:
+    """User + system CPU seconds of this process."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def time_processes(files: list[Path], out: Path, jobs: int) -> tuple[float, float]:
+    """Wall and CPU seconds for one ``imurep analyze`` process per file, ``jobs`` at a time."""
 
     def one(path: Path) -> None:
         subprocess.run(
@@ -75,15 +92,15 @@ def time_processes(files: list[Path], out: Path, jobs: int) -> float:
             stdout=subprocess.DEVNULL,
         )
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(one, files))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, children_cpu_s() - c0
 
 
-def time_batch(folder: Path, out: Path, jobs: int) -> float:
-    """Seconds for one ``imurep batch`` process over the folder."""
-    t0 = time.perf_counter()
+def time_batch(folder: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """Wall and CPU seconds for one ``imurep batch`` process over the folder (its workers included)."""
+    t0, c0 = time.perf_counter(), children_cpu_s()
     proc = subprocess.run(
         [
             sys.executable,
@@ -101,21 +118,22 @@ def time_batch(folder: Path, out: Path, jobs: int) -> float:
         stderr=subprocess.PIPE,
         text=True,
     )
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, children_cpu_s() - c0
     if proc.returncode != 0:
         raise SystemExit(f"imurep batch failed: {proc.stderr.strip()}")
-    return elapsed
+    return elapsed, cpu
 
 
-def time_floor(folder: Path, out: Path, jobs: int) -> float:
-    """Seconds of the per-recording tasks in this (warm) process, divided by ``jobs``."""
+def time_floor(folder: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """Wall seconds of the per-recording tasks in this (warm) process divided by ``jobs``, and their
+    CPU seconds."""
     tasks = plan(sorted(str(p) for p in folder.glob("*.csv")), str(out), {}, resume=False)
     run_task(tasks[0])  # warm the imports
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), self_cpu_s()
     for task in tasks:
         outcome = run_task(task)
         assert outcome.status == "analysed", outcome.error
-    return (time.perf_counter() - t0) / jobs
+    return (time.perf_counter() - t0) / jobs, self_cpu_s() - c0
 
 
 def summary(name: str, values: list[float]) -> str:
@@ -127,16 +145,17 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=50, help="recordings (default: 50)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="concurrent processes / workers (default: 2)")
     ap.add_argument("--repeat", type=int, default=3, help="repetitions (default: 3)")
+    ap.add_argument("--activity", action="store_true", help="walking and sitting around each set")
     ap.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
     args = ap.parse_args()
 
-    folder = build_inputs(args.n)
+    folder = build_inputs(args.n, args.activity)
     files = sorted(folder.glob("*.csv"))
     samples = sum(sum(1 for _ in f.open()) - 1 for f in files)
     print(f"{len(files)} one-set recordings, {samples} samples, -j {args.jobs}, {args.repeat} repetitions")
-    procs: list[float] = []
-    batch: list[float] = []
-    floor: list[float] = []
+    procs: list[tuple[float, float]] = []
+    batch: list[tuple[float, float]] = []
+    floor: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeat):
             out = Path(tmp) / f"r{r}"
@@ -145,19 +164,27 @@ def main() -> int:
             batch.append(time_batch(folder, out / "batch", args.jobs))
             procs.append(time_processes(files, out / "procs", args.jobs))
             floor.append(time_floor(folder, out / "floor", args.jobs))
-            print(f"  repetition {r + 1}: processes {procs[-1]:.2f} s, batch {batch[-1]:.2f} s, "
-                  f"floor {floor[-1]:.2f} s", flush=True)  # fmt: skip
-    print(summary("processes", procs))
-    print(summary("batch", batch))
-    print(summary("floor", floor))
-    speedups = [p / b for p, b in zip(procs, batch, strict=True)]
-    over_floor = [b / f for b, f in zip(batch, floor, strict=True)]
-    print(f"speed-up batch vs processes: min {min(speedups):.1f}x, median {statistics.median(speedups):.1f}x "
+            print(f"  repetition {r + 1}: processes {procs[-1][0]:.2f} s ({procs[-1][1]:.1f} s CPU), "
+                  f"batch {batch[-1][0]:.2f} s ({batch[-1][1]:.1f} s CPU), "
+                  f"floor {floor[-1][0]:.2f} s ({floor[-1][1]:.1f} s CPU)", flush=True)  # fmt: skip
+    for name, runs in (("processes", procs), ("batch", batch), ("floor", floor)):
+        print(
+            summary(name, [w for w, _ in runs])
+            + f"   CPU median {statistics.median(c for _, c in runs):7.2f} s"
+        )
+    speedups = [p[0] / b[0] for p, b in zip(procs, batch, strict=True)]
+    cpu_speedups = [p[1] / b[1] for p, b in zip(procs, batch, strict=True)]
+    over_floor = [b[0] / f[0] for b, f in zip(batch, floor, strict=True)]
+    print(f"speed-up batch vs processes: wall min {min(speedups):.1f}x, "
+          f"median {statistics.median(speedups):.1f}x; "
+          f"CPU min {min(cpu_speedups):.1f}x, median {statistics.median(cpu_speedups):.1f}x "
           f"(target >= {TARGET_SPEEDUP:g}x)")  # fmt: skip
     print(
-        f"batch / floor:               min {min(over_floor):.2f}, median {statistics.median(over_floor):.2f}"
+        f"batch / floor (wall):        min {min(over_floor):.2f}, median {statistics.median(over_floor):.2f}"
     )
-    print(f"batch throughput: {samples / statistics.median(batch):,.0f} samples/s")
+    print(f"per recording: process {statistics.median(p[1] for p in procs) / len(files):.2f} s CPU, "
+          f"task {statistics.median(f[1] for f in floor) / len(files):.2f} s CPU")  # fmt: skip
+    print(f"batch throughput: {samples / statistics.median(w for w, _ in batch):,.0f} samples/s")
     if args.strict and statistics.median(speedups) < TARGET_SPEEDUP:
         return 1
     return 0
