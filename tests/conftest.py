@@ -115,8 +115,37 @@ def hip_pages(hip_session: SessionResult) -> list[ReportPage]:
     from imurep.report.render import build_pages
 
     return build_pages(hip_session)
+
+
 @pytest.fixture(scope="module")
 def sim_result() -> SessionResult:
     """Two simulated sets (left, right) analysed with the default settings; no exercise in the metadata."""
     rec = simulate(SimSettings(seed=5, n_sets=2))
     return analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], AnalysisSettings(sides=("left", "right")))
+
+
+# --- small one-set recordings on disk (API, export and batch tests) -------------------------------
+
+
+@pytest.fixture(scope="session")
+def small_recordings(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three simulated one-set hip recordings (CSV + sidecar, ~35 s at 104 Hz each) in one folder:
+    ``s1.csv`` (left), ``s2.csv`` (right, its sidecar states ``started_unix_s``), ``s3.csv``."""
+    import json
+
+    from imurep.io.canonical import write_simulated
+
+    folder = tmp_path_factory.mktemp("small")
+    paths = []
+    for k, side in enumerate(("left", "right", "left"), start=1):
+        rec = simulate(
+            SimSettings(seed=40 + k, n_sets=1, reps_per_set=(4, 5), pre_activity=False, sides=(side,))
+        )
+        path = write_simulated(rec, folder / f"s{k}.csv")
+        (folder / f"s{k}.truth.json").unlink()
+        paths.append(path)
+    sidecar = folder / "s2.json"
+    meta = json.loads(sidecar.read_text())
+    meta["started_unix_s"] = 1767225600.25  # 2026-01-01T00:00:00.25Z
+    sidecar.write_text(json.dumps(meta))
+    return paths

@@ -4,7 +4,6 @@ options, reading a recording, resolving its settings and analysing it."""
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import logging
 import sys
@@ -23,13 +22,18 @@ logger = logging.getLogger(__name__)
 # --- options -----------------------------------------------------------------------------------
 
 
-def add_recording_args(p: argparse.ArgumentParser) -> None:
-    """The recording and settings options shared by ``analyze`` and ``report``."""
-    p.add_argument(
-        "path",
-        metavar="PATH",
-        help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if present)",
-    )
+def add_recording_args(p: argparse.ArgumentParser, *, many: str | None = None) -> None:
+    """The recording and settings options shared by ``analyze``, ``report``, ``export`` and
+    ``batch``; ``many``: the help of a ``paths`` positional taking one or more recordings."""
+    if many is None:
+        p.add_argument(
+            "path",
+            metavar="PATH",
+            help="recording: a CSV, or the folder/zip of an export (a <stem>.json sidecar is read if "
+            "present)",
+        )
+    else:
+        p.add_argument("paths", metavar="PATH", nargs="+", help=many)
     p.add_argument(
         "--format",
         choices=("auto", "canonical", "metabase", "phyphox", "sensor_logger", "physics_toolbox"),
@@ -91,73 +95,30 @@ def load_config(path: str) -> dict[str, Any]:
     return data
 
 
-def _markers(meta: dict[str, Any]) -> list[Any]:
-    """The lifter's markers (new set / side switch) saved by ``imurep live`` in the sidecar."""
-    from imurep.model.events import Marker
-
-    raw = meta.get("markers") or []
-    if not isinstance(raw, list):
-        raise SettingsError("sidecar 'markers' must be a list of {t_s, kind, side} objects")
-    try:
-        return [Marker(float(m["t_s"]), str(m["kind"]), m.get("side")) for m in raw]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SettingsError(
-            f"sidecar 'markers' entry is malformed ({exc}); expected {{t_s, kind, side}}"
-        ) from None
-
-
 # --- analysis ----------------------------------------------------------------------------------
 
 
-def analyze_args(args: argparse.Namespace) -> Any:
-    """Analyse the recording named by ``args`` (the options shared by ``analyze`` and ``report``).
+def analysis_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`imurep.api.analyze` named by the recording options."""
+    return {
+        "format": getattr(args, "format", None),
+        "placement": args.placement,
+        "exercise": getattr(args, "exercise", None),
+        "side": args.side,
+        "settings": load_config(args.config) if args.config else None,
+        "overrides": [parse_override(item) for item in args.set or []],
+    }
 
-    Returns the :class:`imurep.model.results.SessionResult`.
+
+def analyze_args(args: argparse.Namespace, path: str | None = None) -> Any:
+    """Analyse the recording named by ``args`` (the options shared by ``analyze`` and ``report``;
+    ``path`` instead of ``args.path`` when given) with :func:`imurep.api.analyze`.
+
+    Returns the :class:`imurep.api.Analysis`.
     """
-    from imurep.io import nominal_rate_hz, open_recording
+    from imurep.api import analyze
 
-    path = Path(args.path)
-    # Read the first chunk before importing the (slower to import) core, so that a bad file is
-    # reported at once; the rest of the file is streamed through the analysis.
-    # Any format (canonical CSV, MetaBase, phyphox, Sensor Logger, Physics Toolbox; see
-    # docs/formats.md); metadata holds {"format": ...} plus the sidecar.
-    recording = open_recording(path, getattr(args, "format", None))
-    chunks = recording.chunks
-    first = next(chunks)
-    meta = recording.metadata
-
-    from imurep.core.pipeline import analyze
-    from imurep.core.settings import resolve
-
-    # Exercise profile (--exercise, else the sidecar's, else the default): below --config / --set.
-    profile = coaching_cli.exercise_profile(getattr(args, "exercise", None), meta)
-    config = load_config(args.config) if args.config else None
-    settings = resolve(
-        sidecar=meta,  # a live recording keeps the settings it ran with; placement, side(s)
-        profile=profile.settings_overrides(),
-        config=config,
-        overrides=[parse_override(item) for item in args.set or []],
-        placement=args.placement,
-        sides=[args.side] if args.side else None,
-    )
-    logger.debug("settings: %s", settings.to_dict())
-    if settings.placement not in profile.placements:
-        logger.warning(
-            "%s is analysed with the sensor on the %s; its profile expects it on the %s",
-            profile.name,
-            settings.placement,
-            " or ".join(profile.placements),
-        )
-
-    markers = _markers(meta)
-    return analyze(
-        itertools.chain([first], chunks),
-        settings,
-        sample_rate_hz=nominal_rate_hz(meta),
-        source=str(path),
-        metadata=meta,
-        markers=markers,
-    )
+    return analyze(args.path if path is None else path, **analysis_kwargs(args))
 
 
 def write_report_note(result: Any, out: str | Path, extra_pages: Any = ()) -> str:
@@ -183,7 +144,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         from imurep.report.render import check_report_path
 
         check_report_path(args.report)
-    result = analyze_args(args)
+    result = analyze_args(args).result
     report_note = write_report_note(result, args.report) if args.report else ""
     # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
     store_note, sessions = "", None

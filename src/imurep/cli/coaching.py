@@ -50,19 +50,6 @@ def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
         )
 
 
-def exercise_profile(exercise: str | None, meta: dict[str, Any]) -> ExerciseProfile:
-    """The profile of a recording (``--exercise``, else the sidecar's ``exercise``, else the
-    default); records its name in ``meta["exercise"]``.  Its
-    :meth:`~imurep.coaching.exercises.ExerciseProfile.settings_overrides` are the profile layer
-    of :func:`imurep.core.settings.resolve`."""
-    from imurep.coaching.exercises import get_profile
-
-    name = exercise or (meta.get("exercise") if isinstance(meta.get("exercise"), str) else None)
-    profile = get_profile(name)
-    meta["exercise"] = profile.name
-    return profile
-
-
 def coaching_lines(
     result: SessionResult,
     profile: ExerciseProfile | None = None,
@@ -318,8 +305,9 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``exercises``, ``history`` and ``progress`` to the ``imurep`` sub-command parser."""
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``exercises``, ``history`` and ``progress`` to the ``imurep`` sub-command parser;
+    returns the ``history`` parser (for its ``export`` sub-command)."""
     e = sub.add_parser(
         "exercises",
         parents=[common],
@@ -352,6 +340,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--side", choices=SIDES, help="only this leg")
     p.add_argument("--report", metavar="FILE", help="also write the progress page (.png, .pdf or .html)")
     p.set_defaults(func=_cmd_progress)
+    return h
 
 
 def check_exercise(name: str | None) -> None:

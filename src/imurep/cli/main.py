@@ -19,6 +19,8 @@ from importlib import metadata as importlib_metadata
 
 from imurep.cli import coaching as coaching_cli
 from imurep.cli.analyze import add_recording_args, cmd_analyze
+from imurep.cli.batch import add_batch_command
+from imurep.cli.export import add_export_commands
 from imurep.cli.live import add_scan_args, add_source_args, cmd_live, cmd_scan
 from imurep.cli.report import cmd_report
 from imurep.cli.simulate import (
@@ -192,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_scan_args(sc, _positive_float)
     sc.set_defaults(func=cmd_scan)
-    coaching_cli.add_commands(sub, common)
+    history = coaching_cli.add_commands(sub, common)
+    add_export_commands(sub, common, history)
+    add_batch_command(sub, common, _positive_int)
     return parser
 
 

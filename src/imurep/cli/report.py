@@ -15,7 +15,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path(f"{Path(args.path).stem}-report")
     check_report_path(out)
-    result = analyze_args(args)
+    result = analyze_args(args).result
     extra = coaching_cli.progress_pages(result, args.db) if args.progress else []
     print(write_report_note(result, out, extra))
     return 0

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from imurep.coaching.advice import SetStats
 from imurep.model.errors import DataValidationError, SettingsError
@@ -379,6 +380,27 @@ class History:
             )  # fmt: skip
             out.append(SetRow(r[0], datetime.fromisoformat(r[1]), r[2], stats, r[13]))
         return out
+
+    def rep_rows(self, exercise: str | None = None) -> list[dict[str, Any]]:
+        """Stored reps, oldest session first (optionally of one exercise): ``session, recorded_utc
+        (datetime), exercise, set, side, rep, concentric_s, top_hold_s, eccentric_s, rom_deg,
+        peak_tilt_deg, faults`` (codes joined by commas)."""
+        sql = (
+            "SELECT s.id, s.recorded_at, s.exercise, t.set_index, t.side, r.rep_index, r.concentric_s,"
+            " r.top_hold_s, r.eccentric_s, r.rom_deg, r.peak_tilt_deg, r.faults FROM reps r"
+            " JOIN sets t ON r.set_id = t.id JOIN sessions s ON t.session_id = s.id"
+        )
+        args: tuple[str, ...] = ()
+        if exercise:
+            sql += " WHERE s.exercise = ?"
+            args = (exercise,)
+        sql += " ORDER BY s.recorded_at, s.id, t.set_index, r.rep_index"
+        keys = ("session", "recorded_utc", "exercise", "set", "side", "rep", "concentric_s", "top_hold_s",
+                "eccentric_s", "rom_deg", "peak_tilt_deg", "faults")  # fmt: skip
+        rows = [dict(zip(keys, r, strict=True)) for r in self.db.execute(sql, args)]
+        for row in rows:
+            row["recorded_utc"] = datetime.fromisoformat(row["recorded_utc"])
+        return rows
 
     def sessions_of(self, exercise: str) -> list[list[SetStats]]:
         """The sets of each session of ``exercise``, oldest session first (input to coaching.advise)."""

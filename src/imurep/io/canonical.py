@@ -245,6 +245,13 @@ def _alias_of(name: str) -> str | None:
     return ("a" if m.group(1) else "g") + m.group(3)
 
 
+def canonical_column(name: str) -> str | None:
+    """The canonical column (``t, ax..gz``) a column name stands for, or None (``"Time"`` -> ``t``,
+    ``"acc_x"`` -> ``ax``)."""
+    norm = _normalise(name)
+    return norm if norm in CANONICAL_COLUMNS else _alias_of(norm)
+
+
 def _column_positions(header: list[str], path: Path) -> list[int]:
     """File column index of each canonical column, in ``CANONICAL_COLUMNS`` order."""
     where = str(path)
