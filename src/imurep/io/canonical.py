@@ -24,25 +24,22 @@ and :func:`write_canonical` / :func:`write_simulated` (whole arrays, e.g. a simu
 from __future__ import annotations
 
 import codecs
-import contextlib
 import difflib
 import json
 import logging
 import math
 import os
 import re
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol, TextIO
+from typing import Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
 
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import DataValidationError
-from imurep.model.events import Marker
 from imurep.model.samples import FloatArray, ImuChunk
 
 logger = logging.getLogger(__name__)
@@ -704,102 +701,4 @@ def write_simulated(rec: SimulatedLike, csv_path: PathLike) -> Path:
     return path
 
 
-class GapLike(Protocol):
-    """A gap in the stream (see :class:`imurep.ble.decoder.StreamGap`)."""
-
-    t_s: float
-    n_samples: int
-    reason: str
-
-
-class RecordingWriter:
-    """Appends samples to a canonical CSV and keeps its sidecar JSON current.
-
-    Parameters
-    ----------
-    csv_path
-        The recording to create (its folder must exist; an existing file is refused).
-    metadata
-        Initial sidecar content (device, placement, ...).
-    flush_interval_s
-        Samples are written to disk at least this often (wall clock), s.
-    """
-
-    def __init__(self, csv_path: str | Path, metadata: dict[str, Any], flush_interval_s: float = 1.0) -> None:
-        self.path = Path(csv_path)
-        if self.path.suffix.lower() != ".csv":
-            raise DataValidationError(
-                f"the recording must be a .csv file, got {self.path.name!r}", path=str(csv_path)
-            )
-        if not self.path.parent.is_dir():
-            raise DataValidationError(
-                f"folder {str(self.path.parent)!r} does not exist; create it or choose another --out",
-                path=str(csv_path),
-            )
-        if self.path.exists():
-            raise DataValidationError(
-                "the file exists already; choose another --out (recordings are never overwritten)",
-                path=str(csv_path),
-            )
-        self.sidecar_path = sidecar_path(self.path)
-        self.metadata: dict[str, Any] = {"schema": LIVE_SCHEMA, **metadata, "gaps": [], "markers": []}
-        self.flush_interval_s = flush_interval_s
-        self._fh: TextIO = self.path.open("x", encoding="utf-8", newline="\n")
-        self._fh.write(_HEADER_TEXT + "\n")
-        self._lines: list[str] = []
-        self._last_flush = time.monotonic()
-        self.n_samples = 0
-        self._write_sidecar()
-
-    def append(self, chunk: ImuChunk) -> ImuChunk:
-        """Queue a chunk's samples; written at the next flush (at most ``flush_interval_s`` later).
-
-        Returns
-        -------
-        ImuChunk
-            The samples exactly as stored (parsed back from the text written), so that analysing
-            them live gives the same result as analysing the saved file later.
-        """
-        lines = format_rows(chunk.t_s, chunk.acc_mps2, chunk.gyr_rads)
-        stored = _parse_rows(lines)
-        self._lines.extend(lines)
-        self.n_samples += len(chunk)
-        if time.monotonic() - self._last_flush >= self.flush_interval_s:
-            self.flush()
-        return stored
-
-    def add_gap(self, gap: GapLike) -> None:
-        """Record a gap (with its exact sample count) in the sidecar."""
-        self.metadata["gaps"].append({"t_s": gap.t_s, "n_samples": gap.n_samples, "reason": gap.reason})
-        self.flush()
-
-    def add_marker(self, marker: Marker) -> None:
-        """Record a lifter's marker in the sidecar (replayed by ``imurep analyze``)."""
-        self.metadata["markers"].append(marker.to_dict())
-        self.flush()
-
-    def set_meta(self, **items: Any) -> None:
-        """Update sidecar entries (written at the next flush)."""
-        self.metadata.update(items)
-
-    def flush(self) -> None:
-        """Write queued samples and the sidecar to disk (fsync'd)."""
-        if self._lines:
-            self._fh.write("".join(self._lines))
-            self._lines.clear()
-        self._fh.flush()
-        with contextlib.suppress(OSError):
-            os.fsync(self._fh.fileno())
-        self._write_sidecar()
-        self._last_flush = time.monotonic()
-
-    def close(self) -> None:
-        """Flush and close (idempotent)."""
-        if not self._fh.closed:
-            self.flush()
-            self._fh.close()
-
-    def _write_sidecar(self) -> None:
-        tmp = self.sidecar_path.with_suffix(".json.tmp")
-        tmp.write_text(_json_text(self.metadata, allow_nan=False), encoding="utf-8")
-        os.replace(tmp, self.sidecar_path)
+# The live writer (RecordingWriter) lives in imurep.io.recording_writer.

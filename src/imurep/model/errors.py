@@ -51,6 +51,10 @@ class DataValidationError(ImurepError, ValueError):
         super().__init__(" ".join((prefix + message).split()))
 
 
+class RecordingError(ImurepError):
+    """A recording could not be written completely (disk full…); the message says what was saved."""
+
+
 class ProtocolError(ImurepError):
     """A sensor frame could not be decoded."""
 
