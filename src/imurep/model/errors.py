@@ -55,6 +55,10 @@ class RecordingError(ImurepError):
     """A recording could not be written completely (disk full…); the message says what was saved."""
 
 
+class HistoryError(DataValidationError):
+    """The training-history database cannot be opened, read or written; the message names it."""
+
+
 class ProtocolError(ImurepError):
     """A sensor frame could not be decoded."""
 
