@@ -75,6 +75,8 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def load_config(path: str) -> dict[str, Any]:
     """Read a settings JSON file (a JSON object, nested by stage)."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise SettingsError(f"{path}: the settings file is not a regular file; pass a JSON file")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -87,6 +89,8 @@ def load_config(path: str) -> dict[str, Any]:
         raise SettingsError(
             f"{path}: settings file is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise SettingsError(f"{path}: settings file is nested too deeply to be settings") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: settings file must hold a JSON object, got a {type(data).__name__}")
     return data

@@ -132,6 +132,11 @@ def read_sidecar(path: PathLike) -> dict[str, Any]:
             "fix the JSON or delete the file",
             path=where,
         ) from None
+    except RecursionError:
+        raise DataValidationError(
+            "metadata sidecar is nested too deeply to be a sidecar; fix the JSON or delete the file",
+            path=where,
+        ) from None
     if not isinstance(meta, dict):
         raise DataValidationError(
             f'metadata sidecar must hold a JSON object like {{"placement": "hip"}}, '

@@ -19,7 +19,7 @@ from typing import Any, Final
 import numpy as np
 
 from imurep.io.canonical import DEFAULT_CHUNK_ROWS, PathLike, Recording, iter_canonical_chunks, read_sidecar
-from imurep.io.detect import FORMATS, detect_format
+from imurep.io.detect import FORMATS, check_input_path, detect_format
 from imurep.io.metabase import load_metabase
 from imurep.io.phyphox import load_phyphox
 from imurep.io.physics_toolbox import load_physics_toolbox
@@ -86,6 +86,7 @@ class RecordingStream:
 
 
 def _resolve_format(path: Path, fmt: str | None) -> str:
+    check_input_path(path)
     if fmt is None or fmt == "auto":
         return detect_format(path)
     if fmt not in FORMATS:
