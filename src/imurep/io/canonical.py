@@ -24,7 +24,9 @@ and :func:`write_canonical` / :func:`write_simulated` (whole arrays, e.g. a simu
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
+import io
 import json
 import logging
 import math
@@ -33,7 +35,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import IO, Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
@@ -295,26 +297,85 @@ def _one_line(exc: BaseException) -> str:
     return text[:200] if text else type(exc).__name__
 
 
+class _Head(io.RawIOBase):
+    """The first ``limit`` bytes of a binary file (a recording without its cut final row)."""
+
+    def __init__(self, fh: IO[bytes], limit: int) -> None:
+        self._fh = fh
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(min(len(buffer), self._left))
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@contextlib.contextmanager
+def _opened(path: Path, limit: int | None) -> Iterator[Path | IO[bytes]]:
+    """``path`` itself, or a handle on its first ``limit`` bytes."""
+    if limit is None:
+        yield path
+        return
+    with path.open("rb") as fh:
+        yield io.BufferedReader(_Head(fh, limit))
+
+
+def _whole_rows_end(path: Path, positions: list[int]) -> int | None:
+    """Where the whole rows of ``path`` end (bytes) when its last line was cut short (a recording
+    interrupted mid-row: no final newline and not a complete row); None when it was not.
+
+    The cut row is dropped with a warning: a truncated last row never makes a recording unreadable.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - _SNIFF_BYTES))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    cut = tail.rfind(b"\n")
+    if cut < 0:
+        return None  # one line (the header) or a row longer than the sniffed tail
+    last = tail[cut + 1 :].decode("utf-8", errors="replace")
+    cells = last.split(",")
+    try:
+        whole = all(math.isfinite(float(cells[p])) for p in positions)
+    except (IndexError, ValueError):
+        whole = False
+    if whole:
+        return None
+    logger.warning(
+        "%s: the last line %r is cut short (the recording was interrupted); dropped it",
+        path,
+        last.strip()[:40],
+    )
+    return size - len(tail) + cut + 1
+
+
 def _locate_bad_cell(
-    path: Path, positions: list[int], first_row: int, nrows: int
+    path: Path, positions: list[int], first_row: int, nrows: int, limit: int | None = None
 ) -> tuple[int, str, str] | None:
     """Find the first non-numeric cell in data rows ``first_row .. first_row + nrows - 1``.
 
     Returns ``(data_row, column_name, cell_text)`` or ``None`` when it cannot be located.
     """
     try:
-        text = pd.read_csv(
-            path,
-            header=0,
-            index_col=False,
-            usecols=positions,
-            dtype=str,
-            keep_default_na=False,
-            skiprows=range(1, first_row),
-            nrows=nrows,
-            engine="c",
-            encoding="utf-8",
-        )
+        with _opened(path, limit) as source:
+            text = pd.read_csv(
+                source,
+                header=0,
+                index_col=False,
+                usecols=positions,
+                dtype=str,
+                keep_default_na=False,
+                skiprows=range(1, first_row),
+                nrows=nrows,
+                engine="c",
+                encoding="utf-8",
+            )
     except (ValueError, IndexError, TypeError, OverflowError):
         return None
     sorted_pos = sorted(positions)
@@ -332,14 +393,24 @@ def _locate_bad_cell(
     return best
 
 
-def _raw_blocks(path: Path, positions: list[int], chunk_rows: int) -> Iterator[tuple[int, FloatArray]]:
-    """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order."""
+def _raw_blocks(
+    path: Path, positions: list[int], chunk_rows: int, limit: int | None = None
+) -> Iterator[tuple[int, FloatArray]]:
+    """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order
+    (of the first ``limit`` bytes of the file when given)."""
+    with _opened(path, limit) as source:
+        yield from _parsed_blocks(source, path, positions, chunk_rows, limit)
+
+
+def _parsed_blocks(
+    source: Path | IO[bytes], path: Path, positions: list[int], chunk_rows: int, limit: int | None
+) -> Iterator[tuple[int, FloatArray]]:
     where = str(path)
     sorted_pos = sorted(positions)
     perm = [sorted_pos.index(p) for p in positions]
     try:
         reader = pd.read_csv(
-            path,
+            source,
             header=0,
             index_col=False,
             usecols=sorted_pos,
@@ -369,7 +440,7 @@ def _raw_blocks(path: Path, positions: list[int], chunk_rows: int) -> Iterator[t
                     path=where,
                 ) from None
             except (ValueError, TypeError, OverflowError) as exc:
-                bad = _locate_bad_cell(path, positions, first_row, chunk_rows)
+                bad = _locate_bad_cell(path, positions, first_row, chunk_rows, limit)
                 if bad is None:
                     raise DataValidationError(
                         f"non-numeric value in data rows {first_row}-{first_row + chunk_rows - 1} "
@@ -470,6 +541,7 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     where = str(p)
     _check_file(p)
     positions = _column_positions(_read_header(p), p)
+    limit = _whole_rows_end(p, positions)
 
     prev: FloatArray | None = None
     t_first: float | None = None
@@ -478,7 +550,7 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     first_dropped: int | None = None
     pending: list[ImuChunk] = []  # held back until MIN_DURATION_S is covered
     long_enough = False
-    for first_row, values in _raw_blocks(p, positions, chunk_rows):
+    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit):
         if values.shape[0] == 0:
             continue
         _check_finite(values, first_row, where)
