@@ -138,6 +138,38 @@ def kinematic_slope(
     return KinematicFit(suw / sww, suw / math.sqrt(sww * suu), math.sqrt(suu / len(du)))
 
 
+_TIME_UNITS: Final = (
+    # (unit, factor to s, median step range in that unit for 5 Hz .. 2000 Hz)
+    ("s", 1.0, (5e-4, 0.2)),
+    ("ms", 1e-3, (0.5, 200.0)),
+    ("µs", 1e-6, (500.0, 2e5)),
+    ("ns", 1e-9, (5e5, 2e8)),
+)
+
+
+def time_unit(t: FloatArray, where: str) -> tuple[float, str | None]:
+    """Factor turning the timestamps ``t`` into seconds, from their median step, and a note on the
+    conversion (None when they already are in seconds or the step fits no unit).
+
+    IMUs sample at 5 – 2000 Hz, so a median step of 0.5 – 200 is milliseconds, 500 – 2·10⁵
+    microseconds, 5·10⁵ – 2·10⁸ nanoseconds (relative or epoch times alike).
+    """
+    if t.shape[0] < 2:
+        return 1.0, None
+    step = float(np.median(np.diff(t)))
+    for unit, factor, (lo, hi) in _TIME_UNITS:
+        if lo <= step <= hi:
+            if factor == 1.0:
+                return 1.0, None
+            note = (
+                f"timestamps converted from {unit} to s (median step {step:.4g} {unit}, "
+                f"{1.0 / (step * factor):.0f} Hz)"
+            )
+            logger.warning("%s: %s", where, note)
+            return factor, note
+    return 1.0, None
+
+
 def check_units(
     t_s: FloatArray, acc: FloatArray, gyr: FloatArray, where: str, *, acc_label: str = "accelerometer"
 ) -> UnitCheck:
