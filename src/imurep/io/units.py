@@ -24,6 +24,7 @@ from typing import Final
 
 import numpy as np
 
+from imurep.core.validation import check_gravity
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import FloatArray
 from imurep.model.units import STANDARD_GRAVITY_MPS2
@@ -192,26 +193,13 @@ def check_units(
     if acc.shape[0] == 0:
         raise DataValidationError("holds no samples", path=where)
     m = float(np.median(np.linalg.norm(acc, axis=1)))
-    if 4.0 <= m <= 20.0:
-        acc_scale = 1.0
-    elif 0.4 <= m <= 2.0:
+    if 0.4 <= m <= 2.0:
         acc_scale = G
     elif 400.0 <= m <= 2000.0:
         acc_scale = G / 1000.0
-    elif m < 0.4:
-        raise DataValidationError(
-            f"the {acc_label} has a median magnitude of {m:.3g}, not ≈ 9.81 m/s² (or 1 g): it looks like "
-            "gravity-free linear acceleration, from which the sensor's tilt cannot be recovered — "
-            "export the accelerometer *with* gravity (or add the gravity stream)",
-            path=where,
-        )
     else:
-        raise DataValidationError(
-            f"the {acc_label} has a median magnitude of {m:.3g}, which is neither ≈ 9.81 (m/s²) nor "
-            "≈ 1 (g); check that the columns hold the accelerometer (specific force with gravity) "
-            "and their unit",
-            path=where,
-        )
+        acc_scale = 1.0
+    check_gravity(acc * acc_scale if acc_scale != 1.0 else acc, where, acc_label)  # as the Pipeline
     gnorm = np.linalg.norm(gyr, axis=1)
     p995 = float(np.percentile(gnorm, 99.5)) if gnorm.size else 0.0
     gyr_scale = 1.0
