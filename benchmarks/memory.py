@@ -70,7 +70,9 @@ def cached_input(seconds: float, rate_hz: float) -> Path:
         DATA_DIR.mkdir(exist_ok=True)
         start = time.perf_counter()
         build_input(path, seconds, rate_hz)
-        print(f"  built {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s")
+        print(
+            f"  built {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s"
+        )
     return path
 
 
@@ -95,7 +97,9 @@ def main() -> int:
     parser.add_argument("--durations", default="10m,1h,10h", help="comma-separated, e.g. 10m,1h,10h")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--rate", type=float, default=200.0, help="sample rate, Hz")
-    parser.add_argument("--strict", action="store_true", help=f"exit 1 when 10 h peaks above {TARGET_MB:g} MB")
+    parser.add_argument(
+        "--strict", action="store_true", help=f"exit 1 when 10 h peaks above {TARGET_MB:g} MB"
+    )
     args = parser.parse_args()
     durations = [d.strip() for d in args.durations.split(",") if d.strip()]
 
@@ -109,7 +113,9 @@ def main() -> int:
             fh.writelines(format_rows(rec.t_s[:n], rec.acc_mps2[:n], rec.gyr_rads[:n]))
         floors = [peak_rss_mb(small, out)[0] for _ in range(args.repeat)]
         floor = min(floors)
-        print(f"floor (10 s recording): peak RSS min {floor:.0f} MB, median {statistics.median(floors):.0f} MB")
+        print(
+            f"floor (10 s recording): peak RSS min {floor:.0f} MB, median {statistics.median(floors):.0f} MB"
+        )
         print(f"{'duration':>9} {'samples':>12} {'peak MB min':>12} {'median':>8} {'over floor':>11} "
               f"{'time s':>8} {'s per hour':>11}")  # fmt: skip
         worst_10h: float | None = None

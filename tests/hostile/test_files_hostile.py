@@ -60,7 +60,9 @@ def still(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(0)
     t = np.arange(0.0, 20.0, 0.01)
     acc = np.array([0.0, 0.0, 9.81]) + rng.normal(0.0, 0.02, (t.size, 3))
-    return write_canonical(tmp_path_factory.mktemp("still") / "still.csv", t, acc, rng.normal(0, 0.01, (t.size, 3)))
+    return write_canonical(
+        tmp_path_factory.mktemp("still") / "still.csv", t, acc, rng.normal(0, 0.01, (t.size, 3))
+    )
 
 
 # --- 5: a recording with no sets -------------------------------------------------------------------
@@ -180,7 +182,8 @@ def _patch_members(path: Path, *, flags: int | None = None, method: int | None =
         at = data.find(sig)
         while at >= 0:
             if flags is not None:
-                data[at + flag_at : at + flag_at + 2] = (int.from_bytes(data[at + flag_at : at + flag_at + 2], "little") | flags).to_bytes(2, "little")  # fmt: skip
+                old = int.from_bytes(data[at + flag_at : at + flag_at + 2], "little")
+                data[at + flag_at : at + flag_at + 2] = (old | flags).to_bytes(2, "little")
             if method is not None:
                 data[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
             at = data.find(sig, at + 4)
@@ -259,3 +262,75 @@ def test_a_recording_cut_mid_row_is_read_without_its_last_row(recording: Path, t
     run = _imurep("analyze", whole, "--no-store", "--json", "-")
     assert run.returncode == 0 and "cut short" not in run.stderr
     assert json.loads(run.stdout)["quality"]["n_samples"] == text.count("\n") - 1
+
+
+# --- 12, 13, 14: silent or misleading --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "factor", "origin_s"), [("ms", 1e3, 0.0), ("µs", 1e6, 0.0), ("ns", 1e9, 1.7e9)]
+)
+def test_timestamps_in_ms_us_ns_are_converted_with_a_warning(
+    recording: Path, tmp_path: Path, unit: str, factor: float, origin_s: float
+) -> None:
+    seconds = _imurep("analyze", recording, "--no-store", "--json", "-")
+    expected = json.loads(seconds.stdout)
+    lines = recording.read_text().splitlines()
+    t0 = float(lines[1].split(",")[0])
+    out = [lines[0]]
+    for line in lines[1:]:
+        t, rest = line.split(",", 1)
+        out.append(f"{(float(t) - t0 + origin_s) * factor:.{3 if factor == 1e3 else 0}f},{rest}")
+    scaled = tmp_path / "scaled.csv"
+    scaled.write_text("\n".join(out) + "\n")
+    run = _imurep("analyze", scaled, "--no-store", "--json", "-")
+    assert run.returncode == 0, run.stderr
+    assert f"timestamps converted from {unit} to s" in run.stderr
+    doc = json.loads(run.stdout)
+    assert abs(doc["quality"]["sample_rate_hz"] - expected["quality"]["sample_rate_hz"]) < 1.0
+    assert [s["summary"]["reps"] for s in doc["sets"]] == [s["summary"]["reps"] for s in expected["sets"]]
+
+
+def test_utf16_extra_fields_and_bad_sidecar_values_are_not_silent(recording: Path, tmp_path: Path) -> None:
+    text = recording.read_text()
+    u16 = tmp_path / "u16.csv"
+    u16.write_text(text, encoding="utf-16")
+    _one_line_error(_imurep("analyze", u16, "--no-store"), "UTF-16", "UTF-8")
+    lines = text.splitlines()
+    lines[50] += ",7.5"
+    extra = tmp_path / "extra.csv"
+    extra.write_text("\n".join(lines) + "\n")
+    run = _imurep("analyze", extra, "--no-store", "--json", "-")
+    assert run.returncode == 0 and "more fields than the header" in run.stderr, run.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text)
+    for sidecar, words in (
+        ({"exercise": 42}, ("bad.json", "'exercise'")),
+        ({"exercise": "no_such_lift"}, ("sidecar", "no_such_lift")),
+        ({"settings": [1, 2]}, ("bad.json", "'settings'")),
+    ):
+        bad.with_suffix(".json").write_text(json.dumps(sidecar))
+        _one_line_error(_imurep("analyze", bad, "--no-store"), *words)
+
+
+def test_the_python_api_refuses_what_the_cli_refuses(tmp_path: Path) -> None:
+    t = np.arange(0.0, 60.0, 0.01)
+    zeros = np.zeros((t.size, 3))
+    rng = np.random.default_rng(1)
+    gyr = rng.normal(0.0, 0.3, (t.size, 3))
+    csv = write_canonical(tmp_path / "zero.csv", t, zeros, gyr)
+    cli = _one_line_error(_imurep("analyze", csv, "--no-store"), "median magnitude")
+    script = (
+        "import numpy as np\n"
+        "from imurep.io import load_canonical\n"
+        "from imurep.core.pipeline import analyze\n"
+        "from imurep.model.errors import DataValidationError\n"
+        f"rec = load_canonical({str(csv)!r})\n"
+        "try:\n"
+        "    analyze(rec.chunks(100))\n"
+        "except DataValidationError as exc:\n"
+        "    print(exc)\n"
+    )
+    api = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert api.returncode == 0, api.stderr
+    assert "median magnitude of 0" in api.stdout and "median magnitude of 0" in cli

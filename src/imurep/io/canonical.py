@@ -40,6 +40,7 @@ from typing import IO, Any, Final, Protocol
 import numpy as np
 import pandas as pd
 
+from imurep.io.tables import utf16_message, utf16_name
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import FloatArray, ImuChunk
@@ -113,7 +114,8 @@ def read_sidecar(path: PathLike) -> dict[str, Any]:
     ------
     DataValidationError
         The sidecar is not UTF-8 JSON, not an object, or holds an invalid ``placement``, ``side``,
-        ``sides`` or ``sample_rate_hz``.
+        ``sides`` or ``sample_rate_hz``, an ``exercise`` that is not a name or ``settings`` that
+        are not an object.
     """
     side_path = sidecar_path(path)
     if Path(path).suffix.lower() == ".json" or not side_path.is_file():
@@ -145,6 +147,13 @@ def read_sidecar(path: PathLike) -> dict[str, Any]:
             f"got a {type(meta).__name__}",
             path=where,
         )
+    for key, kind, example in (("exercise", str, '"glute_bridge"'), ("settings", dict, '{"faults": {...}}')):
+        if key in meta and meta[key] is not None and not isinstance(meta[key], kind):
+            raise DataValidationError(
+                f"{key!r} must be {'a name' if kind is str else 'an object'} like {example}, "
+                f"got {str(meta[key])[:40]!r}; fix or remove it",
+                path=where,
+            )
     _check_choice(meta, "placement", PLACEMENTS, where)
     _check_choice(meta, "side", SIDES, where)
     sides = meta.get("sides")
@@ -189,6 +198,9 @@ def _check_file(path: Path) -> None:
         raise DataValidationError(f"cannot be read ({exc.strerror}); check permissions", path=where) from None
     if not head:
         raise DataValidationError(f"file is empty; {_FIX_HEADER}, followed by one sample per row", path=where)
+    encoding = utf16_name(head)
+    if encoding is not None:
+        raise DataValidationError(utf16_message(encoding), path=where)
     if b"\x00" in head:
         raise DataValidationError(
             "looks like a binary file, not CSV text (e.g. a spreadsheet or a raw sensor dump); "
@@ -297,31 +309,42 @@ def _one_line(exc: BaseException) -> str:
     return text[:200] if text else type(exc).__name__
 
 
-class _Head(io.RawIOBase):
-    """The first ``limit`` bytes of a binary file (a recording without its cut final row)."""
+class _Counted(io.RawIOBase):
+    """A binary file read up to ``limit`` bytes (a recording without its cut final row), counting
+    its field separators and line ends on the way (rows with extra fields are noticed)."""
 
-    def __init__(self, fh: IO[bytes], limit: int) -> None:
+    def __init__(self, fh: IO[bytes], limit: int | None) -> None:
         self._fh = fh
-        self._left = limit
+        self._left = limit if limit is not None else -1
+        self.commas = 0
+        self.newlines = 0
+        self.last = b"\n"
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._fh.read(min(len(buffer), self._left))
-        self._left -= len(data)
+        data = self._fh.read(min(len(buffer), self._left) if self._left >= 0 else len(buffer))
+        if self._left >= 0:
+            self._left -= len(data)
+        if data:
+            self.commas += data.count(b",")
+            self.newlines += data.count(b"\n")
+            self.last = data[-1:]
         buffer[: len(data)] = data
         return len(data)
 
+    def extra_fields(self, n_fields: int) -> int:
+        """Separators beyond ``n_fields - 1`` per line (> 0: some rows hold extra fields)."""
+        lines = self.newlines + (self.last != b"\n")
+        return self.commas - lines * (n_fields - 1)
+
 
 @contextlib.contextmanager
-def _opened(path: Path, limit: int | None) -> Iterator[Path | IO[bytes]]:
-    """``path`` itself, or a handle on its first ``limit`` bytes."""
-    if limit is None:
-        yield path
-        return
+def _opened(path: Path, limit: int | None) -> Iterator[_Counted]:
+    """A counting handle on ``path`` (its first ``limit`` bytes when given)."""
     with path.open("rb") as fh:
-        yield io.BufferedReader(_Head(fh, limit))
+        yield _Counted(fh, limit)
 
 
 def _whole_rows_end(path: Path, positions: list[int]) -> int | None:
@@ -363,9 +386,9 @@ def _locate_bad_cell(
     Returns ``(data_row, column_name, cell_text)`` or ``None`` when it cannot be located.
     """
     try:
-        with _opened(path, limit) as source:
+        with _opened(path, limit) as counted:
             text = pd.read_csv(
-                source,
+                io.BufferedReader(counted),
                 header=0,
                 index_col=False,
                 usecols=positions,
@@ -394,16 +417,25 @@ def _locate_bad_cell(
 
 
 def _raw_blocks(
-    path: Path, positions: list[int], chunk_rows: int, limit: int | None = None
+    path: Path, positions: list[int], chunk_rows: int, limit: int | None = None, n_fields: int = 0
 ) -> Iterator[tuple[int, FloatArray]]:
     """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order
     (of the first ``limit`` bytes of the file when given)."""
-    with _opened(path, limit) as source:
-        yield from _parsed_blocks(source, path, positions, chunk_rows, limit)
+    with _opened(path, limit) as counted:
+        yield from _parsed_blocks(io.BufferedReader(counted), path, positions, chunk_rows, limit)
+        extra = counted.extra_fields(n_fields) if n_fields else 0
+    if extra > 0:
+        logger.warning(
+            "%s: some rows hold more fields than the header's %d columns (%d extra field(s) in all); "
+            "the extra fields are ignored — check that the file's columns line up with its header",
+            path,
+            n_fields,
+            extra,
+        )
 
 
 def _parsed_blocks(
-    source: Path | IO[bytes], path: Path, positions: list[int], chunk_rows: int, limit: int | None
+    source: IO[bytes], path: Path, positions: list[int], chunk_rows: int, limit: int | None
 ) -> Iterator[tuple[int, FloatArray]]:
     where = str(path)
     sorted_pos = sorted(positions)
@@ -540,7 +572,8 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     p = Path(path)
     where = str(p)
     _check_file(p)
-    positions = _column_positions(_read_header(p), p)
+    header = _read_header(p)
+    positions = _column_positions(header, p)
     limit = _whole_rows_end(p, positions)
 
     prev: FloatArray | None = None
@@ -550,7 +583,7 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     first_dropped: int | None = None
     pending: list[ImuChunk] = []  # held back until MIN_DURATION_S is covered
     long_enough = False
-    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit):
+    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit, len(header)):
         if values.shape[0] == 0:
             continue
         _check_finite(values, first_row, where)

@@ -203,9 +203,7 @@ def list_sources(path: Path) -> list[Source]:
             for info in infos:
                 check_member(info, f"{where}:{info.filename}")
         except (OSError, zipfile.BadZipFile) as exc:
-            raise ArchiveError(
-                f"is not a readable zip archive ({_one_line(exc)})", path=where
-            ) from None
+            raise ArchiveError(f"is not a readable zip archive ({_one_line(exc)})", path=where) from None
         return [Source(path, n) for n in sorted(names)]
     return [Source(path)]
 
@@ -220,6 +218,29 @@ def find_source(sources: Sequence[Source], *names: str) -> Source | None:
     return None
 
 
+def utf16_name(head: bytes) -> str | None:
+    """``"UTF-16 LE"`` / ``"UTF-16 BE"`` when ``head`` (a file's first bytes) is UTF-16 text (a byte
+    order mark, or ASCII text with every other byte zero), else None."""
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "UTF-16 LE"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "UTF-16 BE"
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 8 and odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "UTF-16 LE"
+    if len(head) >= 8 and even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "UTF-16 BE"
+    return None
+
+
+def utf16_message(encoding: str) -> str:
+    """What to do with a UTF-16 file (imurep reads UTF-8)."""
+    return (
+        f"is {encoding} text, not UTF-8; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 in.csv > "
+        "out.csv`, or 'CSV UTF-8' in a spreadsheet's Save As)"
+    )
+
+
 def check_text(src: Source, what: str) -> bytes:
     """Reject empty, binary and non-UTF-8 files; returns the first bytes (BOM removed).
 
@@ -229,6 +250,9 @@ def check_text(src: Source, what: str) -> bytes:
         head = fh.read(_SNIFF_BYTES)
     if not head:
         raise DataValidationError(f"file is empty; expected {what}", path=src.where)
+    encoding = utf16_name(head)
+    if encoding is not None:
+        raise DataValidationError(utf16_message(encoding), path=src.where)
     if b"\x00" in head:
         raise DataValidationError(
             f"looks like a binary file, not CSV text; expected {what} — export the data as CSV",

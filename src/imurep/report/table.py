@@ -127,9 +127,7 @@ def render_table(result: SessionResult, console: Console) -> None:
             )
         )
     if not result.sets:
-        console.print(
-            Text(no_sets_hint(result), style="yellow")
-        )
+        console.print(Text(no_sets_hint(result), style="yellow"))
         return
     for s in result.sets:
         console.print()
