@@ -41,7 +41,7 @@ import numpy as np
 from imurep.ble.decoder import StreamGap
 from imurep.ble.source import Source
 from imurep.core.settings import AnalysisSettings
-from imurep.io.canonical import RecordingWriter
+from imurep.io.recording_writer import RecordingWriter
 from imurep.live.session import LiveSession
 from imurep.live.views import PlainView
 from imurep.model.events import RepCompleted

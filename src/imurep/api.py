@@ -228,8 +228,13 @@ def exercise_profile(exercise: str | None, meta: dict[str, Any]) -> ExerciseProf
     of :func:`imurep.core.settings.resolve`."""
     from imurep.coaching.exercises import get_profile
 
-    name = exercise or (meta.get("exercise") if isinstance(meta.get("exercise"), str) else None)
-    profile = get_profile(name)
+    stored = meta.get("exercise") if isinstance(meta.get("exercise"), str) else None
+    try:
+        profile = get_profile(exercise or stored)
+    except SettingsError as exc:
+        if exercise is None and stored is not None:  # from the sidecar: say so
+            raise SettingsError(f"the recording's sidecar names {exc}; fix it or pass --exercise") from None
+        raise
     meta["exercise"] = profile.name
     return profile
 

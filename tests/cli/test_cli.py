@@ -328,8 +328,8 @@ def test_unwritable_json_destination(simulated: Path, tmp_path: Path) -> None:
         "dir.json",
         "does not exist",
     )
-    # A folder as destination fails only when writing (OSError) and is still one line.
-    assert_one_line_error(run("analyze", simulated, "--json", tmp_path), f"{tmp_path}: Is a directory")
+    # A folder as destination is refused before anything is analysed or stored (issue 14).
+    assert_one_line_error(run("analyze", simulated, "--json", tmp_path), f"--json {tmp_path}: is a folder")
 
 
 def test_simulate_bad_faults(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_migrates_a_version_1_database(tmp_path: Path) -> None:
 
 
 def test_live_session_is_stored(tmp_path: Path) -> None:
-    from imurep.io.canonical import RecordingWriter
+    from imurep.io.recording_writer import RecordingWriter
     from imurep.live.run import store_session
     from imurep.live.session import LiveSession
     from imurep.live.views import PlainView

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from imurep.io.canonical import (
-    RecordingWriter,
     format_rows,
     load_canonical,
     write_canonical,
     write_simulated,
 )
+from imurep.io.recording_writer import RecordingWriter
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimRecording, SimSettings, simulate

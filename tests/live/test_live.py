@@ -16,7 +16,7 @@ from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
 from imurep.core.settings import AnalysisSettings
 from imurep.io import load_canonical
-from imurep.io.canonical import RecordingWriter
+from imurep.io.recording_writer import RecordingWriter
 from imurep.live.session import LiveSession, qualifies_for_progression
 from imurep.live.views import PlainView, event_to_dict, level_indicator, tempo_text
 from imurep.model.events import Marker, RepCompleted, SetDiscarded, SetEnded

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from rich.console import Console
 
 from imurep.cli import coaching as coaching_cli
 from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
-from imurep.model.errors import SettingsError
+from imurep.model.errors import HistoryError, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def load_config(path: str) -> dict[str, Any]:
     """Read a settings JSON file (a JSON object, nested by stage)."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise SettingsError(f"{path}: the settings file is not a regular file; pass a JSON file")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -90,6 +93,8 @@ def load_config(path: str) -> dict[str, Any]:
         raise SettingsError(
             f"{path}: settings file is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise SettingsError(f"{path}: settings file is nested too deeply to be settings") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: settings file must hold a JSON object, got a {type(data).__name__}")
     return data
@@ -133,13 +138,32 @@ def write_report_note(result: Any, out: str | Path, extra_pages: Any = ()) -> st
 # --- the command -------------------------------------------------------------------------------
 
 
+def check_output_file(path: str | Path, option: str) -> None:
+    """Refuse an output file that cannot be written (missing folder, a folder, no permission)
+    before anything is analysed or stored."""
+    import tempfile
+
+    p = Path(path)
+    if not p.resolve().parent.is_dir():
+        raise SettingsError(f"{option} {path}: the folder {p.parent} does not exist")
+    if p.is_dir():
+        raise SettingsError(f"{option} {path}: is a folder; name a file")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise SettingsError(f"{option} {path}: the file is read-only")
+    try:
+        with tempfile.NamedTemporaryFile(dir=p.resolve().parent, prefix=".imurep-check-"):
+            pass
+    except OSError as exc:
+        raise SettingsError(f"{option} {path}: cannot write in {p.parent} ({exc.strerror or exc})") from None
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``imurep analyze``: the rep table (and JSON, report), stored in the training history."""
     from imurep.io import write_json
     from imurep.report.table import render_table
 
-    if args.json and args.json != "-" and not Path(args.json).resolve().parent.is_dir():
-        raise SettingsError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")
+    if args.json and args.json != "-":
+        check_output_file(args.json, "--json")
     if args.report:
         from imurep.report.render import check_report_path
 
@@ -149,7 +173,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
     store_note, sessions = "", None
     if not args.no_store:
-        store_note, sessions = coaching_cli.store_result(result, args.db, path=args.path, origin="analyze")
+        try:
+            store_note, sessions = coaching_cli.store_result(
+                result, args.db, path=args.path, origin="analyze"
+            )
+        except HistoryError as exc:  # the analysis is still shown; the history is not needed for it
+            store_note = f"warning: could not store the session in the training history: {exc}"
 
     # Cues and advice: computed once, for the JSON ("coaching") and the text under the table.
     from imurep.coaching.advice import coach
@@ -164,7 +193,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 sys.stderr.write(note + "\n")
         return 0
     if args.json:
-        write_json(result, args.json, coaching=coaching.to_dict())
+        try:
+            write_json(result, args.json, coaching=coaching.to_dict())
+        except OSError as exc:
+            stored = " (the session is stored in the training history)" if sessions is not None else ""
+            raise SettingsError(
+                f"--json {args.json}: cannot write it ({exc.strerror or exc}){stored}"
+            ) from None
     console = Console()
     render_table(result, console)
     if result.sets:

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from imurep.model.errors import SettingsError
+from imurep.model.errors import RecordingError, SettingsError
 
 _KINDS_HELP = "imurep, metawear (MbientLab MetaMotion), polar (Verity Sense), phyphox (a phone)"
 
@@ -127,12 +128,25 @@ def cmd_live(args: argparse.Namespace) -> int:
         source=source,
     )
     view = RichView() if sys.stdout.isatty() and not args.plain else PlainView()
+    stopped_by: list[str] = []
+
+    def _terminate(signum: int, frame: object) -> None:  # SIGTERM stops like Ctrl-C: all is stored
+        stopped_by.append("SIGTERM")
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    sessions: list[Any] = []
     try:
-        asyncio.run(run_live(options, settings, view))
+        asyncio.run(run_live(options, settings, view, sessions))
     except KeyboardInterrupt:
-        view.status("stopped (Ctrl-C); the recording is saved")
+        view.status(f"stopped ({stopped_by[0] if stopped_by else 'Ctrl-C'}); the recording is saved")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         view.close()
+    writer = sessions[0].writer if sessions else None
+    error = writer.error if writer is not None else None
+    if error is not None:
+        raise RecordingError(error)
     return 0
 
 

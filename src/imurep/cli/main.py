@@ -239,3 +239,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("imurep: interrupted\n")
         return 130
+    except RecursionError:  # a pathologically nested input that slipped past the readers' checks
+        return _error("an input (sidecar, settings or catalog) is nested too deeply; simplify it")

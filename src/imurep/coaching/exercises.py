@@ -374,6 +374,8 @@ def _parse_text(text: str, source: str) -> Catalog:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise SettingsError(f"{source}: nested too deeply to be an exercise catalog") from None
     return parse_catalog(data, source)
 
 

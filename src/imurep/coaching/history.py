@@ -14,19 +14,20 @@ Storage only: the trends over weeks are in :mod:`imurep.coaching.trends`, the ad
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from imurep.coaching.advice import SetStats
-from imurep.model.errors import DataValidationError, SettingsError
+from imurep.model.errors import DataValidationError, HistoryError
 from imurep.model.results import SessionResult
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,58 @@ def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     return int(current)
 
 
+_TABLES: dict[str, tuple[str, ...]] = {
+    "sessions": ("id", "content_hash", "source", "recorded_at", "stored_at", "exercise", "placement",
+                 "metadata", "origin"),
+    "sets": ("id", "session_id", "set_index", "side", "reps", "clean_reps", "time_under_tension_s",
+             "mean_concentric_s", "mean_top_hold_s", "mean_eccentric_s", "mean_rom_deg",
+             "max_peak_tilt_deg", "fault_counts"),
+    "reps": ("id", "set_id", "rep_index", "concentric_s", "top_hold_s", "eccentric_s", "rom_deg",
+             "peak_tilt_deg", "faults"),
+}  # fmt: skip
+"""The columns every table of the current schema must have (a foreign database is refused)."""
+
+
+def _check_schema(db: sqlite3.Connection) -> None:
+    for table, columns in _TABLES.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        missing = [c for c in columns if c not in have]
+        if missing:
+            what = f"has no table {table!r}" if not have else f"table {table!r} lacks {', '.join(missing)}"
+            raise HistoryError(f"is not an imurep training history ({what})")
+
+
+def _db_problem(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    if "readonly" in low or "read-only" in low:
+        return "the file is read-only; make it writable or use another --db"
+    if "malformed" in low or "not a database" in low or "encrypted" in low:
+        return f"the file is damaged or not a SQLite database ({text}); move it away or use another --db"
+    if "unable to open" in low:
+        return f"cannot open it ({text}); check that it is a file you may write, or use another --db"
+    if "locked" in low or "busy" in low:
+        return f"it is in use by another program ({text}); try again"
+    return f"{text}; move it away or use another --db"
+
+
+def _when(text: object) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        raise HistoryError(f"holds a damaged date {str(text)[:40]!r}; move the file away") from None
+
+
+def _counts(text: object) -> dict[str, int]:
+    try:
+        value = json.loads(str(text))
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise HistoryError(f"holds damaged fault counts {str(text)[:40]!r}; move the file away")
+    return value
+
+
 # --- rows ------------------------------------------------------------------------------------------
 
 
@@ -225,21 +278,41 @@ class History:
 
     Raises
     ------
-    SettingsError
-        The file cannot be opened as a database.
+    HistoryError
+        The file cannot be opened, read or written as a training history (a folder, read-only,
+        damaged, another program's database); raised by every method, the message names the
+        file and what is wrong.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        try:
+        if self.path.is_dir():
+            raise HistoryError(f"{self.path}: the training history is a folder, not a file; use another --db")
+        self.db: sqlite3.Connection | None = None
+        with self._guard("open"):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path)
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise SettingsError(f"{self.path}: cannot open the history database ({exc})") from None
-        except OSError as exc:
-            raise SettingsError(f"{self.path}: cannot create the history database ({exc.strerror})") from None
+            _check_schema(self.db)
+
+    @contextlib.contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn any database or file error into a :class:`HistoryError` naming the file."""
+        try:
+            yield
+        except HistoryError as exc:
+            self.close()
+            raise HistoryError(f"{self.path}: {exc}") from None
+        except DataValidationError as exc:
+            self.close()
+            raise HistoryError(f"{self.path}: {exc}") from None
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise HistoryError(
+                f"{self.path}: cannot {doing} the history database: {_db_problem(detail)}"  # type: ignore[arg-type]
+            ) from None
 
     def __enter__(self) -> History:
         return self
@@ -248,13 +321,23 @@ class History:
         self.close()
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close the connection (idempotent)."""
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            self.db = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self.db is None:
+            raise HistoryError(f"{self.path}: the training history is closed")
+        return self.db
 
     @property
     def version(self) -> int:
         """Schema version of the open database."""
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        with self._guard("read"):
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def store(
         self,
@@ -293,10 +376,10 @@ class History:
         key = key or result_hash(result)
         when = recorded_at or recorded_at_of(result)
         meta = json.dumps(result.metadata, default=str, allow_nan=False)
-        with self.db:
-            cur = self.db.execute("DELETE FROM sessions WHERE content_hash = ?", (key,))
+        with self._guard("store the session in"), self._db as db:
+            cur = db.execute("DELETE FROM sessions WHERE content_hash = ?", (key,))
             replaced = cur.rowcount > 0
-            cur = self.db.execute(
+            cur = db.execute(
                 "INSERT INTO sessions (content_hash, source, recorded_at, stored_at, exercise, placement,"
                 " metadata, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -313,7 +396,7 @@ class History:
             session_id = int(cur.lastrowid or 0)
             for s in result.sets:
                 m = s.summary
-                cur = self.db.execute(
+                cur = db.execute(
                     "INSERT INTO sets (session_id, set_index, side, reps, clean_reps, time_under_tension_s,"
                     " mean_concentric_s, mean_top_hold_s, mean_eccentric_s, mean_rom_deg, max_peak_tilt_deg,"
                     " fault_counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -324,7 +407,7 @@ class History:
                     ),
                 )  # fmt: skip
                 set_id = cur.lastrowid
-                self.db.executemany(
+                db.executemany(
                     "INSERT INTO reps (set_id, rep_index, concentric_s, top_hold_s, eccentric_s, rom_deg,"
                     " peak_tilt_deg, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -348,10 +431,11 @@ class History:
             sql += " WHERE s.exercise = ?"
             args = (exercise,)
         sql += " GROUP BY s.id ORDER BY s.recorded_at, s.id"
-        return [
-            SessionRow(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8])
-            for r in self.db.execute(sql, args)
-        ]
+        with self._guard("read"):
+            return [
+                SessionRow(r[0], _when(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+                for r in self._db.execute(sql, args)
+            ]
 
     def sets(self, exercise: str | None = None, side: str | None = None) -> list[SetRow]:
         """Stored sets, oldest session first (optionally of one exercise and/or one side)."""
@@ -372,13 +456,14 @@ class History:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.recorded_at, s.id, t.set_index"
         out = []
-        for r in self.db.execute(sql, args):
-            stats = SetStats(
-                index=r[3], side=r[4], reps=r[5], clean_reps=r[6], fault_counts=json.loads(r[7]),
-                mean_concentric_s=r[8], mean_top_hold_s=r[9], mean_eccentric_s=r[10], mean_rom_deg=r[11],
-                max_peak_tilt_deg=r[12],
-            )  # fmt: skip
-            out.append(SetRow(r[0], datetime.fromisoformat(r[1]), r[2], stats, r[13]))
+        with self._guard("read"):
+            for r in self._db.execute(sql, args):
+                stats = SetStats(
+                    index=r[3], side=r[4], reps=r[5], clean_reps=r[6], fault_counts=_counts(r[7]),
+                    mean_concentric_s=r[8], mean_top_hold_s=r[9], mean_eccentric_s=r[10],
+                    mean_rom_deg=r[11], max_peak_tilt_deg=r[12],
+                )  # fmt: skip
+                out.append(SetRow(r[0], _when(r[1]), r[2], stats, r[13]))
         return out
 
     def rep_rows(self, exercise: str | None = None) -> list[dict[str, Any]]:
@@ -397,7 +482,7 @@ class History:
         sql += " ORDER BY s.recorded_at, s.id, t.set_index, r.rep_index"
         keys = ("session", "recorded_utc", "exercise", "set", "side", "rep", "concentric_s", "top_hold_s",
                 "eccentric_s", "rom_deg", "peak_tilt_deg", "faults")  # fmt: skip
-        rows = [dict(zip(keys, r, strict=True)) for r in self.db.execute(sql, args)]
+        rows = [dict(zip(keys, r, strict=True)) for r in self._db.execute(sql, args)]
         for row in rows:
             row["recorded_utc"] = datetime.fromisoformat(row["recorded_utc"])
         return rows

@@ -27,6 +27,7 @@ from imurep.core.settings import AnalysisSettings
 from imurep.core.tracking.base import BlockSignals, Tracker
 from imurep.core.tracking.lifts import LiftTracker
 from imurep.core.tracking.reps import SetTracker
+from imurep.core.validation import check_gravity
 from imurep.model.errors import DataValidationError
 from imurep.model.events import Event, Marker
 from imurep.model.results import DataQuality, SessionResult, SetResult
@@ -38,6 +39,14 @@ logger = logging.getLogger(__name__)
 RATE_ESTIMATE_SAMPLES = 64
 """Without a nominal rate, processing waits for this many samples and estimates the rate from
 them (median interval), so the estimate never depends on how the stream is chunked."""
+
+QUALITY_MEDIAN_INTERVALS = 65536
+"""The data-quality sample interval is the median of the first this many intervals (about 5 min at
+200 Hz); later intervals are only compared with it (gaps), so memory does not grow with length."""
+
+GRAVITY_CHECK_SAMPLES = 256
+"""The accelerometer's magnitude is checked on the first this many samples (all of a shorter
+stream): the same check as the file loaders (:func:`imurep.core.validation.check_gravity`)."""
 
 MIN_RATE_HZ, MAX_RATE_HZ = 10.0, 2000.0
 """Sample rates the stages are designed for, Hz."""
@@ -94,8 +103,13 @@ class Pipeline:
         self._lp_ba: tuple[float, float] | None = None
         self._sp_ba: tuple[float, float] | None = None
         self._sp_zi = np.zeros(1)
-        self._dts: list[FloatArray] = []
+        self._dts: list[FloatArray] = []  # intervals until the median is fixed (then released)
+        self._n_dts = 0
+        self._med_dt: float | None = None
+        self._gap_dts: list[FloatArray] = []  # intervals longer than 2.5 median ones, once fixed
         self._n = 0
+        self._head_acc: list[FloatArray] = []  # the first GRAVITY_CHECK_SAMPLES samples, until checked
+        self._gravity_checked = False
         self._finished = False
 
     @property
@@ -123,9 +137,11 @@ class Pipeline:
             )
         if self._t0 is None:
             self._t0 = float(t[0])
-        self._dts.append(np.diff(np.concatenate(([self._t_last], t))) if self._n else np.diff(t))
+        self._add_intervals(np.diff(np.concatenate(([self._t_last], t))) if self._n else np.diff(t))
         self._t_last = float(t[-1])
         self._n += n
+        if not self._gravity_checked:
+            self._check_gravity(chunk.acc_mps2, final=False)
         self._pending.append((t, chunk.acc_mps2, chunk.gyr_rads))
         last_block = math.floor((self._t_last - self._t0) / self.settings.hop_s)
         if self._rate_hz is None:
@@ -173,6 +189,8 @@ class Pipeline:
         if self._finished:
             return []
         events: list[Event] = []
+        if not self._gravity_checked and self._head_acc:
+            self._check_gravity(np.empty((0, 3)), final=True)
         if self._pending and self._t0 is not None:
             if self._rate_hz is None:
                 self._estimate_rate()
@@ -204,6 +222,30 @@ class Pipeline:
         rate = 1.0 / float(np.median(dt)) if dt.size else 100.0
         self._rate_hz = min(max(rate, MIN_RATE_HZ), MAX_RATE_HZ)
         logger.debug("sample rate estimated from %d samples: %.3f Hz", t.size, self._rate_hz)
+
+    def _check_gravity(self, acc: FloatArray, *, final: bool) -> None:
+        """Refuse data without gravity (e.g. an all-zero accelerometer) as the loaders do."""
+        self._head_acc.append(acc)
+        n = sum(a.shape[0] for a in self._head_acc)
+        if n < GRAVITY_CHECK_SAMPLES and not final:
+            return
+        head = np.concatenate(self._head_acc)[:GRAVITY_CHECK_SAMPLES]
+        self._head_acc = []
+        self._gravity_checked = True
+        check_gravity(head)
+
+    def _add_intervals(self, dts: FloatArray) -> None:
+        """Keep what the data-quality figures need of the sample intervals, in bounded memory."""
+        if self._med_dt is not None:
+            self._gap_dts.append(dts[dts > 2.5 * self._med_dt])
+            return
+        self._dts.append(dts)
+        self._n_dts += dts.size
+        if self._n_dts >= QUALITY_MEDIAN_INTERVALS:
+            every = np.concatenate(self._dts)
+            self._med_dt = float(np.median(every[:QUALITY_MEDIAN_INTERVALS]))
+            self._dts = []
+            self._gap_dts = [every[every > 2.5 * self._med_dt]]
 
     def _take_pending(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         parts = self._pending
@@ -268,15 +310,19 @@ class Pipeline:
 
     def quality(self) -> DataQuality:
         """Data-quality figures of the samples seen so far."""
-        dts = np.concatenate(self._dts) if self._dts else np.empty(0)
-        dts = dts[np.isfinite(dts)]
-        med = float(np.median(dts)) if dts.size else float("nan")
-        gaps = dts[dts > 2.5 * med] if dts.size else dts
-        dur = float(np.sum(dts)) if dts.size else 0.0
+        if self._med_dt is None:
+            dts = np.concatenate(self._dts) if self._dts else np.empty(0)
+            med = float(np.median(dts)) if dts.size else float("nan")
+            gaps = dts[dts > 2.5 * med] if dts.size else dts
+        else:
+            med = self._med_dt
+            gaps = np.concatenate(self._gap_dts) if self._gap_dts else np.empty(0)
+        known = self._med_dt is not None or bool(self._n_dts)
+        dur = self._t_last - self._t0 if self._t0 is not None and self._n > 1 else 0.0
         return DataQuality(
             n_samples=self._n,
             duration_s=dur,
-            sample_rate_hz=(1.0 / med) if dts.size and med > 0 else 0.0,
+            sample_rate_hz=(1.0 / med) if known and med > 0 else 0.0,
             n_gaps=int(gaps.size),
             gap_total_s=float(np.sum(gaps - med)) if gaps.size else 0.0,
             still_fraction=self._calib.n_still_blocks / self._calib.n_blocks if self._calib.n_blocks else 0.0,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from imurep.io.canonical import (
     MIN_DURATION_S,
     Recording,
-    RecordingWriter,
     iter_canonical_chunks,
     load_canonical,
     read_sidecar,
@@ -22,6 +21,7 @@ from imurep.io.canonical import (
 )
 from imurep.io.detect import FORMATS, detect_format
 from imurep.io.loader import RecordingStream, load_recording, nominal_rate_hz, open_recording
+from imurep.io.recording_writer import RecordingWriter
 from imurep.io.results_json import result_to_jsonable, write_json
 
 __all__ = [

@@ -26,23 +26,23 @@ from __future__ import annotations
 import codecs
 import contextlib
 import difflib
+import io
 import json
 import logging
 import math
 import os
 import re
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol, TextIO
+from typing import IO, Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
 
+from imurep.io.tables import utf16_message, utf16_name
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import DataValidationError
-from imurep.model.events import Marker
 from imurep.model.samples import FloatArray, ImuChunk
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,8 @@ def read_sidecar(path: PathLike) -> dict[str, Any]:
     ------
     DataValidationError
         The sidecar is not UTF-8 JSON, not an object, or holds an invalid ``placement``, ``side``,
-        ``sides`` or ``sample_rate_hz``.
+        ``sides`` or ``sample_rate_hz``, an ``exercise`` that is not a name or ``settings`` that
+        are not an object.
     """
     side_path = sidecar_path(path)
     if Path(path).suffix.lower() == ".json" or not side_path.is_file():
@@ -135,12 +136,24 @@ def read_sidecar(path: PathLike) -> dict[str, Any]:
             "fix the JSON or delete the file",
             path=where,
         ) from None
+    except RecursionError:
+        raise DataValidationError(
+            "metadata sidecar is nested too deeply to be a sidecar; fix the JSON or delete the file",
+            path=where,
+        ) from None
     if not isinstance(meta, dict):
         raise DataValidationError(
             f'metadata sidecar must hold a JSON object like {{"placement": "hip"}}, '
             f"got a {type(meta).__name__}",
             path=where,
         )
+    for key, kind, example in (("exercise", str, '"glute_bridge"'), ("settings", dict, '{"faults": {...}}')):
+        if key in meta and meta[key] is not None and not isinstance(meta[key], kind):
+            raise DataValidationError(
+                f"{key!r} must be {'a name' if kind is str else 'an object'} like {example}, "
+                f"got {str(meta[key])[:40]!r}; fix or remove it",
+                path=where,
+            )
     _check_choice(meta, "placement", PLACEMENTS, where)
     _check_choice(meta, "side", SIDES, where)
     sides = meta.get("sides")
@@ -185,6 +198,9 @@ def _check_file(path: Path) -> None:
         raise DataValidationError(f"cannot be read ({exc.strerror}); check permissions", path=where) from None
     if not head:
         raise DataValidationError(f"file is empty; {_FIX_HEADER}, followed by one sample per row", path=where)
+    encoding = utf16_name(head)
+    if encoding is not None:
+        raise DataValidationError(utf16_message(encoding), path=where)
     if b"\x00" in head:
         raise DataValidationError(
             "looks like a binary file, not CSV text (e.g. a spreadsheet or a raw sensor dump); "
@@ -300,26 +316,96 @@ def _one_line(exc: BaseException) -> str:
     return text[:200] if text else type(exc).__name__
 
 
+class _Counted(io.RawIOBase):
+    """A binary file read up to ``limit`` bytes (a recording without its cut final row), counting
+    its field separators and line ends on the way (rows with extra fields are noticed)."""
+
+    def __init__(self, fh: IO[bytes], limit: int | None) -> None:
+        self._fh = fh
+        self._left = limit if limit is not None else -1
+        self.commas = 0
+        self.newlines = 0
+        self.last = b"\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(min(len(buffer), self._left) if self._left >= 0 else len(buffer))
+        if self._left >= 0:
+            self._left -= len(data)
+        if data:
+            self.commas += data.count(b",")
+            self.newlines += data.count(b"\n")
+            self.last = data[-1:]
+        buffer[: len(data)] = data
+        return len(data)
+
+    def extra_fields(self, n_fields: int) -> int:
+        """Separators beyond ``n_fields - 1`` per line (> 0: some rows hold extra fields)."""
+        lines = self.newlines + (self.last != b"\n")
+        return self.commas - lines * (n_fields - 1)
+
+
+@contextlib.contextmanager
+def _opened(path: Path, limit: int | None) -> Iterator[_Counted]:
+    """A counting handle on ``path`` (its first ``limit`` bytes when given)."""
+    with path.open("rb") as fh:
+        yield _Counted(fh, limit)
+
+
+def _whole_rows_end(path: Path, positions: list[int]) -> int | None:
+    """Where the whole rows of ``path`` end (bytes) when its last line was cut short (a recording
+    interrupted mid-row: no final newline and not a complete row); None when it was not.
+
+    The cut row is dropped with a warning: a truncated last row never makes a recording unreadable.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - _SNIFF_BYTES))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    cut = tail.rfind(b"\n")
+    if cut < 0:
+        return None  # one line (the header) or a row longer than the sniffed tail
+    last = tail[cut + 1 :].decode("utf-8", errors="replace")
+    cells = last.split(",")
+    try:
+        whole = all(math.isfinite(float(cells[p])) for p in positions)
+    except (IndexError, ValueError):
+        whole = False
+    if whole:
+        return None
+    logger.warning(
+        "%s: the last line %r is cut short (the recording was interrupted); dropped it",
+        path,
+        last.strip()[:40],
+    )
+    return size - len(tail) + cut + 1
+
+
 def _locate_bad_cell(
-    path: Path, positions: list[int], first_row: int, nrows: int
+    path: Path, positions: list[int], first_row: int, nrows: int, limit: int | None = None
 ) -> tuple[int, str, str] | None:
     """Find the first non-numeric cell in data rows ``first_row .. first_row + nrows - 1``.
 
     Returns ``(data_row, column_name, cell_text)`` or ``None`` when it cannot be located.
     """
     try:
-        text = pd.read_csv(
-            path,
-            header=0,
-            index_col=False,
-            usecols=positions,
-            dtype=str,
-            keep_default_na=False,
-            skiprows=range(1, first_row),
-            nrows=nrows,
-            engine="c",
-            encoding="utf-8",
-        )
+        with _opened(path, limit) as counted:
+            text = pd.read_csv(
+                io.BufferedReader(counted),
+                header=0,
+                index_col=False,
+                usecols=positions,
+                dtype=str,
+                keep_default_na=False,
+                skiprows=range(1, first_row),
+                nrows=nrows,
+                engine="c",
+                encoding="utf-8",
+            )
     except (ValueError, IndexError, TypeError, OverflowError):
         return None
     sorted_pos = sorted(positions)
@@ -337,14 +423,33 @@ def _locate_bad_cell(
     return best
 
 
-def _raw_blocks(path: Path, positions: list[int], chunk_rows: int) -> Iterator[tuple[int, FloatArray]]:
-    """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order."""
+def _raw_blocks(
+    path: Path, positions: list[int], chunk_rows: int, limit: int | None = None, n_fields: int = 0
+) -> Iterator[tuple[int, FloatArray]]:
+    """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order
+    (of the first ``limit`` bytes of the file when given)."""
+    with _opened(path, limit) as counted:
+        yield from _parsed_blocks(io.BufferedReader(counted), path, positions, chunk_rows, limit)
+        extra = counted.extra_fields(n_fields) if n_fields else 0
+    if extra > 0:
+        logger.warning(
+            "%s: some rows hold more fields than the header's %d columns (%d extra field(s) in all); "
+            "the extra fields are ignored — check that the file's columns line up with its header",
+            path,
+            n_fields,
+            extra,
+        )
+
+
+def _parsed_blocks(
+    source: IO[bytes], path: Path, positions: list[int], chunk_rows: int, limit: int | None
+) -> Iterator[tuple[int, FloatArray]]:
     where = str(path)
     sorted_pos = sorted(positions)
     perm = [sorted_pos.index(p) for p in positions]
     try:
         reader = pd.read_csv(
-            path,
+            source,
             header=0,
             index_col=False,
             usecols=sorted_pos,
@@ -374,7 +479,7 @@ def _raw_blocks(path: Path, positions: list[int], chunk_rows: int) -> Iterator[t
                     path=where,
                 ) from None
             except (ValueError, TypeError, OverflowError) as exc:
-                bad = _locate_bad_cell(path, positions, first_row, chunk_rows)
+                bad = _locate_bad_cell(path, positions, first_row, chunk_rows, limit)
                 if bad is None:
                     raise DataValidationError(
                         f"non-numeric value in data rows {first_row}-{first_row + chunk_rows - 1} "
@@ -474,7 +579,9 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     p = Path(path)
     where = str(p)
     _check_file(p)
-    positions = _column_positions(_read_header(p), p)
+    header = _read_header(p)
+    positions = _column_positions(header, p)
+    limit = _whole_rows_end(p, positions)
 
     prev: FloatArray | None = None
     t_first: float | None = None
@@ -483,7 +590,7 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     first_dropped: int | None = None
     pending: list[ImuChunk] = []  # held back until MIN_DURATION_S is covered
     long_enough = False
-    for first_row, values in _raw_blocks(p, positions, chunk_rows):
+    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit, len(header)):
         if values.shape[0] == 0:
             continue
         _check_finite(values, first_row, where)
@@ -711,102 +818,4 @@ def write_simulated(rec: SimulatedLike, csv_path: PathLike) -> Path:
     return path
 
 
-class GapLike(Protocol):
-    """A gap in the stream (see :class:`imurep.ble.decoder.StreamGap`)."""
-
-    t_s: float
-    n_samples: int
-    reason: str
-
-
-class RecordingWriter:
-    """Appends samples to a canonical CSV and keeps its sidecar JSON current.
-
-    Parameters
-    ----------
-    csv_path
-        The recording to create (its folder must exist; an existing file is refused).
-    metadata
-        Initial sidecar content (device, placement, ...).
-    flush_interval_s
-        Samples are written to disk at least this often (wall clock), s.
-    """
-
-    def __init__(self, csv_path: str | Path, metadata: dict[str, Any], flush_interval_s: float = 1.0) -> None:
-        self.path = Path(csv_path)
-        if self.path.suffix.lower() != ".csv":
-            raise DataValidationError(
-                f"the recording must be a .csv file, got {self.path.name!r}", path=str(csv_path)
-            )
-        if not self.path.parent.is_dir():
-            raise DataValidationError(
-                f"folder {str(self.path.parent)!r} does not exist; create it or choose another --out",
-                path=str(csv_path),
-            )
-        if self.path.exists():
-            raise DataValidationError(
-                "the file exists already; choose another --out (recordings are never overwritten)",
-                path=str(csv_path),
-            )
-        self.sidecar_path = sidecar_path(self.path)
-        self.metadata: dict[str, Any] = {"schema": LIVE_SCHEMA, **metadata, "gaps": [], "markers": []}
-        self.flush_interval_s = flush_interval_s
-        self._fh: TextIO = self.path.open("x", encoding="utf-8", newline="\n")
-        self._fh.write(_HEADER_TEXT + "\n")
-        self._lines: list[str] = []
-        self._last_flush = time.monotonic()
-        self.n_samples = 0
-        self._write_sidecar()
-
-    def append(self, chunk: ImuChunk) -> ImuChunk:
-        """Queue a chunk's samples; written at the next flush (at most ``flush_interval_s`` later).
-
-        Returns
-        -------
-        ImuChunk
-            The samples exactly as stored (parsed back from the text written), so that analysing
-            them live gives the same result as analysing the saved file later.
-        """
-        lines = format_rows(chunk.t_s, chunk.acc_mps2, chunk.gyr_rads)
-        stored = _parse_rows(lines)
-        self._lines.extend(lines)
-        self.n_samples += len(chunk)
-        if time.monotonic() - self._last_flush >= self.flush_interval_s:
-            self.flush()
-        return stored
-
-    def add_gap(self, gap: GapLike) -> None:
-        """Record a gap (with its exact sample count) in the sidecar."""
-        self.metadata["gaps"].append({"t_s": gap.t_s, "n_samples": gap.n_samples, "reason": gap.reason})
-        self.flush()
-
-    def add_marker(self, marker: Marker) -> None:
-        """Record a lifter's marker in the sidecar (replayed by ``imurep analyze``)."""
-        self.metadata["markers"].append(marker.to_dict())
-        self.flush()
-
-    def set_meta(self, **items: Any) -> None:
-        """Update sidecar entries (written at the next flush)."""
-        self.metadata.update(items)
-
-    def flush(self) -> None:
-        """Write queued samples and the sidecar to disk (fsync'd)."""
-        if self._lines:
-            self._fh.write("".join(self._lines))
-            self._lines.clear()
-        self._fh.flush()
-        with contextlib.suppress(OSError):
-            os.fsync(self._fh.fileno())
-        self._write_sidecar()
-        self._last_flush = time.monotonic()
-
-    def close(self) -> None:
-        """Flush and close (idempotent)."""
-        if not self._fh.closed:
-            self.flush()
-            self._fh.close()
-
-    def _write_sidecar(self) -> None:
-        tmp = self.sidecar_path.with_suffix(".json.tmp")
-        tmp.write_text(_json_text(self.metadata, allow_nan=False), encoding="utf-8")
-        os.replace(tmp, self.sidecar_path)
+# The live writer (RecordingWriter) lives in imurep.io.recording_writer.

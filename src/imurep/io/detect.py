@@ -32,6 +32,23 @@ FORMATS: Final = ("canonical", "metabase", "phyphox", "sensor_logger", "physics_
 _SPREADSHEET_MARKERS: Final = ("[Content_Types].xml", "xl/workbook.xml", "content.xml")
 
 
+def check_input_path(path: str | Path) -> Path:
+    """Refuse a missing path, or one that is neither a folder nor a regular file (a named pipe, a
+    device: opening it could block forever), before anything opens it."""
+    p = Path(path)
+    if not p.exists():
+        raise DataValidationError(
+            "file not found; check the path (a recording is a CSV file, or a folder/zip of an export)",
+            path=str(p),
+        )
+    if not (p.is_dir() or p.is_file()):
+        raise DataValidationError(
+            "is not a regular file (a pipe, socket or device); save the recording to a file and pass that",
+            path=str(p),
+        )
+    return p
+
+
 def detect_format(path: str | Path) -> str:
     """Name of the format of the recording at ``path`` (one of :data:`FORMATS`).
 
@@ -40,13 +57,8 @@ def detect_format(path: str | Path) -> str:
     DataValidationError
         ``path`` does not exist, is a spreadsheet, or is a folder / zip no importer recognises.
     """
-    p = Path(path)
+    p = check_input_path(path)
     where = str(p)
-    if not p.exists():
-        raise DataValidationError(
-            "file not found; check the path (a recording is a CSV file, or a folder/zip of an export)",
-            path=where,
-        )
     if p.is_dir() or (p.is_file() and zipfile.is_zipfile(p)):
         sources = list_sources(p)
         names = [s.member or s.name for s in sources]

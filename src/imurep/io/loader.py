@@ -19,12 +19,12 @@ from typing import Any, Final
 import numpy as np
 
 from imurep.io.canonical import DEFAULT_CHUNK_ROWS, PathLike, Recording, iter_canonical_chunks, read_sidecar
-from imurep.io.detect import FORMATS, detect_format
+from imurep.io.detect import FORMATS, check_input_path, detect_format
 from imurep.io.metabase import load_metabase
 from imurep.io.phyphox import load_phyphox
 from imurep.io.physics_toolbox import load_physics_toolbox
 from imurep.io.sensor_logger import load_sensor_logger
-from imurep.io.units import check_units
+from imurep.io.units import check_units, time_unit
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import ImuChunk
 
@@ -86,6 +86,7 @@ class RecordingStream:
 
 
 def _resolve_format(path: Path, fmt: str | None) -> str:
+    check_input_path(path)
     if fmt is None or fmt == "auto":
         return detect_format(path)
     if fmt not in FORMATS:
@@ -95,12 +96,15 @@ def _resolve_format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def _scaled(chunks: Iterator[ImuChunk], acc_scale: float, gyr_scale: float) -> Iterator[ImuChunk]:
+def _scaled(
+    chunks: Iterator[ImuChunk], acc_scale: float, gyr_scale: float, t_scale: float = 1.0
+) -> Iterator[ImuChunk]:
     for c in chunks:
-        if acc_scale == 1.0 and gyr_scale == 1.0:
+        if acc_scale == 1.0 and gyr_scale == 1.0 and t_scale == 1.0:
             yield c
         else:
-            yield ImuChunk(c.t_s, c.acc_mps2 * acc_scale, c.gyr_rads * gyr_scale)
+            t = c.t_s * t_scale if t_scale != 1.0 else c.t_s
+            yield ImuChunk(t, c.acc_mps2 * acc_scale, c.gyr_rads * gyr_scale)
 
 
 def _open_canonical(path: Path, chunk_rows: int) -> RecordingStream:
@@ -116,10 +120,12 @@ def _open_canonical(path: Path, chunk_rows: int) -> RecordingStream:
         t = np.concatenate([c.t_s for c in head])
         acc = np.concatenate([c.acc_mps2 for c in head])
         gyr = np.concatenate([c.gyr_rads for c in head])
-        units = check_units(t, acc, gyr, str(path))
-        if units.notes():
-            meta["conversions"] = units.notes()
-        stream = _scaled(itertools.chain(head, chunks), units.acc_scale, units.gyr_scale)
+        t_scale, t_note = time_unit(t, str(path))
+        units = check_units(t * t_scale, acc, gyr, str(path))
+        notes = ([t_note] if t_note else []) + units.notes()
+        if notes:
+            meta["conversions"] = notes
+        stream = _scaled(itertools.chain(head, chunks), units.acc_scale, units.gyr_scale, t_scale)
     else:
         stream = iter(())
     return RecordingStream(path, "canonical", meta, stream)

@@ -37,7 +37,15 @@ import numpy as np
 
 from imurep.io.canonical import Recording, read_sidecar
 from imurep.io.merge import Stream, build_recording, make_stream
-from imurep.io.tables import Header, Source, find_source, list_sources, read_header, read_numeric
+from imurep.io.tables import (
+    ArchiveError,
+    Header,
+    Source,
+    find_source,
+    list_sources,
+    read_header,
+    read_numeric,
+)
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import FloatArray
 
@@ -101,6 +109,8 @@ def looks_like_phyphox(src: Source) -> bool:
     """Whether ``src`` has phyphox's ``Time (s)`` header (cheap check, for auto-detection)."""
     try:
         header = read_header(src, _WHAT)
+    except ArchiveError:
+        raise
     except DataValidationError:
         return False
     return header.find(_TIME_RE) is not None
@@ -232,6 +242,8 @@ def _classify_quiet(src: Source, primary: bool) -> PhyphoxTable | None:
         return classify(src)
     try:
         return classify(src)
+    except ArchiveError:
+        raise
     except DataValidationError as exc:
         logger.debug("skipping %s: %s", src.where, exc)
         return None

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,7 +105,14 @@ def write_json(
     if isinstance(dest, str) and dest == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
-    elif isinstance(dest, str | Path):
-        Path(dest).write_text(text, encoding="utf-8")
+    elif isinstance(dest, str | Path):  # whole or not at all: a temporary file, then renamed
+        path = Path(dest)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     else:
         dest.write(text)

@@ -39,7 +39,15 @@ import pandas as pd
 
 from imurep.io.canonical import Recording, read_sidecar
 from imurep.io.merge import Stream, add_streams, build_recording, clean_times, make_stream
-from imurep.io.tables import Source, find_source, list_sources, read_header, read_numeric, require_column
+from imurep.io.tables import (
+    ArchiveError,
+    Source,
+    find_source,
+    list_sources,
+    read_header,
+    read_numeric,
+    require_column,
+)
 from imurep.model.errors import DataValidationError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +66,8 @@ def looks_like_sensor_logger(sources: list[Source]) -> bool:
             continue
         try:
             header = read_header(src, _WHAT)
+        except ArchiveError:
+            raise
         except DataValidationError:
             continue
         if header.find("seconds_elapsed") is not None:

@@ -16,13 +16,15 @@ import codecs
 import csv
 import io
 import logging
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,11 @@ CHUNK_ROWS: Final = 65536
 
 _SNIFF_BYTES: Final = 8192
 _SEPARATORS: Final = (",", ";", "\t")
+
+
+class ArchiveError(DataValidationError):
+    """An archive member that cannot or must not be read (damaged, encrypted, an unknown method, a
+    zip bomb): never skipped quietly by format detection, always reported."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +80,98 @@ class Source:
                 with self.path.open("rb") as fh:
                     yield fh
             else:
-                with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as fh:
-                    yield fh
-        except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
+                with zipfile.ZipFile(self.path) as zf:
+                    info = zf.getinfo(self.member)
+                    check_member(info, self.where)
+                    with zf.open(info) as member:
+                        yield io.BufferedReader(_GuardedMember(member, self.where))
+        except _ZIP_DAMAGE as exc:
+            if self.member is not None:
+                raise ArchiveError(
+                    f"the zip archive is damaged ({_one_line(exc)}); re-download or re-create it, or pass "
+                    "the extracted folder",
+                    path=self.where,
+                ) from None
             raise DataValidationError(f"cannot be read ({_one_line(exc)})", path=self.where) from None
+        except (OSError, RuntimeError, NotImplementedError, KeyError) as exc:
+            raise DataValidationError(f"cannot be read ({_one_line(exc)})", path=self.where) from None
+
+
+_ZIP_DAMAGE: Final = (zipfile.BadZipFile, zlib.error, EOFError, lzma.LZMAError)
+_ZIP_METHODS: Final = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
+MAX_LINE_BYTES: Final = 1 << 20
+"""Longest line read from an archive member, bytes (a recording's lines are < 1 kB)."""
+MAX_MEMBER_BYTES: Final = 4 << 30
+"""Largest archive member read, bytes uncompressed (a 10-hour 200 Hz CSV is < 1 GB)."""
+MAX_RATIO: Final = 60.0
+"""Largest compression ratio accepted for members above :data:`_RATIO_FLOOR_BYTES` (CSV text
+compresses 3-10 times; far more means a zip bomb or a file of one repeated line)."""
+_RATIO_FLOOR_BYTES: Final = 32 << 20
+
+
+def check_member(info: zipfile.ZipInfo, where: str) -> None:
+    """Refuse an archive member imurep cannot or should not read, saying why.
+
+    Raises
+    ------
+    DataValidationError
+        Encrypted, an unsupported compression method, or a decompressed size out of bounds
+        (:data:`MAX_MEMBER_BYTES`, :data:`MAX_RATIO`).
+    """
+    if info.flag_bits & 0x1:
+        raise ArchiveError(
+            "is encrypted (password-protected); extract it with its password and pass the folder",
+            path=where,
+        )
+    if info.compress_type not in _ZIP_METHODS:
+        raise ArchiveError(
+            f"uses a compression method imurep cannot read (method {info.compress_type}); re-create the "
+            "zip with ordinary (deflate) compression or pass the extracted folder",
+            path=where,
+        )
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > MAX_MEMBER_BYTES or (info.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_RATIO):
+        raise ArchiveError(
+            f"decompresses to {info.file_size / 2**20:.0f} MiB from {info.compress_size / 2**20:.1f} MiB "
+            f"({ratio:.0f}x); refused as a possible zip bomb — extract it yourself if it is genuine",
+            path=where,
+        )
+
+
+class _GuardedMember(io.RawIOBase):
+    """A zip member read with bounds: no line longer than :data:`MAX_LINE_BYTES`; damage in the
+    compressed data becomes a :class:`DataValidationError` naming the member."""
+
+    def __init__(self, inner: IO[bytes], where: str) -> None:
+        self._inner = inner
+        self._where = where
+        self._since_newline = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._inner.read(min(len(buffer), 1 << 16))  # lines inside a read are < 64 kB
+        except _ZIP_DAMAGE as exc:
+            raise ArchiveError(
+                f"the zip archive is damaged ({_one_line(exc)}); re-download or re-create it, or pass "
+                "the extracted folder",
+                path=self._where,
+            ) from None
+        n = len(data)
+        first = data.find(b"\n")
+        carried = self._since_newline + (n if first < 0 else first)
+        self._since_newline = carried if first < 0 else n - data.rfind(b"\n") - 1
+        if carried > MAX_LINE_BYTES:
+            raise ArchiveError(
+                f"holds a line longer than {MAX_LINE_BYTES >> 20} MiB; not a table of samples",
+                path=self._where,
+            )
+        buffer[:n] = data
+        return n
 
 
 def _one_line(exc: BaseException) -> str:
@@ -97,17 +192,18 @@ def list_sources(path: Path) -> list[Source]:
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as zf:
-                names = [
-                    info.filename
+                infos = [
+                    info
                     for info in zf.infolist()
                     if not info.is_dir()
                     and "__MACOSX" not in info.filename
                     and not info.filename.rsplit("/", 1)[-1].startswith(".")
                 ]
+                names = [info.filename for info in infos]
+            for info in infos:
+                check_member(info, f"{where}:{info.filename}")
         except (OSError, zipfile.BadZipFile) as exc:
-            raise DataValidationError(
-                f"is not a readable zip archive ({_one_line(exc)})", path=where
-            ) from None
+            raise ArchiveError(f"is not a readable zip archive ({_one_line(exc)})", path=where) from None
         return [Source(path, n) for n in sorted(names)]
     return [Source(path)]
 
@@ -122,6 +218,29 @@ def find_source(sources: Sequence[Source], *names: str) -> Source | None:
     return None
 
 
+def utf16_name(head: bytes) -> str | None:
+    """``"UTF-16 LE"`` / ``"UTF-16 BE"`` when ``head`` (a file's first bytes) is UTF-16 text (a byte
+    order mark, or ASCII text with every other byte zero), else None."""
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "UTF-16 LE"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "UTF-16 BE"
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 8 and odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "UTF-16 LE"
+    if len(head) >= 8 and even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "UTF-16 BE"
+    return None
+
+
+def utf16_message(encoding: str) -> str:
+    """What to do with a UTF-16 file (imurep reads UTF-8)."""
+    return (
+        f"is {encoding} text, not UTF-8; save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 in.csv > "
+        "out.csv`, or 'CSV UTF-8' in a spreadsheet's Save As)"
+    )
+
+
 def check_text(src: Source, what: str) -> bytes:
     """Reject empty, binary and non-UTF-8 files; returns the first bytes (BOM removed).
 
@@ -131,6 +250,9 @@ def check_text(src: Source, what: str) -> bytes:
         head = fh.read(_SNIFF_BYTES)
     if not head:
         raise DataValidationError(f"file is empty; expected {what}", path=src.where)
+    encoding = utf16_name(head)
+    if encoding is not None:
+        raise DataValidationError(utf16_message(encoding), path=src.where)
     if b"\x00" in head:
         raise DataValidationError(
             f"looks like a binary file, not CSV text; expected {what} — export the data as CSV",
@@ -270,6 +392,8 @@ def read_numeric(
                         f"is not UTF-8 text (undecodable byte at offset {exc.start}); expected {what}",
                         path=where,
                     ) from None
+                except DataValidationError:
+                    raise
                 except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as exc:
                     raise DataValidationError(
                         f"cannot parse the CSV near data rows {first_row}-{first_row + CHUNK_ROWS - 1} "

@@ -24,6 +24,7 @@ from typing import Final
 
 import numpy as np
 
+from imurep.core.validation import check_gravity
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import FloatArray
 from imurep.model.units import STANDARD_GRAVITY_MPS2
@@ -138,6 +139,38 @@ def kinematic_slope(
     return KinematicFit(suw / sww, suw / math.sqrt(sww * suu), math.sqrt(suu / len(du)))
 
 
+_TIME_UNITS: Final = (
+    # (unit, factor to s, median step range in that unit for 5 Hz .. 2000 Hz)
+    ("s", 1.0, (5e-4, 0.2)),
+    ("ms", 1e-3, (0.5, 200.0)),
+    ("µs", 1e-6, (500.0, 2e5)),
+    ("ns", 1e-9, (5e5, 2e8)),
+)
+
+
+def time_unit(t: FloatArray, where: str) -> tuple[float, str | None]:
+    """Factor turning the timestamps ``t`` into seconds, from their median step, and a note on the
+    conversion (None when they already are in seconds or the step fits no unit).
+
+    IMUs sample at 5 – 2000 Hz, so a median step of 0.5 – 200 is milliseconds, 500 – 2·10⁵
+    microseconds, 5·10⁵ – 2·10⁸ nanoseconds (relative or epoch times alike).
+    """
+    if t.shape[0] < 2:
+        return 1.0, None
+    step = float(np.median(np.diff(t)))
+    for unit, factor, (lo, hi) in _TIME_UNITS:
+        if lo <= step <= hi:
+            if factor == 1.0:
+                return 1.0, None
+            note = (
+                f"timestamps converted from {unit} to s (median step {step:.4g} {unit}, "
+                f"{1.0 / (step * factor):.0f} Hz)"
+            )
+            logger.warning("%s: %s", where, note)
+            return factor, note
+    return 1.0, None
+
+
 def check_units(
     t_s: FloatArray, acc: FloatArray, gyr: FloatArray, where: str, *, acc_label: str = "accelerometer"
 ) -> UnitCheck:
@@ -160,26 +193,13 @@ def check_units(
     if acc.shape[0] == 0:
         raise DataValidationError("holds no samples", path=where)
     m = float(np.median(np.linalg.norm(acc, axis=1)))
-    if 4.0 <= m <= 20.0:
-        acc_scale = 1.0
-    elif 0.4 <= m <= 2.0:
+    if 0.4 <= m <= 2.0:
         acc_scale = G
     elif 400.0 <= m <= 2000.0:
         acc_scale = G / 1000.0
-    elif m < 0.4:
-        raise DataValidationError(
-            f"the {acc_label} has a median magnitude of {m:.3g}, not ≈ 9.81 m/s² (or 1 g): it looks like "
-            "gravity-free linear acceleration, from which the sensor's tilt cannot be recovered — "
-            "export the accelerometer *with* gravity (or add the gravity stream)",
-            path=where,
-        )
     else:
-        raise DataValidationError(
-            f"the {acc_label} has a median magnitude of {m:.3g}, which is neither ≈ 9.81 (m/s²) nor "
-            "≈ 1 (g); check that the columns hold the accelerometer (specific force with gravity) "
-            "and their unit",
-            path=where,
-        )
+        acc_scale = 1.0
+    check_gravity(acc * acc_scale if acc_scale != 1.0 else acc, where, acc_label)  # as the Pipeline
     gnorm = np.linalg.norm(gyr, axis=1)
     p995 = float(np.percentile(gnorm, 99.5)) if gnorm.size else 0.0
     gyr_scale = 1.0

@@ -5,6 +5,7 @@ store it in the training history.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
@@ -14,12 +15,12 @@ from typing import Any
 
 from imurep.coaching.exercises import get_profile
 from imurep.core.settings import AnalysisSettings
-from imurep.io.canonical import RecordingWriter
+from imurep.io.recording_writer import RecordingWriter, check_new_recording
 from imurep.live.keys import TerminalKeys
 from imurep.live.session import LiveSession
 from imurep.live.sources import SourceOptions, open_live_source, source_metadata
 from imurep.live.views import View
-from imurep.model.errors import ImurepError
+from imurep.model.errors import ImurepError, SettingsError
 from imurep.model.samples import ImuChunk
 
 
@@ -114,9 +115,40 @@ def default_recording_path() -> Path:
     return Path(time.strftime("session-%Y%m%d-%H%M%S.csv"))
 
 
-async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View) -> LiveSession:
+def check_events_path(path: Path | None) -> None:
+    """Refuse an ``--events`` file that cannot be created (missing folder, existing file) before
+    anything is recorded."""
+    if path is None:
+        return
+    if not path.resolve().parent.is_dir():
+        raise SettingsError(f"--events {path}: the folder {path.parent} does not exist")
+    if path.exists():
+        raise SettingsError(f"--events {path}: the file exists already; choose another name")
+
+
+async def _flush_timer(writer: RecordingWriter) -> None:
+    """Write queued samples at least every ``writer.flush_interval_s``, whether or not more arrive
+    (a stalled stream must not keep received samples in memory)."""
+    period = max(writer.flush_interval_s / 2.0, 0.05)
+    while True:
+        await asyncio.sleep(period)
+        writer.flush_pending()
+
+
+async def run_live(
+    options: LiveOptions,
+    settings: AnalysisSettings,
+    view: View,
+    sessions: list[LiveSession] | None = None,
+) -> LiveSession:
     """Connect to the sensor (or the simulated one), then coach and record until the stream ends,
     ``q`` is pressed or the task is cancelled (Ctrl-C).  The recording is closed in every case.
+
+    The recording target (``--out`` and its sidecar, ``--events``) is checked before connecting;
+    samples are flushed by a timer at least every second, also while the stream stalls; a write
+    failure (disk full) stops the recording, not the coaching (``writer.error`` says what was
+    saved).  ``sessions`` (when given) receives the session as soon as it starts, for callers
+    interrupted before it returns.
 
     Raises
     ------
@@ -125,7 +157,8 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
     """
     from imurep.ble.decoder import StreamGap
 
-    out = options.out or default_recording_path()
+    out = check_new_recording(options.out or default_recording_path())  # before connecting
+    check_events_path(options.events)
     view.status("looking for the sensor…")
     # --- source selection (imurep.live.sources) ---
     async with open_live_source(options.source_options(), view.status) as link:
@@ -135,26 +168,31 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
             f"connected to {info.name} ({info.address}) · firmware {info.firmware} · battery {battery} · "
             f"{info.sample_rate_hz:.0f} Hz"
         )
-        writer = RecordingWriter(
-            out,
-            {
-                "placement": settings.placement,
-                "side": settings.sides[0] if settings.sides else None,
-                "device": {
-                    "name": info.name,
-                    "address": info.address,
-                    "firmware": info.firmware,
-                    "protocol": info.protocol_version,
+        log = options.events.open("x", encoding="utf-8") if options.events else None
+        try:
+            writer = RecordingWriter(
+                out,
+                {
+                    "placement": settings.placement,
+                    "side": settings.sides[0] if settings.sides else None,
+                    "device": {
+                        "name": info.name,
+                        "address": info.address,
+                        "firmware": info.firmware,
+                        "protocol": info.protocol_version,
+                    },
+                    "sample_rate_hz": info.sample_rate_hz,
+                    "settings": settings.to_dict(),
+                    "started_unix_s": time.time(),
+                    "simulated": options.source_options().simulate is not None,
+                    "exercise": get_profile(options.exercise).name,
+                    "notes": "recorded by imurep live",
                 },
-                "sample_rate_hz": info.sample_rate_hz,
-                "settings": settings.to_dict(),
-                "started_unix_s": time.time(),
-                "simulated": options.source_options().simulate is not None,
-                "exercise": get_profile(options.exercise).name,
-                "notes": "recorded by imurep live",
-            },
-        )
-        log = options.events.open("w", encoding="utf-8") if options.events else None
+            )
+        except BaseException:
+            if log is not None:
+                log.close()
+            raise
         session = LiveSession(
             settings,
             view,
@@ -164,19 +202,25 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
             profile=get_profile(options.exercise),
             sample_rate_hz=info.sample_rate_hz,
         )
+        if sessions is not None:
+            sessions.append(session)
+        timer = asyncio.create_task(_flush_timer(writer))
         try:
             with TerminalKeys() as keys:
                 await run_stream(session, link.stream(), keys=keys.poll, gap_type=StreamGap)
         finally:
+            timer.cancel()
             writer.set_meta(link=source_metadata(link))  # counters and clock drift (sources)
             session.finish()
             if log is not None:
                 log.close()
             q = session.pipeline.quality()
             view.status(
-                f"saved {writer.n_samples} samples to {out} (achieved {q.sample_rate_hz:.1f} Hz, "
+                f"saved {writer.n_saved} samples to {out} (achieved {q.sample_rate_hz:.1f} Hz, "
                 f"{len(writer.metadata['gaps'])} gap(s))"
             )
+            if writer.error is not None:
+                view.status(writer.error)
             if options.store:
                 store_session(session, options.db)
             with contextlib.suppress(Exception):

@@ -1,7 +1,7 @@
 """Live sessions: the state machine fed by the sensor's chunks, gaps and the lifter's keys.
 
 :class:`LiveSession` feeds every chunk to the same :class:`~imurep.core.pipeline.Pipeline` as
-offline analysis, appends the samples to the recording (:class:`~imurep.io.canonical.RecordingWriter`:
+offline analysis, appends the samples to the recording (:class:`~imurep.io.recording_writer.RecordingWriter`:
 a canonical CSV plus its sidecar, flushed at least every ``flush_interval_s`` and at each set end),
 so ``imurep analyze`` on the saved recording reports exactly the reps shown live, and tells its
 :class:`~imurep.live.views.View` what happened.  Keys: ``n`` new set, ``s`` switch side, ``q`` quit.
@@ -22,7 +22,7 @@ from imurep.coaching.cues import FAULT_CUES
 from imurep.coaching.exercises import Catalog, ExerciseProfile, get_profile, load_catalog
 from imurep.core.pipeline import Pipeline
 from imurep.core.settings import AnalysisSettings
-from imurep.io.canonical import GapLike, RecordingWriter
+from imurep.io.recording_writer import GapLike, RecordingWriter
 from imurep.live.views import View, event_to_dict, set_summary_lines
 from imurep.model.codes import FAULT_LABELS
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
@@ -82,6 +82,8 @@ class LiveSession:
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.settings, sample_rate_hz=self.sample_rate_hz)
+        if self.writer is not None and self.writer.on_stop is None:
+            self.writer.on_stop = self._recording_stopped
         self.side = self.settings.sides[0] if self.settings.sides else None
         self.view.status("calibrating: hold still in the start position")
 
@@ -101,6 +103,10 @@ class LiveSession:
             self.view.status(f"calibrated (gyro bias {bias:.1f} °/s) · waiting for the first set")
         self._show(events)
         return events
+
+    def _recording_stopped(self, message: str) -> None:
+        """The recording could not be written (disk full…): say so; coaching goes on."""
+        self.view.status(f"{message}; coaching continues, nothing more is recorded")
 
     def on_gap(self, gap: GapLike) -> None:
         """A gap in the stream: recorded with its exact sample count, never interpolated."""

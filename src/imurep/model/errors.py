@@ -51,6 +51,14 @@ class DataValidationError(ImurepError, ValueError):
         super().__init__(" ".join((prefix + message).split()))
 
 
+class RecordingError(ImurepError):
+    """A recording could not be written completely (disk full…); the message says what was saved."""
+
+
+class HistoryError(DataValidationError):
+    """The training-history database cannot be opened, read or written; the message names it."""
+
+
 class ProtocolError(ImurepError):
     """A sensor frame could not be decoded."""
 

@@ -38,6 +38,7 @@ from imurep.report.text import (
     baseline_text,
     fmt,
     label,
+    no_sets_hint,
     phase_label,
     session_verdict,
     set_name,
@@ -339,6 +340,8 @@ def build_session_figure(result: SessionResult) -> Figure:
     result
         The analysis.
     """
+    if not result.sets:
+        return _build_no_sets_figure(result)
     hip = is_hip(result)
     stats = side_stats(result)
     n_set_rows = len(result.sets) + 1
@@ -388,4 +391,24 @@ def build_session_figure(result: SessionResult) -> Figure:
     widths = fixed + [(1.0 - sum(fixed)) / max(n_codes, 1)] * n_codes
     draw_table(ax_sets, s_header, s_rows, s_colours, widths, font_size=8.5)
     ax_sets.set_title("Sets", pad=8)
+    return fig
+
+
+def _build_no_sets_figure(result: SessionResult) -> Figure:
+    """The session page of a recording without sets: says so, with what to check and its data
+    quality."""
+    q_rows, q_colours = _quality_rows(result)
+    table_in = 0.26 * (len(q_rows) + 1) + 0.2
+    height = 1.9 + table_in + 0.5
+    fig = new_figure(height)
+    note = (
+        f"{Path(result.source).name or 'recording'} · {result.placement} sensor · "
+        f"{result.quality.duration_s / 60:.1f} min at {result.quality.sample_rate_hz:.0f} Hz"
+    )
+    page_header(fig, "Session report", session_verdict(result), note, height)
+    hint = fig.text(0.05, 1.0 - 1.25 / height, no_sets_hint(result), fontsize=10, va="top", wrap=True)
+    hint.set_color("#444444")
+    ax_q = fig.add_axes((0.07, 0.3 / height, 0.6, table_in / height))
+    draw_table(ax_q, ["Measure", "Value"], q_rows, q_colours, [0.38, 0.62], font_size=8.5)
+    ax_q.set_title("Data quality", pad=8)
     return fig

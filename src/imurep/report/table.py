@@ -10,6 +10,7 @@ from rich.text import Text
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, phase_short, tempo_line
 from imurep.model.results import RepResult, SessionResult, SetResult
+from imurep.report.text import no_sets_hint
 
 _TABLE_COLUMNS: Final = (
     "index",
@@ -124,14 +125,7 @@ def render_table(result: SessionResult, console: Console) -> None:
             )
         )
     if not result.sets:
-        console.print(
-            Text(
-                "no sets found — no reps were detected. Check that the recording contains hip thrusts, "
-                f"that the sensor placement is right (now {result.placement}; use --placement hip|thigh), "
-                "and rerun with -v for details.",
-                style="yellow",
-            )
-        )
+        console.print(Text(no_sets_hint(result), style="yellow"))
         return
     for s in result.sets:
         console.print()

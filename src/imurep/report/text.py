@@ -109,6 +109,15 @@ def session_verdict(result: SessionResult) -> str:
     return f"{plural(len(result.sets), 'set')} · {plural(n_reps, 'rep')} ({clean} clean) · {side_text}"
 
 
+def no_sets_hint(result: SessionResult) -> str:
+    """What to check when a recording holds no sets (the table and the report say the same)."""
+    return (
+        "no sets found — no reps were detected. Check that the recording contains hip thrusts, "
+        f"that the sensor placement is right (now {result.placement}; use --placement hip|thigh), "
+        "and rerun with -v for details."
+    )
+
+
 def set_name(s: SetResult) -> str:
     """Title of a set, e.g. ``"Set 2 · right leg"``."""
     return f"Set {s.index} · {s.side} leg" if s.side else f"Set {s.index} · side unknown"
