@@ -92,7 +92,11 @@ def coaching_lines(
         catalog = load_catalog()
         profile = profile or catalog.get(result.metadata.get("exercise"))
         coaching = coach(result, profile, history_sessions, catalog=catalog)
+    from imurep.coaching.trends import left_right_line
+
     lines: list[str] = []
+    if line := left_right_line(result):
+        lines += [line, ""]
     for s in coaching.sets:
         if s.cues:
             lines.append(f"Set {s.index} cues:")

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC
 from imurep.model.results import SessionResult, SetResult
-from imurep.report.stats import SideStats, has_both_sides, session_totals, side_stats
+from imurep.report.stats import (
+    SideStats,
+    dropped_hips,
+    has_both_sides,
+    is_lift_set,
+    session_totals,
+    side_stats,
+)
 
 MISSING = "–"
 """Text of a missing value in the report tables."""
@@ -45,6 +54,17 @@ def _fault_phrase(code: str, reps: Sequence[int]) -> str:
     return f"{plural(n, name)} ({_rep_list(reps)})"
 
 
+def hip_drop_phrase(s: SetResult) -> str:
+    """Which hip dropped in the tilted reps of ``s``, e.g. ``"the right hip drops"`` ("" when unknown)."""
+    sides = [side for side in dropped_hips(s).values() if side]
+    if not sides:
+        return ""
+    left, right = sides.count("left"), sides.count("right")
+    if left and right:
+        return f"the left hip drops in {left}, the right in {right}"
+    return f"the {'left' if left else 'right'} hip drops"
+
+
 def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None = None) -> str:
     """One-line verdict of a set, e.g. ``"11 reps · 2 rushed lowerings (reps 9, 11) · hips level"``.
 
@@ -57,15 +77,21 @@ def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None =
     tilt_threshold_deg
         Shown with the largest tilt when the hips stayed level (optional).
     """
-    parts = [plural(len(s.reps), "rep")]
+    word = "lift" if is_lift_set(s) else "rep"
+    parts = [plural(len(s.reps), word)]
+    if s.summary.reps_by_side:
+        parts[0] += " (" + " · ".join(f"{k} {v}" for k, v in s.summary.reps_by_side.items()) + ")"
     faulty = False
     for code in FAULTS:
         reps = [r.index for r in s.reps if code in r.faults]
         if reps:
-            parts.append(_fault_phrase(code, reps))
+            phrase = _fault_phrase(code, reps)
+            if code == "hip_tilt" and (drop := hip_drop_phrase(s)):
+                phrase += f": {drop}"
+            parts.append(phrase)
             faulty = True
     if not faulty and s.reps:
-        parts.append("all reps clean")
+        parts.append(f"all {word}s clean")
     if placement == "hip":
         tilts = [r.peak_tilt_deg for r in s.reps if r.peak_tilt_deg is not None]
         if tilts and not any("hip_tilt" in r.faults for r in s.reps):
@@ -92,8 +118,90 @@ def session_verdict(result: SessionResult) -> str:
 
 
 def set_name(s: SetResult) -> str:
-    """Title of a set, e.g. ``"Set 2 · right leg"``."""
-    return f"Set {s.index} · {s.side} leg" if s.side else f"Set {s.index} · side unknown"
+    """Title of a set, e.g. ``"Set 2 · right leg"`` or ``"Set 1 · leg lifts"``."""
+    if s.side:
+        return f"Set {s.index} · {s.side} leg"
+    return f"Set {s.index} · leg lifts" if is_lift_set(s) else f"Set {s.index} · side unknown"
+
+
+def clock(seconds: float) -> str:
+    """``"43:11"`` or ``"1:02:05"`` (h:mm:ss from 1 h on)."""
+    total = round(max(seconds, 0.0))
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def started_at(result: SessionResult) -> datetime | None:
+    """When the recording started, from the sidecar's ``started_unix_s`` (or ISO ``recorded_at``),
+    in the machine's local time zone; None when the recording does not say."""
+    meta = result.metadata
+    t: datetime | None = None
+    if isinstance(meta.get("started_unix_s"), int | float) and not isinstance(
+        meta.get("started_unix_s"), bool
+    ):
+        t = datetime.fromtimestamp(float(meta["started_unix_s"]), UTC)
+    elif isinstance(meta.get("recorded_at"), str):
+        try:
+            t = datetime.fromisoformat(meta["recorded_at"])
+        except ValueError:
+            return None
+        t = t if t.tzinfo else t.replace(tzinfo=UTC)
+    return t.astimezone() if t is not None else None
+
+
+def _when(t: datetime) -> str:
+    zone = t.strftime("%Z") or t.strftime("%z")
+    return f"{t.strftime('%a')} {t.day} {t.strftime('%b %Y, %H:%M')} {zone}".rstrip()
+
+
+def exercise_title(result: SessionResult) -> str:
+    """Display name of the recording's exercise (``metadata["exercise"]``; the default profile's)."""
+    from imurep.coaching.exercises import load_catalog
+    from imurep.model.errors import SettingsError
+
+    name = result.metadata.get("exercise")
+    try:
+        return load_catalog().get(name if isinstance(name, str) else None).title
+    except SettingsError:
+        return str(name)
+
+
+def lifter(result: SessionResult) -> str:
+    """The lifter's name from the sidecar's ``lifter`` key ("" when not given)."""
+    name = result.metadata.get("lifter")
+    return name.strip() if isinstance(name, str) else ""
+
+
+def context_line(result: SessionResult) -> str:
+    """Who, what, when and how, e.g. ``"Ana · Single-leg hip thrust · Wed 2 Dec 2026, 10:32 CET ·
+    sensor on the hip · demo.csv, 3.8 min at 104 Hz"`` (the date when the sidecar has it)."""
+    parts = [p for p in (lifter(result), exercise_title(result)) if p]
+    t = started_at(result)
+    parts.append(_when(t) if t is not None else "date not recorded")
+    parts.append(f"sensor on the {result.placement}")
+    q = result.quality
+    parts.append(
+        f"{Path(result.source).name or 'recording'}, {q.duration_s / 60:.1f} min at {q.sample_rate_hz:.0f} Hz"
+    )
+    return " · ".join(parts)
+
+
+def set_time_text(result: SessionResult, s: SetResult) -> str:
+    """When set ``s`` was done, e.g. ``"10:35–10:36, 43:11 into the recording, 1:12 long"``
+    (clock times when the recording's start is known; times from the recording's first sample)."""
+    first = (
+        float(result.metadata.get("t0_s", 0.0))
+        if isinstance(result.metadata.get("t0_s"), int | float)
+        else 0.0
+    )
+    into = s.start_s - first
+    length = f"{clock(s.end_s - s.start_s)} long"
+    t = started_at(result)
+    if t is None:
+        return f"{clock(into)} into the recording, {length}"
+    a, b = t + timedelta(seconds=into), t + timedelta(seconds=s.end_s - first)
+    return f"{a:%H:%M:%S}–{b:%H:%M:%S}, {clock(into)} into the recording, {length}"
 
 
 def sides_heading(stats: Mapping[str, SideStats]) -> str:
@@ -111,6 +219,6 @@ def baseline_text(source: str, hip: bool) -> str:
     if not hip:
         return "– (thigh)"
     return {
-        "start_position": "start position",
-        "first_rep_bottom": "first rep's bottom (no quiet start)",
+        "start_position": "the still start position",
+        "first_rep_bottom": "bottom of the first rep (no still start)",
     }.get(source, source)
