@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -46,39 +46,97 @@ def test_pdf_has_one_page_per_set_plus_session(hip_session: SessionResult, hip_d
     assert pdf_page_count(data) == len(hip_session.sets) + 1
 
 
-class _Images(HTMLParser):
+class _Html(HTMLParser):
+    """Tags, ids, references, the text and the rows of every table of an HTML document."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.images: list[dict[str, str | None]] = []
         self.tags: list[str] = []
+        self.ids: list[str] = []
         self.refs: list[str] = []
+        self.text: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         d = dict(attrs)
-        if tag == "img":
-            self.images.append(d)
-        for key in ("src", "href"):
+        if d.get("id"):
+            self.ids.append(str(d["id"]))
+        for key in ("src", "href", "xlink:href"):
             if d.get(key) is not None:
                 self.refs.append(str(d[key]))
+        if tag in ("style", "svg"):
+            self._skip += 1
+        if tag == "table":
+            self._table = str(d.get("id") or f"table-{len(self.tables)}")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "svg"):
+            self._skip -= 1
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._table is not None and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if not self._skip:
+            self.text.append(data)
 
 
-def test_html_is_self_contained(hip_session: SessionResult, hip_dir: Path) -> None:
-    text = (hip_dir / "report.html").read_text(encoding="utf-8")
-    parser = _Images()
+def parse_html(text: str) -> _Html:
+    parser = _Html()
     parser.feed(text)
-    assert len(parser.images) == len(hip_session.sets) + 1
-    for img in parser.images:
-        src = str(img["src"])
-        prefix = "data:image/png;base64,"
-        assert src.startswith(prefix)
-        png = base64.b64decode(src[len(prefix) :], validate=True)
-        assert png_size(png) == (int(str(img["width"])), int(str(img["height"])))
-        assert png.rstrip().endswith(b"IEND\xaeB`\x82")
-    # nothing to fetch: only data URIs and in-page anchors
-    assert all(r.startswith(("data:", "#")) for r in parser.refs)
-    assert "script" not in parser.tags and "link" not in parser.tags
-    assert "http://" not in text and "https://" not in text and "url(" not in text
+    return parser
+
+
+def test_html_is_one_self_contained_responsive_page(hip_session: SessionResult, hip_dir: Path) -> None:
+    """Issue 16: HTML text and tables (searchable), SVG charts that scale, nothing fetched."""
+    text = (hip_dir / "report.html").read_text(encoding="utf-8")
+    doc = parse_html(text)
+    assert {"session", "left-right", "data-quality", "sets", "advice"} <= set(doc.ids)
+    for s in hip_session.sets:
+        assert {f"set-{s.index}", f"reps-{s.index}", f"cues-{s.index}"} <= set(doc.ids)
+        rows = doc.tables[f"reps-{s.index}"]
+        assert len(rows) == len(s.reps) + 1  # header + one row per rep
+        assert [r[0].rstrip(" ?") for r in rows[1:]] == [str(r.index) for r in s.reps]
+    assert doc.tags.count("svg") >= 2 * (len(hip_session.sets) + 1)
+    assert "img" not in doc.tags and "script" not in doc.tags and "link" not in doc.tags
+    assert all(r.startswith("#") for r in doc.refs)
+    no_ns = re.sub(r'xmlns(:\w+)?="[^"]*"', "", text)  # XML namespace names are not fetched
+    assert "http://" not in no_ns and "https://" not in no_ns
+    assert "url(" not in text.replace("url(#", "")
+    # the SVGs scale: no fixed width on the <svg> element
+    assert '<svg width="' not in text
+    assert 'name="viewport"' in text
+
+
+def test_pdf_pages_are_a4_or_letter(hip_session: SessionResult, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    for paper, size in (("a4", (595.28, 841.89)), ("letter", (612.0, 792.0))):
+        write_report(hip_session, tmp_path / f"{paper}.pdf", paper=paper)
+        reader = PdfReader(tmp_path / f"{paper}.pdf")
+        assert len(reader.pages) == len(hip_session.sets) + 1
+        for page in reader.pages:
+            assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(size, abs=0.01)
+            assert "Set" in page.extract_text() or "Session" in page.extract_text()
+    with pytest.raises(SettingsError, match="--paper"):
+        write_report(hip_session, tmp_path / "x.pdf", paper="a3")
 
 
 def test_single_files_and_bad_paths(hip_session: SessionResult, tmp_path: Path) -> None:
@@ -141,9 +199,8 @@ def test_cli_analyze_with_report(hip_csv: Path, tmp_path: Path) -> None:
     proc = _run("analyze", hip_csv, "--report", tmp_path / "r.html", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Set 1" in proc.stdout and "r.html" in proc.stdout
-    parser = _Images()
-    parser.feed((tmp_path / "r.html").read_text(encoding="utf-8"))
-    assert len(parser.images) >= 3
+    doc = parse_html((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert "session" in doc.ids and "set-1" in doc.ids and "reps-1" in doc.ids
 
 
 @pytest.mark.parametrize(

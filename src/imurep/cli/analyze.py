@@ -52,6 +52,16 @@ def add_recording_args(p: argparse.ArgumentParser) -> None:
     coaching_cli.add_exercise_arg(p)
 
 
+def add_paper_arg(p: argparse.ArgumentParser) -> None:
+    """``--paper a4|letter`` (the PDF report's page size)."""
+    p.add_argument(
+        "--paper",
+        choices=("a4", "letter"),
+        default="a4",
+        help="page size of the PDF report (default: a4; every page is scaled to fit)",
+    )
+
+
 # --- settings ----------------------------------------------------------------------------------
 
 
@@ -153,11 +163,14 @@ def analyze_args(args: argparse.Namespace) -> Any:
     )
 
 
-def write_report_note(result: Any, out: str | Path, extra_pages: Any = ()) -> str:
-    """Render the plot report of ``result`` to ``out``; returns a line saying where it is."""
+def write_report_note(
+    result: Any, out: str | Path, extra_pages: Any = (), *, coaching: Any = None, paper: str = "a4"
+) -> str:
+    """Render the plot report of ``result`` to ``out`` (with ``coaching``'s cues and advice when
+    given); returns a line saying where it is."""
     from imurep.report.render import write_report
 
-    files = write_report(result, out, extra_pages=extra_pages)
+    files = write_report(result, out, extra_pages=extra_pages, coaching=coaching, paper=paper)
     names = ", ".join(p.name for p in files.paths) if len(files.paths) <= 4 else f"{len(files.paths)} files"
     return f"report ({files.pages} page(s)) written to {out}: {names}"
 
@@ -177,7 +190,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         check_report_path(args.report)
     result = analyze_args(args)
-    report_note = write_report_note(result, args.report) if args.report else ""
     # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
     store_note, sessions = "", None
     if not args.no_store:
@@ -189,6 +201,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     catalog = load_catalog()
     coaching = coach(result, catalog.get(result.metadata["exercise"]), sessions, catalog=catalog)
+    report_note = (
+        write_report_note(result, args.report, coaching=coaching, paper=args.paper) if args.report else ""
+    )
     if args.json == "-":
         write_json(result, "-", coaching=coaching.to_dict())
         for note in (report_note, store_note):

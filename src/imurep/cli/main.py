@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata as importlib_metadata
 
 from imurep.cli import coaching as coaching_cli
-from imurep.cli.analyze import add_recording_args, cmd_analyze
+from imurep.cli.analyze import add_paper_arg, add_recording_args, cmd_analyze
 from imurep.cli.live import add_scan_args, add_source_args, cmd_live, cmd_scan
 from imurep.cli.report import cmd_report
 from imurep.cli.simulate import SIM_DEFAULT_EXERCISE, SIM_EXERCISE_ALIASES, SIM_EXERCISES, cmd_simulate
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also render the plot report: a folder (PNG per page + report.pdf + report.html) "
         "or one .pdf, .html or .png (session page) file",
     )
+    add_paper_arg(p)
     coaching_cli.add_db_args(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -109,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR|FILE",
         help="a folder (set-N.png, session.png, report.pdf, report.html; default: ./<stem>-report/) "
-        "or one file: .pdf (all pages), .html (all pages, self-contained) or .png (the session page)",
+        "or one file: .pdf (all pages), .html (one responsive page, self-contained) or .png (session page)",
     )
+    add_paper_arg(r)
     r.add_argument(
         "--progress", action="store_true", help="add the progress page of the exercise's training history"
     )

@@ -34,6 +34,7 @@ from imurep.report.set_page import (
 from imurep.report.stats import has_both_sides, is_hip, is_lift_set, side_stats, thresholds
 from imurep.report.style import RC_STYLE
 from imurep.report.text import (
+    advice_lines,
     context_line,
     exercise_title,
     session_verdict,
@@ -56,10 +57,12 @@ section{background:#fff;margin:14px 0;padding:12px 14px;box-shadow:0 1px 3px #00
 h2{margin:4px 0 6px 0;font-size:1.2rem} h3{margin:14px 0 6px 0;font-size:1.02rem}
 .verdict{font-weight:600;margin:4px 0}
 .context{color:#555;font-size:.9rem;margin:2px 0 8px 0}
-figure{margin:8px 0} figure svg{width:100%;height:auto;display:block}
+figure{margin:8px 0;overflow-x:auto;-webkit-overflow-scrolling:touch}
+figure svg{width:100%;height:auto;display:block}
+@media (max-width:700px){figure svg{width:900px;max-width:none}}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;font-size:.9rem;margin:4px 0}
-th,td{border:1px solid #ddd;padding:3px 7px;text-align:center;white-space:nowrap}
+th,td{border:1px solid #ddd;padding:3px 7px;text-align:center}
 th{background:#eee}
 td.l,th.l{text-align:left;white-space:normal}
 .cols{display:flex;flex-wrap:wrap;gap:14px}.cols>div{flex:1 1 340px;min-width:0}
@@ -76,6 +79,9 @@ def _svg(fig: Figure) -> str:
     fig.clear()
     text = buf.getvalue()
     text = text[text.index("<svg") :]
+    text = re.sub(
+        r"<metadata>.*?</metadata>", "", text, count=1, flags=re.S
+    )  # no date: same input, same page
     # drop the fixed width/height (the viewBox keeps the aspect ratio): CSS sets the width
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
 
@@ -102,7 +108,9 @@ def _table(
             cls = " class=l" if left_first and j == 0 else ""
             cells.append(f"<td{cls}{style}>{esc(cell)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<div class="scroll"><table{attr}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    rows_html = "".join(body)
+    table = f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def _list(items: Sequence[str], list_id: str, empty: str) -> str:
@@ -223,7 +231,7 @@ def build_report_html(
     c_header, c_rows, c_fills = comparison_rows(stats, result)
     q_rows, q_fills = quality_rows(result)
     s_header, s_rows, s_fills = set_rows(result)
-    advice = coaching.advice.lines()
+    advice = advice_lines(coaching)
     heading = "Left vs right" if has_both_sides(stats) else "By side"
     sections.append(
         '<section id="session"><h2>Session</h2>'

@@ -32,10 +32,10 @@ def _colour(side: str | None) -> str:
 
 def side_rows(s: SetResult, th: Thresholds, hip: bool) -> tuple[list[str], list[list[str]], list[list[str]]]:
     """The per-side table of a lift set: header, cells and fills (a value past its limit tinted)."""
-    header = ["Side", "Lifts", "Clean", "Foot held, mean (s)"]
+    header = ["Side", "Lifts", "Clean", "Foot held\nmean (s)"]
     if hip:
-        header += ["Pelvis moved, mean (°)", "Pelvis moved, largest (°)"]
-    header.append("Bridge height, mean (°)" if hip else "Thigh lifted, mean (°)")
+        header += ["Pelvis moved\nmean (°)", "Pelvis moved\nlargest (°)"]
+    header.append("Bridge height\nmean (°)" if hip else "Thigh lifted\nmean (°)")
     rows: list[list[str]] = []
     fills: list[list[str]] = []
     for side in [*LIFT_SIDES, None]:
@@ -115,7 +115,9 @@ def _draw_bars(
     ax.set_ylim(0, max(float(vals.max(initial=0.0)), limit) * 1.3)
     if len(idx):
         ax.set_xlim(idx[0] - 0.8, idx[-1] + 0.8)
-        ax.set_xticks(idx, [f"{(r.side or '?')[0].upper()}{r.index}" for r in s.reps], fontsize=7)
+        ax.set_xticks(idx, [str(r.index) for r in s.reps], fontsize=7)
+        for tick, r in zip(ax.get_xticklabels(), s.reps, strict=True):
+            tick.set_color(_colour(r.side))
     ax.set_xlabel("Lift")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -140,7 +142,8 @@ def build_lift_figure(
     height = 9.6 + side_in + table_in + cues_in
     fig = new_figure(height)
     title = f"{set_name(s)} · {exercise_title(result)}"
-    note = f"{context_line(result)}\n{set_time_text(result, s)} · {s.summary.clean_reps} of {s.summary.reps} lifts clean"
+    clean = f"{s.summary.clean_reps} of {s.summary.reps} lifts clean"
+    note = f"{context_line(result)}\n{set_time_text(result, s)} · {clean}"
     top_in = page_header(
         fig, title, set_verdict(s, result.placement, th.tilt_deg if hip else None), note, height
     )

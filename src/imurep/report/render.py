@@ -38,7 +38,7 @@ from imurep.report.session_page import build_session_figure
 from imurep.report.set_page import DEFAULT_MAX_POINTS, build_set_figure
 from imurep.report.stats import is_hip, thresholds
 from imurep.report.style import RC_STYLE
-from imurep.report.text import session_verdict, set_name, set_verdict
+from imurep.report.text import advice_lines, session_verdict, set_name, set_verdict
 
 if TYPE_CHECKING:
     from imurep.coaching.advice import Coaching
@@ -126,7 +126,7 @@ def build_pages(
 def _iter_pages(result: SessionResult, max_points: int, coaching: Coaching) -> Iterator[ReportPage]:
     """The pages of :func:`build_pages`, built one by one (call with the report style active)."""
     th = thresholds(result)
-    advice = [line.strip().removeprefix("·").strip() for line in coaching.advice.lines()]
+    advice = advice_lines(coaching)
     yield ReportPage("session", "Session", session_verdict(result), build_session_figure(result, advice))
     cues = {c.index: [cue.text for cue in c.cues] for c in coaching.sets}
     for s in result.sets:

@@ -158,12 +158,12 @@ def _draw_sides(fig: Figure, gs: Any, result: SessionResult, stats: dict[str, Si
     for k, side in enumerate(sides):
         counts = [stats[side].fault_counts.get(c, 0) for c in codes]
         ax.barh(yc - 0.2 - h * k, counts, h, color=_side_colour(side), label=side.capitalize())
-    for y, c in zip(yc, codes, strict=True):  # the fault's name above its bars, inside the panel
+    for y_code, code in zip(yc, codes, strict=True):  # the fault's name above its bars, in the panel
         ax.text(
             0.02,
-            y + 0.08,
-            FAULT_LABELS[c],
-            color=FAULT_COLORS[c],
+            float(y_code) + 0.08,
+            FAULT_LABELS[code],
+            color=FAULT_COLORS[code],
             fontsize=8,
             va="bottom",
             ha="left",

@@ -233,12 +233,20 @@ def _draw_tilt(ax: Axes, s: SetResult, t0: float, th: Thresholds, hip: bool, max
     ax.set_ylim(-lim, lim)
     ax.set_ylabel("Tilt (°)")
     # the sign of the tilt, in words (see imurep.report.stats.dropped_side)
-    for y, text, va in (
+    for y_ax, text, va in (
         (0.97, f"▲ {dropped_side(1.0)} hip lower", "top"),
         (0.03, f"▼ {dropped_side(-1.0)} hip lower", "bottom"),
     ):
         ax.text(
-            0.005, y, text, transform=ax.transAxes, fontsize=7.5, color="#555555", va=va, ha="left", zorder=7
+            0.005,
+            y_ax,
+            text,
+            transform=ax.transAxes,
+            fontsize=7.5,
+            color="#555555",
+            va=va,
+            ha="left",
+            zorder=7,
         )
     handles: list[Any] = [
         Line2D([], [], color=TRACE_COLOR, linewidth=0.9, label="Tilt (°)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC
 from imurep.model.results import SessionResult, SetResult
@@ -16,6 +17,9 @@ from imurep.report.stats import (
     session_totals,
     side_stats,
 )
+
+if TYPE_CHECKING:
+    from imurep.coaching.advice import Coaching
 
 MISSING = "–"
 """Text of a missing value in the report tables."""
@@ -41,17 +45,17 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s" if not word.endswith("s") else f"{n} {word}es"
 
 
-def _rep_list(indices: Sequence[int]) -> str:
-    return ("rep " if len(indices) == 1 else "reps ") + ", ".join(str(i) for i in indices)
+def _rep_list(indices: Sequence[int], word: str = "rep") -> str:
+    return (f"{word} " if len(indices) == 1 else f"{word}s ") + ", ".join(str(i) for i in indices)
 
 
-def _fault_phrase(code: str, reps: Sequence[int]) -> str:
+def _fault_phrase(code: str, reps: Sequence[int], word: str = "rep") -> str:
     """E.g. ``"2 rushed lowerings (reps 9, 11)"`` or ``"hips not level in 1 rep (rep 3)"``."""
     n = len(reps)
     name = FAULT_LABELS.get(code, code)
     if code == "hip_tilt":
-        return f"{name} in {plural(n, 'rep')} ({_rep_list(reps)})"
-    return f"{plural(n, name)} ({_rep_list(reps)})"
+        return f"{name} in {plural(n, word)} ({_rep_list(reps, word)})"
+    return f"{plural(n, name)} ({_rep_list(reps, word)})"
 
 
 def hip_drop_phrase(s: SetResult) -> str:
@@ -85,7 +89,7 @@ def set_verdict(s: SetResult, placement: str, tilt_threshold_deg: float | None =
     for code in FAULTS:
         reps = [r.index for r in s.reps if code in r.faults]
         if reps:
-            phrase = _fault_phrase(code, reps)
+            phrase = _fault_phrase(code, reps, word)
             if code == "hip_tilt" and (drop := hip_drop_phrase(s)):
                 phrase += f": {drop}"
             parts.append(phrase)
@@ -222,3 +226,8 @@ def baseline_text(source: str, hip: bool) -> str:
         "start_position": "the still start position",
         "first_rep_bottom": "bottom of the first rep (no still start)",
     }.get(source, source)
+
+
+def advice_lines(coaching: Coaching) -> list[str]:
+    """The progression advice as list items: the headline, each reason and the focus."""
+    return [line.strip().removeprefix("·").strip() for line in coaching.advice.lines()]
