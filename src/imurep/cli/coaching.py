@@ -308,9 +308,12 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         style="dim",
     )
     if args.side is None:
-        advice = advise(sessions, profile, catalog=catalog)
+        from imurep.coaching.trends import latest_session_headline
+
+        lines = advise(sessions, profile, catalog=catalog).lines()
+        lines[0] = latest_session_headline(rows, lines[0])
         console.print()
-        for line in advice.lines():
+        for line in lines:
             console.print(line, highlight=False)
     if args.report:
         from imurep.report.progress_page import write_progress_page

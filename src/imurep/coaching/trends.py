@@ -98,6 +98,16 @@ def weekly_trends(
     return out
 
 
+def latest_session_headline(rows: Sequence[SetRow], headline: str) -> str:
+    """The advice headline with the session it is about: the advice judges the latest session only
+    (the weekly figures span every session of the week)."""
+    if not rows:
+        return headline
+    last = max(rows, key=lambda r: r.recorded_at)
+    when = f"{last.recorded_at.strftime('%a')} {last.recorded_at.day} {last.recorded_at.strftime('%b %Y')}"
+    return f"Latest session ({when}, #{last.session_id}): {headline}"
+
+
 def weekly_asymmetry(trends: Sequence[WeekTrend]) -> dict[date, float | None]:
     """Left–right asymmetry of the mean clean reps per set, % of the stronger leg, per week."""
     by_week: dict[date, dict[str, float]] = {}

@@ -336,10 +336,14 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 def session_points(rows: Sequence[SetRow], profile: ExerciseProfile) -> list[SessionPoint]:
-    """Per-session, per-leg means of the stored sets (oldest first)."""
-    groups: dict[tuple[int, str], list[SetRow]] = {}
-    for r in rows:
-        groups.setdefault((r.session_id, leg_of(r.stats.side, profile)), []).append(r)
+    """Per-day, per-leg means of the stored sets (oldest first).
+
+    Sessions of the same day are one point (at the day's first session): two sessions an hour
+    apart would otherwise draw a vertical spike.
+    """
+    groups: dict[tuple[object, str], list[SetRow]] = {}
+    for r in sorted(rows, key=lambda row: row.recorded_at):
+        groups.setdefault((r.recorded_at.date(), leg_of(r.stats.side, profile)), []).append(r)
     points = []
     for (_, leg), items in groups.items():
         st = [i.stats for i in items]
@@ -359,7 +363,7 @@ def session_points(rows: Sequence[SetRow], profile: ExerciseProfile) -> list[Ses
 
 
 def clean_rep_asymmetry(points: Sequence[SessionPoint]) -> list[tuple[datetime, float | None]]:
-    """Left–right asymmetry (% of the stronger leg) of the mean clean reps, per session date.
+    """Left–right asymmetry (% of the stronger leg) of the mean clean reps, per training day.
 
     The one definition (:func:`imurep.coaching.trends.asymmetry_pct`), as ``imurep progress`` shows it.
     """
