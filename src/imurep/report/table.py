@@ -10,6 +10,7 @@ from rich.text import Text
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS
 from imurep.model.results import RepResult, SessionResult, SetResult
+from imurep.report.stats import is_uncertain
 
 _TABLE_COLUMNS: Final = (
     "index",
@@ -35,10 +36,11 @@ def _rep_value(rep: RepResult, key: str) -> float | int | None:
     return value if value is None else (int(value) if key == "index" else float(value))
 
 
-def _fault_text(codes: tuple[str, ...] | list[str]) -> Text:
-    if not codes:
+def _fault_text(codes: tuple[str, ...] | list[str], uncertain: bool = False) -> Text:
+    notes = [FAULT_LABELS.get(c, c) for c in codes] + (["uncertain"] if uncertain else [])
+    if not notes:
         return Text("ok", style="green")
-    return Text(", ".join(FAULT_LABELS.get(c, c) for c in codes), style="yellow")
+    return Text(", ".join(notes), style="yellow")
 
 
 def _seconds(x: float | None) -> str:
@@ -77,6 +79,11 @@ def _summary_line(s: SetResult) -> Text:
         line.append(", ".join(f"{FAULT_LABELS.get(c, c)} ×{n}" for c, n in counts), style="yellow")
     else:
         line.append(" · no faults", style="green")
+    if s.mounting_changes_s:
+        at = ", ".join(f"{t - s.start_s:.0f} s" for t in s.mounting_changes_s)
+        line.append(f"\nstrap slipped or re-fitted at {at} into the set (re-levelled there)", style="yellow")
+    if any(is_uncertain(r) for r in s.reps):
+        line.append("\n? = uncertain: maybe not one rep (low confidence)", style="dim")
     return line
 
 
@@ -93,9 +100,12 @@ def _rep_table(s: SetResult) -> Table:
     table.add_column("Faults", justify="left", min_width=8, overflow="fold")
     for rep in s.reps:
         cells: list[str | Text] = [_fmt(_rep_value(rep, key), key) for key in _TABLE_COLUMNS]
+        uncertain = is_uncertain(rep)
+        if uncertain:  # the analysis is unsure this is one rep (issue 12's confidence)
+            cells[0] = f"{cells[0]}?"
         if lifts:
             cells.insert(_TABLE_COLUMNS.index("index") + 1, rep.side or _MISSING)
-        cells.append(_fault_text(rep.faults))
+        cells.append(_fault_text(rep.faults, uncertain))
         table.add_row(*cells)
     return table
 
