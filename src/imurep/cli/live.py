@@ -119,6 +119,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         speed=source.speed,
         out=Path(args.out) if args.out else None,
         beep=args.beep,
+        voice=args.voice,
         rate_hz=args.rate,
         events=Path(args.events) if args.events else None,
         exercise=profile.name,

@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="SESSION.csv", help="recording to write (default: session-<time>.csv here)"
     )
     lv.add_argument("--beep", action="store_true", help="ring the terminal bell on faults")
+    lv.add_argument(
+        "--voice",
+        action="store_true",
+        help="speak the rep count, each fault's cue and the set summary (offline: espeak-ng, macOS say or "
+        "Windows speech; the bell when none is installed)",
+    )
     lv.add_argument("--plain", action="store_true", help="one line per event even on a terminal")
     lv.add_argument("--events", metavar="FILE", help="also write every event as a JSON line to FILE")
     coaching_cli.add_exercise_arg(lv)

@@ -24,6 +24,7 @@ from imurep.core.pipeline import Pipeline
 from imurep.core.settings import AnalysisSettings
 from imurep.io.canonical import GapLike, RecordingWriter
 from imurep.live.views import View, event_to_dict, set_summary_lines
+from imurep.live.voice import VoiceCues
 from imurep.model.codes import FAULT_LABELS
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
 from imurep.model.results import SetResult
@@ -72,6 +73,8 @@ class LiveSession:
     catalog: Catalog = field(default_factory=load_catalog)
     sample_rate_hz: float | None = None
     """The device's nominal sample rate, Hz (None: estimated from the stream)."""
+    voice: VoiceCues | None = None
+    """Speaks the rep count, the cues and the set summaries (``imurep live --voice``)."""
     pipeline: Pipeline = field(init=False)
     events: list[Event] = field(default_factory=list)
     side: str | None = field(init=False)
@@ -133,6 +136,8 @@ class LiveSession:
         """End of stream: close the open set, write the final sidecar, release the view."""
         events = self.pipeline.finish()
         self._show(events)
+        if self.voice is not None:
+            self.voice.close()
         if self.writer is not None:
             self._record_sides()
             self.writer.set_meta(ended_unix_s=time.time())
@@ -142,6 +147,8 @@ class LiveSession:
     def _show(self, events: list[Event]) -> None:
         for e in events:
             self.events.append(e)
+            if self.voice is not None:  # first: the lifter hears it as soon as possible
+                self.voice.on_event(e)
             if self.event_log is not None:
                 self.event_log.write(json.dumps(event_to_dict(e, self.profile), allow_nan=False) + "\n")
                 self.event_log.flush()
