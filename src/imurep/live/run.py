@@ -185,6 +185,7 @@ async def run_live(options: LiveOptions, settings: AnalysisSettings, view: View)
             )
             if options.store:
                 store_session(session, options.db)
+            view.set_ended(session.summary_lines(str(out)))
             with contextlib.suppress(Exception):
                 await link.stop()
     return session
