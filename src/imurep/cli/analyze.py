@@ -41,7 +41,14 @@ def add_recording_args(p: argparse.ArgumentParser) -> None:
         choices=PLACEMENTS,
         help=f"where the sensor sat (default: the sidecar's, else {DEFAULT_PLACEMENT})",
     )
-    p.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    side = p.add_mutually_exclusive_group()
+    side.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    side.add_argument(
+        "--sides",
+        type=sides_list,
+        metavar="LIST",
+        help="working leg of each set in order, e.g. left,right,left (default: from the sidecar)",
+    )
     p.add_argument("--config", metavar="SETTINGS.json", help="settings file (JSON object, nested by stage)")
     p.add_argument(
         "--set",
@@ -60,6 +67,25 @@ def add_paper_arg(p: argparse.ArgumentParser) -> None:
         default="a4",
         help="page size of the PDF report (default: a4; every page is scaled to fit)",
     )
+
+
+def sides_list(text: str) -> list[str]:
+    """``"left,right"`` → ``["left", "right"]`` (argparse type of ``--sides``)."""
+    items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in SIDES]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of {' or '.join(SIDES)}, e.g. left,right (got {text!r})"
+        )
+    return items
+
+
+def sides_of(args: argparse.Namespace) -> list[str] | None:
+    """The per-set sides asked for on the command line (``--side`` or ``--sides``; None: neither)."""
+    if getattr(args, "side", None):
+        return [args.side]
+    sides: list[str] | None = getattr(args, "sides", None)
+    return sides
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -148,7 +174,7 @@ def analyze_args(args: argparse.Namespace) -> Any:
         config=config,
         overrides=[parse_override(item) for item in args.set or []],
         placement=args.placement,
-        sides=[args.side] if args.side else None,
+        sides=sides_of(args),
     )
     logger.debug("settings: %s", settings.to_dict())
 

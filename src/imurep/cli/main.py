@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata as importlib_metadata
 
 from imurep.cli import coaching as coaching_cli
-from imurep.cli.analyze import add_paper_arg, add_recording_args, cmd_analyze
+from imurep.cli.analyze import add_paper_arg, add_recording_args, cmd_analyze, sides_list
 from imurep.cli.live import add_scan_args, add_source_args, cmd_live, cmd_scan
 from imurep.cli.report import cmd_report
 from imurep.cli.simulate import SIM_DEFAULT_EXERCISE, SIM_EXERCISE_ALIASES, SIM_EXERCISES, cmd_simulate
@@ -159,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_source_args(lv, _positive_float)
     lv.add_argument("--placement", choices=PLACEMENTS, required=True, help="where the sensor sits")
-    lv.add_argument("--side", choices=SIDES, help="working leg of the first set")
+    lv_side = lv.add_mutually_exclusive_group()
+    lv_side.add_argument("--side", choices=SIDES, help="working leg of the first set")
+    lv_side.add_argument(
+        "--sides", type=sides_list, metavar="LIST", help="working leg of each set in order, e.g. left,right"
+    )
     lv.add_argument(
         "--out", metavar="SESSION.csv", help="recording to write (default: session-<time>.csv here)"
     )

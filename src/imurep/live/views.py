@@ -216,8 +216,10 @@ class RichView:
         return Panel(body, title="imurep live")
 
     def status(self, text: str) -> None:  # noqa: D102
-        if text.startswith(("calibrated", "voice:", "saved ")):
-            self._info = text if not self._info or text.startswith("saved ") else f"{self._info} · {text}"
+        if text.startswith("saved "):  # the end
+            self._state, self._info, self._rest_since = "session ended", text, None
+        elif text.startswith(("calibrated", "voice:")):
+            self._info = text if not self._info else f"{self._info} · {text}"
         else:
             self._state = text
 

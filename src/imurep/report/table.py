@@ -31,9 +31,14 @@ def _fmt(value: float | int | None, key: str) -> str:
     return format(value, METRICS[key].fmt)
 
 
-def _rep_value(rep: RepResult, key: str) -> float | int | None:
+def _rep_value(rep: RepResult, key: str, set_start_s: float = 0.0) -> float | int | None:
+    """A rep's value in the table; ``start_s`` counts from the set's start (a coach's stopwatch)."""
     value = getattr(rep, key)
-    return value if value is None else (int(value) if key == "index" else float(value))
+    if value is None:
+        return None
+    if key == "index":
+        return int(value)
+    return float(value) - set_start_s if key == "start_s" else float(value)
 
 
 def _fault_text(codes: tuple[str, ...] | list[str], uncertain: bool = False) -> Text:
@@ -52,10 +57,12 @@ def _is_lift_set(s: SetResult) -> bool:
     return bool(s.summary.reps_by_side)
 
 
-def _set_header(s: SetResult) -> str:
+def _set_header(result: SessionResult, s: SetResult) -> str:
+    from imurep.report.text import set_time_text
+
     side = s.side if s.side else ("both legs" if _is_lift_set(s) else "side unknown")
     kind = " · leg lifts" if _is_lift_set(s) else ""
-    return f"Set {s.index} · {side}{kind} · {s.start_s:.1f}–{s.end_s:.1f} s"
+    return f"Set {s.index} · {side}{kind} · {set_time_text(result, s)}"
 
 
 def _summary_line(s: SetResult) -> Text:
@@ -99,7 +106,7 @@ def _rep_table(s: SetResult) -> Table:
             table.add_column("Side", justify="left", no_wrap=True)
     table.add_column("Faults", justify="left", min_width=8, overflow="fold")
     for rep in s.reps:
-        cells: list[str | Text] = [_fmt(_rep_value(rep, key), key) for key in _TABLE_COLUMNS]
+        cells: list[str | Text] = [_fmt(_rep_value(rep, key, s.start_s), key) for key in _TABLE_COLUMNS]
         uncertain = is_uncertain(rep)
         if uncertain:  # the analysis is unsure this is one rep (issue 12's confidence)
             cells[0] = f"{cells[0]}?"
@@ -147,7 +154,7 @@ def render_table(result: SessionResult, console: Console) -> None:
         return
     for s in result.sets:
         console.print()
-        console.print(Text(_set_header(s), style="bold cyan"))
+        console.print(Text(_set_header(result, s), style="bold cyan"))
         if s.reps:
             console.print(_rep_table(s))
         else:
