@@ -280,6 +280,11 @@ def asymmetry_flagged(figure: LeftRightFigure, pct: float | None) -> bool:
     return pct is not None and not figure.limit and figure.key != "faulty_reps" and pct > ASYMMETRY_WARN_PCT
 
 
+def _rounded(x: float | None) -> float | None:
+    """``x`` to 4 decimals (the JSON keeps it as it is)."""
+    return None if x is None else round(x, 4) + 0.0
+
+
 def left_right(result: SessionResult) -> dict[str, object]:
     """The left-vs-right figures of ``result`` as plain JSON types (``coaching.left_right``)::
 
@@ -296,7 +301,7 @@ def left_right(result: SessionResult) -> dict[str, object]:
     for fig in LEFT_RIGHT_FIGURES:
         if fig.hip_only and not hip:
             continue
-        values = {side: st.figure(fig.key) for side, st in stats.items()}
+        values = {side: _rounded(st.figure(fig.key)) for side, st in stats.items()}
         pct = left_right_asymmetry(stats, fig.key)
         figures.append(
             {
@@ -304,7 +309,7 @@ def left_right(result: SessionResult) -> dict[str, object]:
                 "label": fig.label,
                 "unit": fig.unit,
                 **values,
-                "asymmetry_pct": pct,
+                "asymmetry_pct": _rounded(pct),
                 "flagged": asymmetry_flagged(fig, pct),
                 "breaks_limit": {
                     side: breaks_limit(

@@ -115,7 +115,7 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
             zorder=2,
             label=f"down target {profile.min_eccentric_s:g} s",
         )
-    ax_tempo.set_title("Tempo (mean per session)")
+    ax_tempo.set_title("Tempo (mean per training day)")
     ax_tempo.set_ylabel("s")
     ax_tempo.set_ylim(bottom=0)
     ax_tempo.legend(loc="lower right", ncol=2, fontsize=7.5)
@@ -150,7 +150,7 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
     for ax in (ax_reps, ax_tempo, ax_tilt, ax_asym):
         _dates(ax)
         if when:  # the same date span on every plot, at least a week wide
-            ax.set_xlim(min(when) - 3.5, max(max(when), min(when) + 7.0) + 0.5)
+            ax.set_xlim(min(when) - 3.5, max(max(when), min(when) + 7.0) + 2.0)  # room for the last bar
     return fig
 
 
