@@ -77,3 +77,29 @@ def test_cli_sides_per_set(tmp_path: Path) -> None:
     assert "into the recording" in headers[0]
     bad = run("analyze", demo, "--no-store", "--sides", "right,up")
     assert bad.returncode == 2 and "left,right" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_rich_view_shows_the_bench_screen() -> None:
+    from rich.console import Console
+
+    from imurep.coaching.exercises import get_profile
+    from imurep.live.views import RichView
+
+    buf = io.StringIO()
+    view = RichView(Console(file=buf, width=100, force_terminal=False, color_system=None))
+    view.status("connected to sim (AA) · firmware 1 · battery 80 % · 104 Hz")
+    view.status("calibrated (gyro bias 1.0 °/s) · waiting for the first set")
+    view.status("in set 1 (left)")
+    for i in range(1, 5):
+        view.rep(
+            _rep(i, ("hip_tilt",) if i == 4 else (), tilt=6.0 if i == 4 else 1.0), 1, 5.0, get_profile(None)
+        )
+    text = "\n".join(str(line) for line in view.console.render_lines(view._render()))  # noqa: SLF001
+    plain = "".join(seg.text for line in view.console.render_lines(view._render()) for seg in line)
+    assert "4 of 12–15 reps · set 1" in plain and "battery 80 %" in plain and "calibrated" in plain
+    assert big_text("4")[0] in plain and "over the limit" in plain and "hips not level" in plain
+    view.set_ended(["set 1 (left) done: 4 reps, 3 clean"])
+    plain = "".join(seg.text for line in view.console.render_lines(view._render()) for seg in line)
+    assert "rest" in plain and big_text("0:00")[0][:6] in plain
+    view.close()
+    assert text

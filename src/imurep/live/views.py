@@ -147,6 +147,10 @@ class PlainView:
         self.out.flush()
 
 
+_INFO_PREFIXES = ("connected to", "calibrated", "voice:")
+"""Status messages the live screen keeps on show (the others replace the state line)."""
+
+
 def summary_style(line: str) -> str:
     """Colour of a set-summary line: a warning (struggling, a cue) never shows green."""
     low = line.lower()
@@ -162,13 +166,14 @@ class RichView:
     set's reps as a strip (tempo and faults), the tilt gauge, the last rep's cues, the set summary
     and, between sets, a big rest timer (see :mod:`imurep.live.screen`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Any = None) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console()
+        self.console = console if console is not None else Console()
         self._state = "connecting"
         self._info = ""
+        self._infos: dict[str, str] = {}
         self._set = 0
         self._reps: list[RepResult] = []
         self._target = ""
@@ -218,8 +223,10 @@ class RichView:
     def status(self, text: str) -> None:  # noqa: D102
         if text.startswith("saved "):  # the end
             self._state, self._info, self._rest_since = "session ended", text, None
-        elif text.startswith(("calibrated", "voice:")):
-            self._info = text if not self._info else f"{self._info} · {text}"
+        elif text.startswith(_INFO_PREFIXES):  # stays visible: device, battery, rate, calibration, voice
+            kind = next(p for p in _INFO_PREFIXES if text.startswith(p))
+            self._infos[kind] = text.split(" · waiting")[0]
+            self._info = "\n".join(self._infos.values())
         else:
             self._state = text
 
