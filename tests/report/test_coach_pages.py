@@ -162,3 +162,13 @@ def test_cli_report_pdf_on_letter_paper(tmp_path: Path) -> None:
     ] * 2
     proc = _run("report", "rec.csv", "--out", "r.pdf", "--paper", "a3", cwd=tmp_path)
     assert proc.returncode == 2 and "a3" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_recording_without_sets_still_gets_its_report(hip_session: SessionResult, tmp_path: Path) -> None:
+    from imurep.report.render import write_report
+
+    empty = replace(hip_session, sets=())
+    for name in ("e.html", "e.pdf", "e.png"):
+        assert write_report(empty, tmp_path / name, jobs=1).pages == 1
+    doc = parse_html((tmp_path / "e.html").read_text(encoding="utf-8"))
+    assert "no sets found" in " ".join(doc.text)

@@ -411,7 +411,7 @@ def build_session_figure(result: SessionResult, advice: Sequence[str] = ()) -> F
     gs_mid = gs[2].subgridspec(1, 2, wspace=0.08, width_ratios=[1.15, 1.0])
     ax_cmp = fig.add_subplot(gs_mid[0, 0])
     n_cols = len(c_header)
-    cmp_widths = [0.44] + [0.56 / (n_cols - 1)] * (n_cols - 1)
+    cmp_widths = [0.44] + [0.56 / max(n_cols - 1, 1)] * (n_cols - 1)
     draw_table(ax_cmp, c_header, c_rows, c_colours, cmp_widths, font_size=8.5)
     ax_cmp.set_title(
         "Left vs right" + (" (asymmetry = difference / larger side)" if has_both_sides(stats) else ""),
