@@ -54,7 +54,7 @@ def report_html(hip_session: SessionResult, tmp_path_factory: pytest.TempPathFac
 _MEASURE = """() => {
   const px = (el) => parseFloat(getComputedStyle(el).fontSize);
   const sections = [...document.querySelectorAll('section')];
-  const svgs = [...document.querySelectorAll('figure svg')].map(s => s.getBoundingClientRect().width);
+  const svgs = [...document.querySelectorAll('figure img')].map(s => s.getBoundingClientRect().width);
   const tables = [...document.querySelectorAll('table')].map(t => px(t));
   const boxes = [...document.querySelectorAll('section')].map(s => s.getBoundingClientRect().right);
   return {scroll: document.documentElement.scrollWidth, body: px(document.body), tables, svgs,

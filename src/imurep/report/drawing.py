@@ -106,6 +106,25 @@ class WrappedText(Text):
         return str(Text._get_wrapped_text(self))  # type: ignore[attr-defined]
 
 
+_CHARTS_ATTR = "_imurep_charts"
+
+
+def mark_charts(fig: Figure, top_in: float, below: Axes, gap_in: float) -> None:
+    """Note where the charts of a page are (for the HTML report, which shows them as images and
+    the tables as HTML): from ``top_in`` below the top of the page down to ``gap_in`` above the
+    axes ``below`` (the first table)."""
+    height = float(fig.get_size_inches()[1])
+    y_top = 1.0 - top_in / height
+    y_bottom = below.get_position().y1 + gap_in / height
+    setattr(fig, _CHARTS_ATTR, (min(y_top, 1.0), max(y_bottom, 0.0)))
+
+
+def chart_span(fig: Figure) -> tuple[float, float] | None:
+    """The ``(top, bottom)`` figure fractions noted by :func:`mark_charts` (None: not noted)."""
+    span: tuple[float, float] | None = getattr(fig, _CHARTS_ATTR, None)
+    return span
+
+
 def draw_notes(ax: Axes, heading: str, lines: Sequence[str], empty: str = "nothing to report") -> None:
     """A heading and wrapped text lines filling ``ax`` (cues, advice)."""
     ax.axis("off")

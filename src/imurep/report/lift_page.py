@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from imurep.model.results import SessionResult, SetResult
-from imurep.report.drawing import draw_notes, draw_table, new_figure, page_header
+from imurep.report.drawing import draw_notes, draw_table, mark_charts, new_figure, page_header
 from imurep.report.stats import Thresholds, decimate_minmax, is_hip, thresholds
 from imurep.report.style import FAULT_COLORS, SIDE_COLORS, TRACE_COLOR, WARN_FILL
 from imurep.report.text import MISSING, context_line, exercise_title, set_name, set_time_text, set_verdict
@@ -184,6 +184,7 @@ def build_lift_figure(
         ax_motion.axis("off")
         ax_motion.text(0.5, 0.5, "pelvic motion needs the sensor on the pelvis", ha="center", color="#666666")
     ax_side = fig.add_subplot(gs[2, :])
+    mark_charts(fig, top_in + 0.1, ax_side, 0.35)
     header, rows, fills = side_rows(s, th, hip)
     draw_table(ax_side, header, rows, fills, font_size=8.5)
     ax_side.set_title("Per side", pad=6)

@@ -472,23 +472,36 @@ def fit_pdf_to_paper(path: str | Path, paper: str) -> None:
     SettingsError
         Unknown paper name.
     """
-    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
 
     if paper not in PAPER_SIZES_PT:
         raise SettingsError(f"--paper {paper}: give one of {', '.join(PAPER_SIZES_PT)}")
     width, height = PAPER_SIZES_PT[paper]
     path = Path(path)
-    reader = PdfReader(path)
-    writer = PdfWriter()
-    for page in reader.pages:
+    writer = PdfWriter(clone_from=path)
+
+    def stream(data: bytes) -> Any:
+        obj = DecodedStreamObject()
+        obj.set_data(data)
+        return writer._add_object(obj)  # noqa: SLF001 (pypdf has no public name for it)
+
+    # Wrap each page's content streams in "q <scale and move> cm ... Q" (the streams themselves are
+    # not parsed: fast for pages with long traces) and give the page the paper's size.
+    for page in writer.pages:
         w, h = float(page.mediabox.width), float(page.mediabox.height)
         k = min((width - 2 * _PAPER_MARGIN_PT) / w, (height - 2 * _PAPER_MARGIN_PT) / h)
-        sheet = PageObject.create_blank_page(width=width, height=height)
-        move = Transformation().scale(k).translate((width - k * w) / 2, (height - k * h) / 2)
-        sheet.merge_transformed_page(page, move)
-        writer.add_page(sheet)
-    if reader.metadata:
-        writer.add_metadata({k: str(v) for k, v in reader.metadata.items()})
+        tx, ty = (width - k * w) / 2, (height - k * h) / 2
+        contents = page.get(NameObject("/Contents"))
+        parts = ArrayObject([stream(f"q {k:.6f} 0 0 {k:.6f} {tx:.3f} {ty:.3f} cm\n".encode())])
+        if contents is not None:
+            resolved = contents.get_object()
+            parts.extend(resolved if isinstance(resolved, ArrayObject) else [contents])
+        parts.append(stream(b"\nQ\n"))
+        page[NameObject("/Contents")] = parts
+        page.mediabox = RectangleObject([0, 0, width, height])
+        if NameObject("/CropBox") in page:
+            page.cropbox = RectangleObject([0, 0, width, height])
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as f:
         writer.write(f)
@@ -552,23 +565,23 @@ def write_report(
     n_jobs = default_jobs() if jobs is None else max(1, jobs)
     pngs: list[bytes] | None = None
     pages: list[ReportPage] = []
-    if kind == "dir" and n_jobs > 1 and _can_fork():  # build and render overlapped
-        out.mkdir(exist_ok=True)
+    if kind in ("dir", ".html") and n_jobs > 1 and _can_fork():  # build and render overlapped
+        if kind == "dir":
+            out.mkdir(exist_ok=True)
         pages, pngs = _build_and_render(
             result,
             extra_pages,
-            pdf_path=out / "report.pdf",
+            pdf_path=out / "report.pdf" if kind == "dir" else None,
             title=title,
             dpi=dpi,
             max_points=max_points,
             jobs=n_jobs,
             coaching=coaching,
         )
-    elif kind != ".html":
+    else:
         pages = build_pages(result, max_points=max_points, coaching=coaching) + list(extra_pages)
     written: list[Path] = []
     opts: dict[str, Any] = {"title": title, "dpi": dpi, "max_points": max_points, "jobs": jobs}
-    extra = [(p.name, p.title, p.summary, p.figure) for p in extra_pages]
     try:
         if kind == "dir":
             out.mkdir(exist_ok=True)
@@ -580,7 +593,7 @@ def write_report(
                 path.write_bytes(data)
                 written.append(path)
             written.append(out / "report.pdf")
-            doc = build_report_html(result, coaching, title=title, extra=extra, max_points=max_points)
+            doc = build_report_html(result, coaching, pages, pngs, title=title)
             (out / "report.html").write_text(doc, encoding="utf-8")
             written.append(out / "report.html")
         elif kind == ".pdf":
@@ -588,8 +601,9 @@ def write_report(
             fit_pdf_to_paper(out, paper)
             written.append(out)
         elif kind == ".html":
-            doc = build_report_html(result, coaching, title=title, extra=extra, max_points=max_points)
-            out.write_text(doc, encoding="utf-8")
+            if pngs is None:
+                pngs = render(result, pages, png=True, **opts)
+            out.write_text(build_report_html(result, coaching, pages, pngs, title=title), encoding="utf-8")
             written.append(out)
         else:
             out.write_bytes(figure_png(pages[0].figure, dpi))
@@ -597,9 +611,8 @@ def write_report(
     finally:
         for page in pages:
             page.figure.clear()
-    n_pages = len(pages) if pages else 1 + len(result.sets) + len(extra_pages)
-    logger.info("report: %d page(s) written to %s", n_pages, out)
-    return ReportFiles(written, n_pages)
+    logger.info("report: %d page(s) written to %s", len(pages), out)
+    return ReportFiles(written, len(pages))
 
 
 def pdf_page_count(data: bytes) -> int:

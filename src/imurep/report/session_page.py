@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC
 from imurep.model.results import SessionResult
-from imurep.report.drawing import draw_notes, draw_table, new_figure, page_header, tint
+from imurep.report.drawing import draw_notes, draw_table, mark_charts, new_figure, page_header, tint
 from imurep.report.stats import (
     LEFT_RIGHT_FIGURES,
     SideStats,
@@ -428,4 +428,5 @@ def build_session_figure(result: SessionResult, advice: Sequence[str] = ()) -> F
     draw_table(ax_sets, s_header, s_rows, s_colours, widths, font_size=8.5)
     ax_sets.set_title("Sets", pad=8)
     draw_notes(fig.add_subplot(gs[4]), "Progression advice", advice)
+    mark_charts(fig, top_in + 0.1, ax_cmp, 0.4)
     return fig

@@ -26,7 +26,15 @@ from matplotlib.patches import Patch, Rectangle
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASES
 from imurep.model.results import SessionResult, SetResult
-from imurep.report.drawing import draw_notes, draw_table, new_figure, page_header, row_major, tint
+from imurep.report.drawing import (
+    draw_notes,
+    draw_table,
+    mark_charts,
+    new_figure,
+    page_header,
+    row_major,
+    tint,
+)
 from imurep.report.stats import (
     Thresholds,
     band_levels,
@@ -580,4 +588,5 @@ def build_set_figure(
     _draw_rom(ax_rom, s, th)
     _draw_rep_table(ax_table, s, is_hip(result))
     draw_notes(ax_cues, "What to work on", cues, "no faults: keep it up")
+    mark_charts(fig, top_in + 0.1, ax_table, 0.05)
     return fig
