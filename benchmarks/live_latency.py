@@ -19,6 +19,11 @@ Also the process CPU use (this includes the simulated sensor's own work: an uppe
 
 Targets (processing): median <= 150 ms, 95th percentile <= 300 ms, CPU <= 15 % of one core at 200 Hz.
 
+Voice (``imurep live --voice``, issue 16): from the arrival of the chunk holding a rep's last
+sample to the first audio the speech engine (espeak-ng) produces for its phrase; the floor is the
+spawn of a trivial process (``true``) measured in the same run.  Target: median <= 300 ms.
+Skipped without espeak-ng; ``--source none`` measures the voice alone.
+
 Usage: ``python benchmarks/live_latency.py [--source all|imurep|metawear|polar|phyphox] [--sessions 1]
 [--sets 2] [--rate 200] [--speed 1]``
 """
@@ -200,13 +205,15 @@ def report(source: str, runs: list[Run], speed: float) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--source", choices=["all", *SOURCES], default="all", help="which source(s) to measure")
+    ap.add_argument(
+        "--source", choices=["all", "none", *SOURCES], default="all", help="which source(s) to measure"
+    )
     ap.add_argument("--sessions", type=int, default=1)
     ap.add_argument("--sets", type=int, default=2, help="sets per simulated session")
     ap.add_argument("--rate", type=float, default=200.0, help="sample rate, Hz")
     ap.add_argument("--speed", type=float, default=1.0, help="1 = real pace")
     args = ap.parse_args(argv)
-    sources = list(SOURCES) if args.source == "all" else [args.source]
+    sources = list(SOURCES) if args.source == "all" else [] if args.source == "none" else [args.source]
     with tempfile.TemporaryDirectory() as tmp:
         for source in sources:
             runs = [
@@ -214,7 +221,59 @@ def main(argv: list[str] | None = None) -> int:
                 for k in range(args.sessions)
             ]
             print("\n".join(report(source, runs, args.speed)), flush=True)
+    print("\n".join(voice_report(args.sets)), flush=True)
     return 0
+
+
+def voice_report(n_sets: int, repeats: int = 3) -> list[str]:
+    """Rep end (its chunk's arrival) to the speech engine's first audio, over ``repeats`` sessions."""
+    import shutil
+    import subprocess
+
+    from imurep.live.voice import CommandSpeaker, VoiceCues
+
+    engine = shutil.which("espeak-ng")
+    if engine is None:
+        return ["voice: skipped (no espeak-ng)"]
+    true = shutil.which("true") or "true"
+    floor: list[float] = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        subprocess.run([true], check=False)
+        floor.append(time.perf_counter() - t0)
+    lat: list[float] = []
+    for k in range(repeats):
+        rec = simulate(SimSettings(seed=60_000 + k, n_sets=n_sets))
+        speaker = CommandSpeaker(engine, extra_args=["--stdout"], stdout=subprocess.PIPE)
+        session = LiveSession(
+            AnalysisSettings(placement="hip", sides=("left",)),
+            PlainView(io.StringIO()),
+            voice=VoiceCues(speaker),
+        )
+        step = 26  # ~0.25 s of samples per chunk at 104 Hz, as the sensors send them
+        for a in range(0, rec.t_s.size, step):
+            chunk = ImuChunk(rec.t_s[a : a + step], rec.acc_mps2[a : a + step], rec.gyr_rads[a : a + step])
+            arrived = time.perf_counter()
+            before = len(speaker.spoken)
+            events = session.on_chunk(chunk)
+            reps = [e for e in events if isinstance(e, RepCompleted)]
+            proc = speaker.process
+            if reps and len(speaker.spoken) > before and proc is not None and proc.stdout is not None:
+                if proc.stdout.read(1):  # the first audio byte: speech starts
+                    lat.append(time.perf_counter() - arrived)
+                proc.kill()
+                proc.wait()
+        session.finish()
+    if not lat:
+        return ["voice: no reps"]
+    ms = np.array(lat) * 1000
+    f_ms = np.array(floor) * 1000
+    return [
+        f"voice (espeak-ng, {len(ms)} reps, {repeats} sessions): rep end -> first audio "
+        f"median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, min {ms.min():.0f} ms "
+        f"(target: median <= 300 ms); floor (spawn of `true`): median {np.median(f_ms):.1f} ms, "
+        f"min {f_ms.min():.1f} ms; ratio median/floor {np.median(ms) / np.median(f_ms):.1f}"
+    ]
 
 
 if __name__ == "__main__":

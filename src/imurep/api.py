@@ -23,7 +23,7 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,6 +118,7 @@ def analyze(
     placement: str | None = None,
     exercise: str | None = None,
     side: str | None = None,
+    sides: Sequence[str] | None = None,
     settings: AnalysisSettings | Mapping[str, Any] | None = None,
     overrides: Iterable[tuple[str, Any]] = (),
     format: str | None = None,
@@ -143,6 +144,8 @@ def analyze(
         ``single_leg_hip_thrust``); see ``imurep exercises``.
     side
         Working leg of every set, ``"left"`` or ``"right"`` (default: the sidecar's).
+    sides
+        Working leg per set in order, e.g. ``["left", "right"]`` (the last repeats); ``side`` wins.
     settings
         A nested settings mapping (as a ``--config`` file, partial), or an
         :class:`~imurep.core.settings.AnalysisSettings` used whole (the sidecar's and the profile's
@@ -195,7 +198,7 @@ def analyze(
         config=config,
         overrides=list(overrides),
         placement=placement,
-        sides=[side] if side else None,
+        sides=[side] if side else (list(sides) if sides else None),
     )
     logger.debug("settings: %s", resolved.to_dict())
     if resolved.placement not in profile.placements:

@@ -71,7 +71,11 @@ def test_simulated_multi_week_history_trends_and_advice(sim_result: SessionResul
         rows = h.sets(SLHT.name)
     assert advice.action == "progress" and advice.suggestion == "single_leg_hip_thrust_pause"
     page = progress_page(rows, SLHT, catalog=CATALOG)
-    assert page.name == "progress" and page.summary == advice.headline
+    assert (
+        page.name == "progress"
+        and page.summary.endswith(advice.headline)
+        and "Latest session" in page.summary
+    )
     gids = {a.get_gid() for ax in page.figure.axes for a in ax.get_children()}
     assert {"clean:left", "clean:right", "tilt-threshold", "asymmetry"} <= gids
     for suffix in (".png", ".pdf", ".html"):
@@ -82,3 +86,41 @@ def test_simulated_multi_week_history_trends_and_advice(sim_result: SessionResul
 def test_asymmetry_is_a_percentage_of_the_stronger_leg() -> None:
     assert asymmetry_pct(40.0, 30.0) == pytest.approx(25.0) == asymmetry_pct(30.0, 40.0)
     assert asymmetry_pct(0.0, 0.0) is None and asymmetry_pct(None, 1.0) is None
+
+
+def test_progress_page_same_day_even_legs_and_targets(sim_result: SessionResult, tmp_path: Path) -> None:
+    """Issue 16: two sessions on one day are one point; an even day (0 %) is drawn and labelled;
+    the advice names the session it judges; equal squeeze and lowering targets are one named line."""
+    with History(tmp_path / "h.sqlite") as h:
+        h.store(_synthetic(sim_result, {"left": 8, "right": 8}), key="a", recorded_at=T0)
+        h.store(
+            _synthetic(sim_result, {"left": 10, "right": 10}), key="b", recorded_at=T0 + timedelta(hours=2)
+        )
+        h.store(_synthetic(sim_result, {"left": 12, "right": 9}), key="c", recorded_at=T0 + timedelta(days=3))
+        rows = h.sets(SLHT.name)
+    from imurep.report.stats import session_points
+
+    points = session_points(rows, SLHT)
+    assert [(p.when.date().isoformat(), p.leg, p.clean_reps) for p in points] == [
+        ("2026-03-02", "left", 9.0),
+        ("2026-03-02", "right", 9.0),
+        ("2026-03-05", "left", 12.0),
+        ("2026-03-05", "right", 9.0),
+    ]
+    page = progress_page(rows, SLHT, catalog=CATALOG)
+    assert page.summary.startswith("Latest session (Thu 5 Mar 2026, #3): ")
+    ax_asym = next(ax for ax in page.figure.axes if ax.get_title(loc="left").startswith("Left–right"))
+    labels = [t.get_text() for t in ax_asym.texts]
+    assert labels == ["0 %", "25 %"]
+    (pts,) = [a for a in ax_asym.get_children() if a.get_gid() == "asymmetry-points"]
+    assert list(pts.get_ydata()) == [0.0, 25.0]
+    ax_tempo = next(ax for ax in page.figure.axes if ax.get_title(loc="left").startswith("Tempo"))
+    legend = [t.get_text() for t in ax_tempo.get_legend().get_texts()]
+    if SLHT.min_top_hold_s == SLHT.min_eccentric_s:
+        assert f"squeeze and down target {SLHT.min_top_hold_s:g} s" in legend
+    else:
+        assert (
+            f"squeeze target {SLHT.min_top_hold_s:g} s" in legend
+            and f"down target {SLHT.min_eccentric_s:g} s" in legend
+        )
+    page.figure.clear()

@@ -180,7 +180,7 @@ def test_session_page_left_vs_right(hip_session: SessionResult, hip_pages: list[
     left, right = stats["left"], stats["right"]
     expected = asymmetry_pct(left.mean("rom_deg"), right.mean("rom_deg"))
     assert expected is not None
-    assert any(t.startswith("ROM") and f"asymmetry {expected:.0f} %" in t for t in texts)
+    assert any(t.startswith("Range") and f"asymmetry {expected:.0f} %" in t for t in texts)
     assert "Left vs right" in texts
     # one fatigue line per set, x = rep numbers, y = lifting time
     for s in hip_session.sets:
@@ -192,15 +192,46 @@ def test_session_page_left_vs_right(hip_session: SessionResult, hip_pages: list[
     q = hip_session.quality
     assert f"{q.sample_rate_hz:.1f}" in " ".join(texts)
     assert any(t.startswith(f"{q.still_fraction * 100:.0f} %") for t in texts)
-    assert sum(t.startswith("Tilt baseline, set") for t in texts) == len(hip_session.sets)
+    assert sum(t.startswith("Level reference, set") for t in texts) == len(hip_session.sets)
+
+
+def test_session_page_figures_agree_with_the_table_and_the_json(
+    hip_session: SessionResult, hip_pages: list[ReportPage]
+) -> None:
+    """Issue 16: each asymmetry has one definition: chart titles, table, JSON and CLI line agree."""
+    from imurep.coaching.trends import left_right, left_right_line
+
+    texts = _texts(hip_pages[0].figure)
+    figures = {f["key"]: f for f in left_right(hip_session)["figures"]}  # type: ignore[union-attr]
+    for title, key in (
+        ("Reps", "clean_reps"),
+        ("Range", "rom_deg"),
+        ("Hip drop", "max_tilt_deg"),
+        ("Faults", "faulty_reps"),
+    ):
+        pct = figures[key]["asymmetry_pct"]
+        assert isinstance(pct, float)
+        (chart,) = [t for t in texts if t.startswith(title) and "asymmetry" in t]
+        assert chart.endswith(f"asymmetry {pct:.0f} %"), (chart, pct)
+        label = str(figures[key]["label"])
+        row = next(t for t in texts if t.startswith(label))
+        assert row  # the table row exists ...
+        assert f"{pct:.0f}" in texts  # ... and its asymmetry cell reads the same
+        assert f"({pct:.0f} %)" in left_right_line(hip_session)
+    # the tilt bar is the largest hip drop (the table's figure), not the mean
+    heights = sorted(round(p.get_height(), 6) for p in _gid(hip_pages[0].figure, "side:tilt"))
+    stats = side_stats(hip_session)
+    assert heights == sorted(round(stats[s].max_tilt_deg or 0.0, 6) for s in ("left", "right"))
 
 
 def test_thigh_says_tilt_not_measured_and_single_side(thigh: SessionResult) -> None:
     pages = build_pages(thigh)
     set_fig = pages[1].figure
-    assert "Tilt not measured with the sensor on the thigh" in _texts(set_fig)
+    # no empty tilt panel and no "hips not level" bar on thigh pages (issue 16)
+    assert not any("Hip drop" in t for t in _texts(set_fig))
     assert _gid(set_fig, "trace:tilt") == [] and _gid(set_fig, "tilt-fault") == []
     session_texts = _texts(pages[0].figure)
+    assert "hips not level" not in session_texts and not any("Hip drop" in t for t in session_texts)
     assert "Right side only (no left/right comparison)" in session_texts
     assert any("right side only" in t for t in session_texts)
     assert not any("asymmetry" in t.lower() and "%" in t for t in session_texts)

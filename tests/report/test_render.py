@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from html_doc import parse_html
 
 from imurep import sim
 from imurep.io.canonical import write_simulated
@@ -46,39 +47,43 @@ def test_pdf_has_one_page_per_set_plus_session(hip_session: SessionResult, hip_d
     assert pdf_page_count(data) == len(hip_session.sets) + 1
 
 
-class _Images(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.images: list[dict[str, str | None]] = []
-        self.tags: list[str] = []
-        self.refs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        d = dict(attrs)
-        if tag == "img":
-            self.images.append(d)
-        for key in ("src", "href"):
-            if d.get(key) is not None:
-                self.refs.append(str(d[key]))
-
-
-def test_html_is_self_contained(hip_session: SessionResult, hip_dir: Path) -> None:
+def test_html_is_one_self_contained_responsive_page(hip_session: SessionResult, hip_dir: Path) -> None:
+    """Issue 16: HTML text and tables (searchable), chart images that scale, nothing fetched."""
     text = (hip_dir / "report.html").read_text(encoding="utf-8")
-    parser = _Images()
-    parser.feed(text)
-    assert len(parser.images) == len(hip_session.sets) + 1
-    for img in parser.images:
-        src = str(img["src"])
-        prefix = "data:image/png;base64,"
-        assert src.startswith(prefix)
-        png = base64.b64decode(src[len(prefix) :], validate=True)
-        assert png_size(png) == (int(str(img["width"])), int(str(img["height"])))
-        assert png.rstrip().endswith(b"IEND\xaeB`\x82")
-    # nothing to fetch: only data URIs and in-page anchors
-    assert all(r.startswith(("data:", "#")) for r in parser.refs)
-    assert "script" not in parser.tags and "link" not in parser.tags
-    assert "http://" not in text and "https://" not in text and "url(" not in text
+    doc = parse_html(text)
+    assert {"session", "left-right", "data-quality", "sets", "advice"} <= set(doc.ids)
+    for s in hip_session.sets:
+        assert {f"set-{s.index}", f"reps-{s.index}", f"cues-{s.index}"} <= set(doc.ids)
+        rows = doc.tables[f"reps-{s.index}"]
+        assert len(rows) == len(s.reps) + 1  # header + one row per rep
+        assert [r[0].rstrip(" ?") for r in rows[1:]] == [str(r.index) for r in s.reps]
+    # one chart image per page, cut from the page's PNG (the tables below it are HTML)
+    images = [r for r in doc.refs if r.startswith("data:image/png;base64,")]
+    assert len(images) == len(hip_session.sets) + 1
+    page_pngs = {p.name: png_size((hip_dir / p.name).read_bytes()) for p in hip_dir.glob("*.png")}
+    for ref in images:
+        w, h = png_size(base64.b64decode(ref.split(",", 1)[1], validate=True))
+        assert w == 1100 and 300 < h < min(ph for _, ph in page_pngs.values())
+    assert "script" not in doc.tags and "link" not in doc.tags
+    assert all(r.startswith(("#", "data:image/png;base64,")) for r in doc.refs)
+    no_ns = re.sub(r'xmlns(:\w+)?="[^"]*"', "", text)  # XML namespace names are not fetched
+    assert "http://" not in no_ns and "https://" not in no_ns
+    assert "url(" not in text
+    assert 'name="viewport"' in text and "figure img{width:100%" in text
+
+
+def test_pdf_pages_are_a4_or_letter(hip_session: SessionResult, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    for paper, size in (("a4", (595.28, 841.89)), ("letter", (612.0, 792.0))):
+        write_report(hip_session, tmp_path / f"{paper}.pdf", paper=paper)
+        reader = PdfReader(tmp_path / f"{paper}.pdf")
+        assert len(reader.pages) == len(hip_session.sets) + 1
+        for page in reader.pages:
+            assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(size, abs=0.01)
+            assert "Set" in page.extract_text() or "Session" in page.extract_text()
+    with pytest.raises(SettingsError, match="--paper"):
+        write_report(hip_session, tmp_path / "x.pdf", paper="a3")
 
 
 def test_single_files_and_bad_paths(hip_session: SessionResult, tmp_path: Path) -> None:
@@ -141,9 +146,8 @@ def test_cli_analyze_with_report(hip_csv: Path, tmp_path: Path) -> None:
     proc = _run("analyze", hip_csv, "--report", tmp_path / "r.html", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Set 1" in proc.stdout and "r.html" in proc.stdout
-    parser = _Images()
-    parser.feed((tmp_path / "r.html").read_text(encoding="utf-8"))
-    assert len(parser.images) >= 3
+    doc = parse_html((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert "session" in doc.ids and "set-1" in doc.ids and "reps-1" in doc.ids
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_table_contents(make_result: MakeResult) -> None:
     text = render(make_result())
     assert "rec.csv · hip · 200.0 Hz · 1.0 min" in text
     assert "1 gap in the data (0.25 s in total)" in text
-    assert "Set 1 · left · 0.1–8.9 s" in text
+    assert "Set 1 · left · 0:00 into the recording, 0:09 long" in text  # times from the start (issue 16)
     assert "Set 2 · side unknown" in text
     for header in ("Rep", "Start", "Up", "Squeeze", "Down", "Pause", "ROM", "Tilt", "Faults", "(s)", "(°)"):
         assert header in text

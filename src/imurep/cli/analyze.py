@@ -46,7 +46,14 @@ def add_recording_args(p: argparse.ArgumentParser, *, many: str | None = None) -
         choices=PLACEMENTS,
         help=f"where the sensor sat (default: the sidecar's, else {DEFAULT_PLACEMENT})",
     )
-    p.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    side = p.add_mutually_exclusive_group()
+    side.add_argument("--side", choices=SIDES, help="working leg of every set (default: from the sidecar)")
+    side.add_argument(
+        "--sides",
+        type=sides_list,
+        metavar="LIST",
+        help="working leg of each set in order, e.g. left,right,left (default: from the sidecar)",
+    )
     p.add_argument("--config", metavar="SETTINGS.json", help="settings file (JSON object, nested by stage)")
     p.add_argument(
         "--set",
@@ -55,6 +62,35 @@ def add_recording_args(p: argparse.ArgumentParser, *, many: str | None = None) -
         help="override one setting, e.g. faults.tilt_threshold_deg=6 (repeatable; VALUE is JSON or text)",
     )
     coaching_cli.add_exercise_arg(p)
+
+
+def add_paper_arg(p: argparse.ArgumentParser) -> None:
+    """``--paper a4|letter`` (the PDF report's page size)."""
+    p.add_argument(
+        "--paper",
+        choices=("a4", "letter"),
+        default="a4",
+        help="page size of the PDF report (default: a4; every page is scaled to fit)",
+    )
+
+
+def sides_list(text: str) -> list[str]:
+    """``"left,right"`` → ``["left", "right"]`` (argparse type of ``--sides``)."""
+    items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in SIDES]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of {' or '.join(SIDES)}, e.g. left,right (got {text!r})"
+        )
+    return items
+
+
+def sides_of(args: argparse.Namespace) -> list[str] | None:
+    """The per-set sides asked for on the command line (``--side`` or ``--sides``; None: neither)."""
+    if getattr(args, "side", None):
+        return [args.side]
+    sides: list[str] | None = getattr(args, "sides", None)
+    return sides
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -109,7 +145,8 @@ def analysis_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "format": getattr(args, "format", None),
         "placement": args.placement,
         "exercise": getattr(args, "exercise", None),
-        "side": args.side,
+        "side": getattr(args, "side", None),
+        "sides": getattr(args, "sides", None),
         "settings": load_config(args.config) if args.config else None,
         "overrides": [parse_override(item) for item in args.set or []],
     }
@@ -126,11 +163,14 @@ def analyze_args(args: argparse.Namespace, path: str | None = None) -> Any:
     return analyze(args.path if path is None else path, **analysis_kwargs(args))
 
 
-def write_report_note(result: Any, out: str | Path, extra_pages: Any = ()) -> str:
-    """Render the plot report of ``result`` to ``out``; returns a line saying where it is."""
+def write_report_note(
+    result: Any, out: str | Path, extra_pages: Any = (), *, coaching: Any = None, paper: str = "a4"
+) -> str:
+    """Render the plot report of ``result`` to ``out`` (with ``coaching``'s cues and advice when
+    given); returns a line saying where it is."""
     from imurep.report.render import write_report
 
-    files = write_report(result, out, extra_pages=extra_pages)
+    files = write_report(result, out, extra_pages=extra_pages, coaching=coaching, paper=paper)
     names = ", ".join(p.name for p in files.paths) if len(files.paths) <= 4 else f"{len(files.paths)} files"
     return f"report ({files.pages} page(s)) written to {out}: {names}"
 
@@ -169,7 +209,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         check_report_path(args.report)
     result = analyze_args(args).result
-    report_note = write_report_note(result, args.report) if args.report else ""
     # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
     store_note, sessions = "", None
     if not args.no_store:
@@ -186,6 +225,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     catalog = load_catalog()
     coaching = coach(result, catalog.get(result.metadata["exercise"]), sessions, catalog=catalog)
+    report_note = (
+        write_report_note(result, args.report, coaching=coaching, paper=args.paper) if args.report else ""
+    )
     if args.json == "-":
         write_json(result, "-", coaching=coaching.to_dict())
         for note in (report_note, store_note):

@@ -79,7 +79,11 @@ def coaching_lines(
         catalog = load_catalog()
         profile = profile or catalog.get(result.metadata.get("exercise"))
         coaching = coach(result, profile, history_sessions, catalog=catalog)
+    from imurep.coaching.trends import left_right_line
+
     lines: list[str] = []
+    if line := left_right_line(result):
+        lines += [line, ""]
     for s in coaching.sets:
         if s.cues:
             lines.append(f"Set {s.index} cues:")
@@ -293,9 +297,12 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         style="dim",
     )
     if args.side is None:
-        advice = advise(sessions, profile, catalog=catalog)
+        from imurep.coaching.trends import latest_session_headline
+
+        lines = advise(sessions, profile, catalog=catalog).lines()
+        lines[0] = latest_session_headline(rows, lines[0])
         console.print()
-        for line in advice.lines():
+        for line in lines:
             console.print(line, highlight=False)
     if args.report:
         from imurep.report.progress_page import write_progress_page

@@ -85,6 +85,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     """``imurep live``: rep-by-rep feedback while recording, until the stream ends, q or Ctrl-C."""
     import asyncio
 
+    from imurep.cli.analyze import sides_of
     from imurep.coaching.exercises import get_profile
     from imurep.core.settings import resolve
     from imurep.live.run import LiveOptions, run_live
@@ -112,7 +113,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     settings = resolve(
         profile=profile.settings_overrides(),
         placement=args.placement,
-        sides=[args.side] if args.side else None,
+        sides=sides_of(args),
     )
     options = LiveOptions(
         device=args.device,
@@ -120,6 +121,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         speed=source.speed,
         out=Path(args.out) if args.out else None,
         beep=args.beep,
+        voice=args.voice,
         rate_hz=args.rate,
         events=Path(args.events) if args.events else None,
         exercise=profile.name,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata as importlib_metadata
 
 from imurep.cli import coaching as coaching_cli
-from imurep.cli.analyze import add_recording_args, cmd_analyze
+from imurep.cli.analyze import add_paper_arg, add_recording_args, cmd_analyze, sides_list
 from imurep.cli.batch import add_batch_command
 from imurep.cli.export import add_export_commands
 from imurep.cli.live import add_scan_args, add_source_args, cmd_live, cmd_scan
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also render the plot report: a folder (PNG per page + report.pdf + report.html) "
         "or one .pdf, .html or .png (session page) file",
     )
+    add_paper_arg(p)
     coaching_cli.add_db_args(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -117,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR|FILE",
         help="a folder (set-N.png, session.png, report.pdf, report.html; default: ./<stem>-report/) "
-        "or one file: .pdf (all pages), .html (all pages, self-contained) or .png (the session page)",
+        "or one file: .pdf (all pages), .html (one responsive page, self-contained) or .png (session page)",
     )
+    add_paper_arg(r)
     r.add_argument(
         "--progress", action="store_true", help="add the progress page of the exercise's training history"
     )
@@ -174,11 +176,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_source_args(lv, _positive_float)
     lv.add_argument("--placement", choices=PLACEMENTS, required=True, help="where the sensor sits")
-    lv.add_argument("--side", choices=SIDES, help="working leg of the first set")
+    lv_side = lv.add_mutually_exclusive_group()
+    lv_side.add_argument("--side", choices=SIDES, help="working leg of the first set")
+    lv_side.add_argument(
+        "--sides", type=sides_list, metavar="LIST", help="working leg of each set in order, e.g. left,right"
+    )
     lv.add_argument(
         "--out", metavar="SESSION.csv", help="recording to write (default: session-<time>.csv here)"
     )
     lv.add_argument("--beep", action="store_true", help="ring the terminal bell on faults")
+    lv.add_argument(
+        "--voice",
+        action="store_true",
+        help="speak the rep count, each fault's cue and the set summary (offline: espeak-ng, macOS say or "
+        "Windows speech; the bell when none is installed)",
+    )
     lv.add_argument("--plain", action="store_true", help="one line per event even on a terminal")
     lv.add_argument("--events", metavar="FILE", help="also write every event as a JSON line to FILE")
     coaching_cli.add_exercise_arg(lv)

@@ -17,5 +17,5 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_report_path(out)
     result = analyze_args(args).result
     extra = coaching_cli.progress_pages(result, args.db) if args.progress else []
-    print(write_report_note(result, out, extra))
+    print(write_report_note(result, out, extra, paper=args.paper))
     return 0

@@ -404,6 +404,8 @@ class Coaching:
     exercise_title: str
     sets: tuple[SetCoaching, ...]
     advice: Advice
+    left_right: dict[str, object] = field(default_factory=dict)
+    """The left-vs-right figures (:func:`imurep.coaching.trends.left_right`)."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON view (the ``"coaching"`` key of ``imurep analyze --json``)."""
@@ -412,6 +414,7 @@ class Coaching:
             "exercise_title": self.exercise_title,
             "sets": [s.to_dict() for s in self.sets],
             "advice": self.advice.to_dict(),
+            "left_right": self.left_right,
         }
 
 
@@ -442,9 +445,11 @@ def coach(
         over = over_extended_reps(s, threshold)
         cues = set_cues(s, profile, over_extended=over)
         sets.append(SetCoaching(s.index, s.side, tuple(cues), over))
+    from imurep.coaching.trends import left_right  # trends imports this module
+
     sessions = sessions or [[SetStats.from_set(s) for s in result.sets]]
     advice = advise(sessions, profile, catalog=catalog)
-    return Coaching(profile.name, profile.title, tuple(sets), advice)
+    return Coaching(profile.name, profile.title, tuple(sets), advice, left_right(result))
 
 
 def coaching_dict(

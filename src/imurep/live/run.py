@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imurep.coaching.exercises import get_profile
+from imurep.coaching.exercises import ExerciseProfile, get_profile
 from imurep.core.settings import AnalysisSettings
 from imurep.io.recording_writer import RecordingWriter, check_new_recording
 from imurep.live.keys import TerminalKeys
 from imurep.live.session import LiveSession
 from imurep.live.sources import SourceOptions, open_live_source, source_metadata
 from imurep.live.views import View
+from imurep.live.voice import BellSpeaker, VoiceCues, find_speaker
 from imurep.model.errors import ImurepError, SettingsError
 from imurep.model.samples import ImuChunk
 
@@ -75,6 +76,9 @@ class LiveOptions:
         The recording to write (canonical CSV; sidecar JSON beside it).
     beep
         Ring the terminal bell on faults.
+    voice
+        Speak the rep count, each fault's cue and the set summaries (offline speech engine; the
+        bell when none is installed).
     rate_hz
         Requested sample rate, Hz (None: the sensor kind's default).
     events
@@ -94,6 +98,7 @@ class LiveOptions:
     speed: float = 1.0
     out: Path | None = None
     beep: bool = False
+    voice: bool = False
     rate_hz: float | None = None
     events: Path | None = None
     exercise: str | None = None
@@ -201,6 +206,7 @@ async def run_live(
             event_log=log,
             profile=get_profile(options.exercise),
             sample_rate_hz=info.sample_rate_hz,
+            voice=voice_cues(view, get_profile(options.exercise)) if options.voice else None,
         )
         if sessions is not None:
             sessions.append(session)
@@ -223,9 +229,21 @@ async def run_live(
                 view.status(writer.error)
             if options.store:
                 store_session(session, options.db)
+            view.set_ended(session.summary_lines(str(out)))
             with contextlib.suppress(Exception):
                 await link.stop()
     return session
+
+
+def voice_cues(view: View, profile: ExerciseProfile) -> VoiceCues:
+    """The voice of ``imurep live --voice``: the platform's speech engine, else the bell (and the
+    view says so)."""
+    speaker = find_speaker()
+    if speaker is None:
+        view.status("voice: no speech engine found (install espeak-ng); ringing the bell on faults instead")
+        return VoiceCues(BellSpeaker(view.alert), profile)
+    view.status(f"voice: speaking with {speaker.name}")
+    return VoiceCues(speaker, profile)
 
 
 def store_session(session: LiveSession, db: str | Path | None = None) -> str:

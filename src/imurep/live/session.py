@@ -24,6 +24,7 @@ from imurep.core.pipeline import Pipeline
 from imurep.core.settings import AnalysisSettings
 from imurep.io.recording_writer import GapLike, RecordingWriter
 from imurep.live.views import View, event_to_dict, set_summary_lines
+from imurep.live.voice import VoiceCues
 from imurep.model.codes import FAULT_LABELS
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
 from imurep.model.results import SetResult
@@ -72,6 +73,8 @@ class LiveSession:
     catalog: Catalog = field(default_factory=load_catalog)
     sample_rate_hz: float | None = None
     """The device's nominal sample rate, Hz (None: estimated from the stream)."""
+    voice: VoiceCues | None = None
+    """Speaks the rep count, the cues and the set summaries (``imurep live --voice``)."""
     pipeline: Pipeline = field(init=False)
     events: list[Event] = field(default_factory=list)
     side: str | None = field(init=False)
@@ -125,9 +128,16 @@ class LiveSession:
         if key not in ("n", "s") or not np.isfinite(t):
             return
         if key == "s":
+            was = self.side
             self.side = "right" if self.side == "left" else "left"
             marker = Marker(t, "side", self.side)
-            self.view.status(f"switched to the {self.side} leg · the next reps start a new set")
+            if was is None:  # never a silent guess: say what s did and how to change it
+                self.view.status(
+                    f"side was unknown: the next reps are the {self.side} leg "
+                    "(press s again for the right leg)"
+                )
+            else:
+                self.view.status(f"switched to the {self.side} leg · the next reps start a new set")
         else:
             marker = Marker(t, "new_set")
             self.view.status("new set · the next reps start a new set")
@@ -139,6 +149,8 @@ class LiveSession:
         """End of stream: close the open set, write the final sidecar, release the view."""
         events = self.pipeline.finish()
         self._show(events)
+        if self.voice is not None:
+            self.voice.close()
         if self.writer is not None:
             self._record_sides()
             self.writer.set_meta(ended_unix_s=time.time())
@@ -148,6 +160,8 @@ class LiveSession:
     def _show(self, events: list[Event]) -> None:
         for e in events:
             self.events.append(e)
+            if self.voice is not None:  # first: the lifter hears it as soon as possible
+                self.voice.on_event(e)
             if self.event_log is not None:
                 self.event_log.write(json.dumps(event_to_dict(e, self.profile), allow_nan=False) + "\n")
                 self.event_log.flush()
@@ -192,7 +206,7 @@ class LiveSession:
                 else:
                     lines.append(
                         f"  {leg}: ready to progress once the other leg also meets the rule "
-                        f"(next: {self.profile.harder or 'more load'})"
+                        f"(next: {self._title(self.profile.harder)})"
                     )
         elif assessment.struggling:
             lines.append("  " + assessment.reasons[-1] + " — a set like this counts towards stepping back")
@@ -201,6 +215,38 @@ class LiveSession:
         if self.writer is not None:
             self._record_sides()
             self.writer.flush()
+
+    def _title(self, name: str | None) -> str:
+        """Display name of an exercise profile (``"more load"`` at the end of the ladder)."""
+        if not name:
+            return "more load"
+        profile = self.catalog.profiles.get(name)
+        return profile.title.lower() if profile is not None else name
+
+    def summary_lines(self, recording: str | None = None) -> list[str]:
+        """The session at its end, per leg (sets, reps, clean reps, mean tempo, faults), and the
+        command that renders its report."""
+        lines = ["session summary:"]
+        by_leg: dict[str, list[SetResult]] = {}
+        for s in self.pipeline.sets:
+            by_leg.setdefault(s.side or "side unknown", []).append(s)
+        if not by_leg:
+            lines.append("  no sets")
+        for leg, sets in by_leg.items():
+            reps = sum(s.summary.reps for s in sets)
+            clean = sum(s.summary.clean_reps for s in sets)
+            faults: dict[str, int] = {}
+            for s in sets:
+                for code, n in s.summary.fault_counts.items():
+                    faults[code] = faults.get(code, 0) + n
+            top = ", ".join(f"{FAULT_LABELS.get(c, c)} ×{n}" for c, n in faults.items() if n)
+            top = top or "no faults"
+            name = leg if leg == "side unknown" else f"{leg} leg"
+            n_sets = f"{len(sets)} set" + ("s" if len(sets) != 1 else "")
+            lines.append(f"  {name}: {n_sets}, {reps} reps, {clean} clean · {top}")
+        if recording:
+            lines.append(f"  report: imurep report {recording}")
+        return lines
 
     def _record_sides(self) -> None:
         """Write the side of each set to the sidecar when every side is known."""

@@ -54,8 +54,10 @@ def rep_line(rep: RepResult, threshold_deg: float, profile: ExerciseProfile | No
 def set_summary_lines(result: SetResult) -> list[str]:
     """Summary of a finished set (reps, tempo, faults, time under tension)."""
     s = result.summary
+    word = "lift" if s.reps_by_side else "rep"
+    reps = f"{s.reps} {word}" + ("" if s.reps == 1 else "s")
     lines = [
-        f"set {result.index} ({result.side or 'side unknown'}) done: {s.reps} reps, {s.clean_reps} clean, "
+        f"set {result.index} ({result.side or 'side unknown'}) done: {reps}, {s.clean_reps} clean, "
         f"time under tension {s.time_under_tension_s:.0f} s"
     ]
     if s.mean_concentric_s is not None:
@@ -143,56 +145,118 @@ class PlainView:
         self.out.flush()
 
 
-class RichView:
-    """A live terminal panel: state, rep counter, last rep's tempo, ROM, tilt level and callouts."""
+_INFO_PREFIXES = ("connected to", "calibrated", "voice:")
+"""Status messages the live screen keeps on show (the others replace the state line)."""
 
-    def __init__(self) -> None:
+
+def summary_style(line: str) -> str:
+    """Colour of a set-summary line: a warning (struggling, a cue) never shows green."""
+    low = line.lower()
+    if "struggling" in low or "stepping back" in low or line.lstrip().startswith("!"):
+        return "yellow bold"
+    if "faults: none" in low or "progression:" in low or "ready to progress" in low:
+        return "green"
+    return ""
+
+
+class RichView:
+    """The live screen, readable from the bench: state, a big rep count against the target, the
+    set's reps as a strip (tempo and faults), the tilt gauge, the last rep's cues, the set summary
+    and, between sets, a big rest timer (see :mod:`imurep.live.screen`)."""
+
+    def __init__(self, console: Any = None) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console()
+        self.console = console if console is not None else Console()
         self._state = "connecting"
-        self._counter = ""
-        self._last: list[str] = []
+        self._info = ""
+        self._infos: dict[str, str] = {}
+        self._set = 0
+        self._reps: list[RepResult] = []
+        self._target = ""
+        self._gauge = ""
+        self._cues: list[str] = []
         self._summary: list[str] = []
-        self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+        self._rest_since: float | None = None
+        self._live = Live(
+            console=self.console, refresh_per_second=4, transient=False, get_renderable=self._render
+        )
         self._live.start()
 
     def _render(self) -> Any:
+        import time
+
         from rich.panel import Panel
         from rich.text import Text
 
+        from imurep.live.screen import big_text, clock_text, rep_strip
+
         body = Text()
         body.append(f"{self._state}\n", style="bold cyan")
-        if self._counter:
-            body.append(f"{self._counter}\n", style="bold")
-        for line in self._last:
-            body.append(line + "\n", style="red bold" if line.lstrip().startswith("!") else "")
+        if self._info:
+            body.append(f"{self._info}\n", style="dim")
+        if self._rest_since is not None:
+            body.append("\nrest\n", style="bold")
+            for row in big_text(clock_text(time.monotonic() - self._rest_since)):
+                body.append(row + "\n", style="bold green")
+        elif self._reps:
+            body.append("\n")
+            for row in big_text(str(self._reps[-1].index)):
+                body.append(row + "\n", style="bold")
+            body.append(f"{self._target}\n", style="bold")
+        if self._reps:
+            body.append("\n")
+            for line in rep_strip(self._reps):
+                body.append(line + "\n", style="" if line.endswith(" ok") else "yellow")
+        if self._gauge:
+            body.append(self._gauge + "\n", style="red" if "over the limit" in self._gauge else "green")
+        for line in self._cues:
+            body.append(line + "\n", style="red bold")
         for line in self._summary:
-            body.append(line + "\n", style="green")
+            body.append(line + "\n", style=summary_style(line))
         body.append("\nkeys: n new set · s switch side · q quit", style="dim")
         return Panel(body, title="imurep live")
 
-    def _refresh(self) -> None:
-        self._live.update(self._render())
-
     def status(self, text: str) -> None:  # noqa: D102
-        self._state = text
-        self._refresh()
+        if text.startswith("saved "):  # the end
+            self._state, self._info, self._rest_since = "session ended", text, None
+        elif text.startswith(_INFO_PREFIXES):  # stays visible: device, battery, rate, calibration, voice
+            kind = next(p for p in _INFO_PREFIXES if text.startswith(p))
+            self._infos[kind] = text.split(" · waiting")[0]
+            self._info = "\n".join(self._infos.values())
+        else:
+            self._state = text
 
     def rep(  # noqa: D102
         self, rep: RepResult, set_index: int, threshold_deg: float, profile: ExerciseProfile | None = None
     ) -> None:
-        self._counter = f"set {set_index} · {'lift' if rep.side else 'rep'} {rep.index}"
-        self._last = rep_line(rep, threshold_deg, profile).splitlines()
-        self._refresh()
+        from imurep.live.screen import counter_text, tilt_gauge
+
+        if set_index != self._set:
+            self._set, self._reps, self._summary = set_index, [], []
+        self._rest_since = None
+        self._reps.append(rep)
+        word = "lift" if rep.side else "rep"
+        target = (
+            counter_text(rep.index, profile.rep_range, word) if profile is not None else f"{word} {rep.index}"
+        )
+        self._target = f"{target} · set {set_index}"
+        self._gauge = tilt_gauge(rep.peak_tilt_deg, threshold_deg)
+        self._cues = [
+            line for line in rep_line(rep, threshold_deg, profile).splitlines() if line.startswith("  !")
+        ]
 
     def set_ended(self, lines: list[str]) -> None:  # noqa: D102
+        import time
+
         self._summary = lines
-        self._refresh()
+        self._cues = []
+        self._rest_since = time.monotonic()
 
     def alert(self) -> None:  # noqa: D102
         self.console.bell()
 
     def close(self) -> None:  # noqa: D102
+        self._rest_since = None
         self._live.stop()

@@ -35,14 +35,21 @@ def new_figure(height_in: float) -> Figure:
     return fig
 
 
-def page_header(fig: Figure, title: str, subtitle: str, note: str, height_in: float) -> None:
-    """Title, wrapped subtitle (the verdict) and a grey note at the top of a page."""
-    top = 1.0 - 0.25 / height_in
-    fig.text(0.05, top, title, fontsize=16, fontweight="bold", va="top", ha="left")
-    sub = _WrappedText(0.05, top - 0.36 / height_in, subtitle, fontsize=11, va="top", ha="left", wrap=True)
+def page_header(fig: Figure, title: str, subtitle: str, note: str, height_in: float) -> float:
+    """Title, wrapped subtitle (the verdict) and a grey note (lines may break) at the top of a page.
+
+    Each part starts below the lines of the one above, so a verdict wrapped onto two or three lines
+    never runs into the note.  Returns the height the header takes from the top of the page, in.
+    """
+    top_in = 0.25
+    fig.text(0.05, 1.0 - top_in / height_in, title, fontsize=16, fontweight="bold", va="top", ha="left")
+    top_in += 0.36
+    sub = WrappedText(0.05, 1.0 - top_in / height_in, subtitle, fontsize=11, va="top", ha="left", wrap=True)
     fig.add_artist(sub)
     sub.prewrap()
-    fig.text(0.05, top - 0.62 / height_in, note, fontsize=8.5, color="#666666", va="top", ha="left")
+    top_in += 0.2 * sub.n_lines() + 0.06
+    fig.text(0.05, 1.0 - top_in / height_in, note, fontsize=8.5, color="#666666", va="top", ha="left")
+    return top_in + 0.16 * (note.count("\n") + 1)
 
 
 def _wrap_text(text: str, prop: FontProperties, dpi: float, width_px: float) -> str:
@@ -67,7 +74,7 @@ def _wrap_text(text: str, prop: FontProperties, dpi: float, width_px: float) -> 
     return "\n".join(lines)
 
 
-class _WrappedText(Text):
+class WrappedText(Text):
     """A text wrapped at the figure's edge (``wrap=True``) whose line breaks are worked out once.
 
     matplotlib's wrapping measures every prefix of the line again on every draw (dozens of text
@@ -83,15 +90,49 @@ class _WrappedText(Text):
         if fig is None or not self.get_wrap():
             return
         x0 = float(self.get_transform().transform(self.get_position())[0])
-        width_px = float(fig.bbox.x1) - x0
+        width_px = 0.965 * float(fig.bbox.x1) - x0  # the pages' right margin
         text = self.get_text()
         self._prewrapped = (text, _wrap_text(text, self.get_fontproperties(), fig.dpi, width_px))
+
+    def n_lines(self) -> int:
+        """Number of lines as drawn (after :meth:`prewrap`)."""
+        text = self._prewrapped[1] if self._prewrapped is not None else self.get_text()
+        return text.count("\n") + 1
 
     def _get_wrapped_text(self) -> str:
         pre = self._prewrapped
         if pre is not None and self.get_wrap() and pre[0] == self.get_text():
             return pre[1]
         return str(Text._get_wrapped_text(self))  # type: ignore[attr-defined]
+
+
+_CHARTS_ATTR = "_imurep_charts"
+
+
+def mark_charts(fig: Figure, top_in: float, below: Axes, gap_in: float) -> None:
+    """Note where the charts of a page are (for the HTML report, which shows them as images and
+    the tables as HTML): from ``top_in`` below the top of the page down to ``gap_in`` above the
+    axes ``below`` (the first table)."""
+    height = float(fig.get_size_inches()[1])
+    y_top = 1.0 - top_in / height
+    y_bottom = below.get_position().y1 + gap_in / height
+    setattr(fig, _CHARTS_ATTR, (min(y_top, 1.0), max(y_bottom, 0.0)))
+
+
+def chart_span(fig: Figure) -> tuple[float, float] | None:
+    """The ``(top, bottom)`` figure fractions noted by :func:`mark_charts` (None: not noted)."""
+    span: tuple[float, float] | None = getattr(fig, _CHARTS_ATTR, None)
+    return span
+
+
+def draw_notes(ax: Axes, heading: str, lines: Sequence[str], empty: str = "nothing to report") -> None:
+    """A heading and wrapped text lines filling ``ax`` (cues, advice)."""
+    ax.axis("off")
+    ax.set_title(heading, pad=4)
+    text = "\n".join(f"• {line}" for line in lines) if lines else f"• {empty}"
+    note = WrappedText(0.0, 1.0, text, fontsize=9.5, va="top", ha="left", wrap=True, transform=ax.transAxes)
+    ax.add_artist(note)
+    note.prewrap()
 
 
 def draw_table(

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from imurep.coaching.advice import SetStats, advise
 from imurep.coaching.exercises import Catalog, ExerciseProfile
 from imurep.coaching.history import SetRow
+from imurep.coaching.trends import latest_session_headline
 from imurep.model.errors import SettingsError
 from imurep.report.drawing import PAGE_WIDTH_IN
 from imurep.report.render import ReportPage, build_html, figure_png, write_pdf
@@ -90,9 +91,31 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
         ax_tempo.plot(xs, ys, "s-", color=colour, mfc=PHASE_COLORS["top_hold"], label=f"{leg} squeeze")
         xs, ys = _series(points, leg, "eccentric_s")
         ax_tempo.plot(xs, ys, "v--", color=colour, mfc=PHASE_COLORS["eccentric"], label=f"{leg} down")
-    ax_tempo.axhline(profile.min_top_hold_s, color=PHASE_COLORS["top_hold"], ls=":", label="squeeze target")
-    ax_tempo.axhline(profile.min_eccentric_s, color=PHASE_COLORS["eccentric"], ls=":", label="down target")
-    ax_tempo.set_title("Tempo (mean per session)")
+    if profile.min_top_hold_s == profile.min_eccentric_s:  # one line, named for both
+        ax_tempo.axhline(
+            profile.min_top_hold_s,
+            color="#555555",
+            ls=":",
+            label=f"squeeze and down target {profile.min_top_hold_s:g} s",
+        )
+    else:
+        ax_tempo.axhline(
+            profile.min_top_hold_s,
+            color=PHASE_COLORS["top_hold"],
+            ls=(0, (4, 2)),
+            lw=1.6,
+            zorder=3,
+            label=f"squeeze target {profile.min_top_hold_s:g} s",
+        )
+        ax_tempo.axhline(
+            profile.min_eccentric_s,
+            color=PHASE_COLORS["eccentric"],
+            ls=":",
+            lw=1.6,
+            zorder=2,
+            label=f"down target {profile.min_eccentric_s:g} s",
+        )
+    ax_tempo.set_title("Tempo (mean per training day)")
     ax_tempo.set_ylabel("s")
     ax_tempo.set_ylim(bottom=0)
     ax_tempo.legend(loc="lower right", ncol=2, fontsize=7.5)
@@ -114,16 +137,20 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
     xs = [float(date2num(w)) for w, a in asym if a is not None]
     ys = [a for _, a in asym if a is not None]
     ax_asym.bar(xs, ys, width=0.8, color="#777777", gid="asymmetry")
+    # a marker and the value on every day, so that a perfectly even day (0 %) shows too
+    ax_asym.plot(xs, ys, linestyle="none", marker="o", color="#333333", markersize=4, gid="asymmetry-points")
+    for x, y in zip(xs, ys, strict=True):
+        ax_asym.text(x, y, f"{y:.0f} %", ha="center", va="bottom", fontsize=7.5)
     ax_asym.axhline(ASYMMETRY_WARN_PCT, color=WARN_COLOR, ls=":", label=f"{ASYMMETRY_WARN_PCT:g} %")
     ax_asym.set_title("Left–right asymmetry of clean reps" + ("" if ys else " (needs both legs)"))
     ax_asym.set_ylabel("% of the stronger leg")
-    ax_asym.set_ylim(bottom=0)
+    ax_asym.set_ylim(0, max([*ys, ASYMMETRY_WARN_PCT]) * 1.3)
     ax_asym.legend(loc="upper right")
     when = [float(date2num(p.when)) for p in points]
     for ax in (ax_reps, ax_tempo, ax_tilt, ax_asym):
         _dates(ax)
         if when:  # the same date span on every plot, at least a week wide
-            ax.set_xlim(min(when) - 3.5, max(max(when), min(when) + 7.0) + 0.5)
+            ax.set_xlim(min(when) - 3.5, max(max(when), min(when) + 7.0) + 2.0)  # room for the last bar
     return fig
 
 
@@ -141,7 +168,7 @@ def progress_page(
         for r in rows:
             grouped.setdefault(r.session_id, []).append(r.stats)
         sessions = list(grouped.values())
-    headline = advise(sessions, profile, catalog=catalog).headline
+    headline = latest_session_headline(rows, advise(sessions, profile, catalog=catalog).headline)
     with matplotlib.rc_context(RC_STYLE):
         fig = build_progress_figure(rows, profile, headline)
     return ReportPage("progress", f"Progress — {profile.title}", headline, fig)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
@@ -38,7 +38,10 @@ from imurep.report.session_page import build_session_figure
 from imurep.report.set_page import DEFAULT_MAX_POINTS, build_set_figure
 from imurep.report.stats import is_hip, thresholds, tilt_judged
 from imurep.report.style import RC_STYLE
-from imurep.report.text import session_verdict, set_name, set_verdict
+from imurep.report.text import advice_lines, session_verdict, set_name, set_verdict
+
+if TYPE_CHECKING:
+    from imurep.coaching.advice import Coaching
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +90,22 @@ class ReportPage:
     figure: Figure
 
 
-def build_pages(result: SessionResult, *, max_points: int = DEFAULT_MAX_POINTS) -> list[ReportPage]:
+def report_coaching(result: SessionResult, coaching: Coaching | None = None) -> Coaching:
+    """The cues and advice the pages show: ``coaching`` when given (e.g. with the training history
+    behind its advice), else those of ``result`` alone."""
+    if coaching is not None:
+        return coaching
+    from imurep.coaching.advice import coach
+    from imurep.coaching.exercises import load_catalog
+
+    catalog = load_catalog()
+    name = result.metadata.get("exercise")
+    return coach(result, catalog.get(name if isinstance(name, str) else None), catalog=catalog)
+
+
+def build_pages(
+    result: SessionResult, *, max_points: int = DEFAULT_MAX_POINTS, coaching: Coaching | None = None
+) -> list[ReportPage]:
     """All pages of a report: the session page first, then one page per set.
 
     Parameters
@@ -96,24 +114,27 @@ def build_pages(result: SessionResult, *, max_points: int = DEFAULT_MAX_POINTS) 
         The analysis.
     max_points
         Plotted points per trace at most.
+    coaching
+        The cues and advice to show (None: from ``result`` alone, see :func:`report_coaching`).
     """
     with _gc_paused(), matplotlib.rc_context(RC_STYLE):
-        pages = list(_iter_pages(result, max_points))
+        pages = list(_iter_pages(result, max_points, report_coaching(result, coaching)))
     logger.debug("built %d report page(s)", len(pages))
     return pages
 
 
-def _iter_pages(result: SessionResult, max_points: int) -> Iterator[ReportPage]:
+def _iter_pages(result: SessionResult, max_points: int, coaching: Coaching) -> Iterator[ReportPage]:
     """The pages of :func:`build_pages`, built one by one (call with the report style active)."""
     th = thresholds(result)
-    yield ReportPage("session", "Session", session_verdict(result), build_session_figure(result))
+    advice = advice_lines(coaching)
+    yield ReportPage("session", "Session", session_verdict(result), build_session_figure(result, advice))
+    cues = {c.index: [cue.text for cue in c.cues] for c in coaching.sets}
     for s in result.sets:
         verdict = set_verdict(
             s, result.placement, th.tilt_deg if is_hip(result) else None, tilt_judged=tilt_judged(result)
         )
-        yield ReportPage(
-            f"set-{s.index}", set_name(s), verdict, build_set_figure(result, s, max_points=max_points)
-        )
+        fig = build_set_figure(result, s, max_points=max_points, cues=cues.get(s.index, []))
+        yield ReportPage(f"set-{s.index}", set_name(s), verdict, fig)
 
 
 def figure_png(fig: Figure, dpi: float = DEFAULT_DPI) -> bytes:
@@ -340,12 +361,13 @@ def _build_and_render(
     dpi: float,
     max_points: int,
     jobs: int,
+    coaching: Coaching,
 ) -> tuple[list[ReportPage], list[bytes]]:
     """Build the pages and render them to PNG (and the PDF) with ``jobs`` processes, overlapped."""
     workers = _ForkedPngs(dpi, max(1, jobs - 1))
     try:
         with _gc_paused(), matplotlib.rc_context(RC_STYLE):
-            for page in _iter_pages(result, max_points):
+            for page in _iter_pages(result, max_points, coaching):
                 workers.add(page)
         for page in extra_pages:
             workers.add(page)
@@ -437,6 +459,57 @@ def render(
     return [b for b in pngs if b is not None]
 
 
+PAPER_SIZES_PT: dict[str, tuple[float, float]] = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
+"""Paper sizes of the PDF (``--paper``), width × height in PostScript points."""
+
+_PAPER_MARGIN_PT = 18.0
+
+
+def fit_pdf_to_paper(path: str | Path, paper: str) -> None:
+    """Scale every page of the PDF at ``path`` to fit ``paper`` (``"a4"`` or ``"letter"``), centred,
+    keeping its aspect ratio and its vector content (rewrites the file).
+
+    Raises
+    ------
+    SettingsError
+        Unknown paper name.
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
+
+    if paper not in PAPER_SIZES_PT:
+        raise SettingsError(f"--paper {paper}: give one of {', '.join(PAPER_SIZES_PT)}")
+    width, height = PAPER_SIZES_PT[paper]
+    path = Path(path)
+    writer = PdfWriter(clone_from=path)
+
+    def stream(data: bytes) -> Any:
+        obj = DecodedStreamObject()
+        obj.set_data(data)
+        return writer._add_object(obj)  # noqa: SLF001 (pypdf has no public name for it)
+
+    # Wrap each page's content streams in "q <scale and move> cm ... Q" (the streams themselves are
+    # not parsed: fast for pages with long traces) and give the page the paper's size.
+    for page in writer.pages:
+        w, h = float(page.mediabox.width), float(page.mediabox.height)
+        k = min((width - 2 * _PAPER_MARGIN_PT) / w, (height - 2 * _PAPER_MARGIN_PT) / h)
+        tx, ty = (width - k * w) / 2, (height - k * h) / 2
+        contents = page.get(NameObject("/Contents"))
+        parts = ArrayObject([stream(f"q {k:.6f} 0 0 {k:.6f} {tx:.3f} {ty:.3f} cm\n".encode())])
+        if contents is not None:
+            resolved = contents.get_object()
+            parts.extend(resolved if isinstance(resolved, ArrayObject) else [contents])
+        parts.append(stream(b"\nQ\n"))
+        page[NameObject("/Contents")] = parts
+        page.mediabox = RectangleObject([0, 0, width, height])
+        if NameObject("/CropBox") in page:
+            page.cropbox = RectangleObject([0, 0, width, height])
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        writer.write(f)
+    tmp.replace(path)
+
+
 def write_report(
     result: SessionResult,
     out: str | Path,
@@ -445,6 +518,8 @@ def write_report(
     max_points: int = DEFAULT_MAX_POINTS,
     jobs: int | None = None,
     extra_pages: Sequence[ReportPage] = (),
+    coaching: Coaching | None = None,
+    paper: str = "a4",
 ) -> ReportFiles:
     """Render the report of ``result`` to ``out``.
 
@@ -455,8 +530,8 @@ def write_report(
     out
         A folder (created if missing; its parent must exist): writes ``session.png``,
         ``set-1.png`` … ``set-N.png``, ``report.pdf`` and ``report.html``.  Or one file by suffix:
-        ``.pdf`` (all pages), ``.html`` (all pages, images embedded) or ``.png`` (the session
-        page only).
+        ``.pdf`` (all pages), ``.html`` (all pages as one responsive page: HTML text and tables,
+        SVG charts) or ``.png`` (the session page only).
     dpi
         Resolution of the PNG images.
     max_points
@@ -466,6 +541,10 @@ def write_report(
     extra_pages
         Pages appended after the set pages, e.g. the progress page of
         :func:`imurep.report.progress_page.progress_page`; rendered like the other pages.
+    coaching
+        The cues and advice to show (None: from ``result`` alone, see :func:`report_coaching`).
+    paper
+        Paper of the PDF pages: ``"a4"`` or ``"letter"`` (each page scaled to fit).
 
     Returns
     -------
@@ -475,23 +554,34 @@ def write_report(
     Raises
     ------
     SettingsError
-        ``out`` has an unknown suffix or its folder does not exist.
+        ``out`` has an unknown suffix or its folder does not exist, or ``paper`` is unknown.
     """
+    from imurep.report.html import build_report_html
+
     out = Path(out)
     kind = _check_out(out)
+    if paper not in PAPER_SIZES_PT:
+        raise SettingsError(f"--paper {paper}: give one of {', '.join(PAPER_SIZES_PT)}")
+    coaching = report_coaching(result, coaching)
     title = f"imurep report — {Path(result.source).name or 'recording'}"
     n_jobs = default_jobs() if jobs is None else max(1, jobs)
     pngs: list[bytes] | None = None
+    pages: list[ReportPage] = []
     if kind in ("dir", ".html") and n_jobs > 1 and _can_fork():  # build and render overlapped
-        pdf = out / "report.pdf" if kind == "dir" else None
         if kind == "dir":
             out.mkdir(exist_ok=True)
         pages, pngs = _build_and_render(
-            result, extra_pages, pdf_path=pdf, title=title, dpi=dpi, max_points=max_points, jobs=n_jobs
+            result,
+            extra_pages,
+            pdf_path=out / "report.pdf" if kind == "dir" else None,
+            title=title,
+            dpi=dpi,
+            max_points=max_points,
+            jobs=n_jobs,
+            coaching=coaching,
         )
     else:
-        pages = build_pages(result, max_points=max_points) + list(extra_pages)
-    subtitle = session_verdict(result)
+        pages = build_pages(result, max_points=max_points, coaching=coaching) + list(extra_pages)
     written: list[Path] = []
     opts: dict[str, Any] = {"title": title, "dpi": dpi, "max_points": max_points, "jobs": jobs}
     try:
@@ -499,22 +589,23 @@ def write_report(
             out.mkdir(exist_ok=True)
             if pngs is None:
                 pngs = render(result, pages, png=True, pdf_path=out / "report.pdf", **opts)
+            fit_pdf_to_paper(out / "report.pdf", paper)
             for page, data in zip(pages, pngs, strict=True):
                 path = out / f"{page.name}.png"
                 path.write_bytes(data)
                 written.append(path)
             written.append(out / "report.pdf")
-            (out / "report.html").write_text(
-                build_html(pages, pngs, title=title, subtitle=subtitle), encoding="utf-8"
-            )
+            doc = build_report_html(result, coaching, pages, pngs, title=title)
+            (out / "report.html").write_text(doc, encoding="utf-8")
             written.append(out / "report.html")
         elif kind == ".pdf":
             render(result, pages, png=False, pdf_path=out, **opts)
+            fit_pdf_to_paper(out, paper)
             written.append(out)
         elif kind == ".html":
             if pngs is None:
                 pngs = render(result, pages, png=True, **opts)
-            out.write_text(build_html(pages, pngs, title=title, subtitle=subtitle), encoding="utf-8")
+            out.write_text(build_report_html(result, coaching, pages, pngs, title=title), encoding="utf-8")
             written.append(out)
         else:
             out.write_bytes(figure_png(pages[0].figure, dpi))

@@ -9,6 +9,7 @@ fatigue lines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ from matplotlib.ticker import MaxNLocator
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC
 from imurep.model.results import SessionResult
-from imurep.report.drawing import draw_table, new_figure, page_header, tint
+from imurep.report.drawing import draw_notes, draw_table, mark_charts, new_figure, page_header, tint
 from imurep.report.stats import (
-    ASYMMETRY_WARN_PCT,
+    LEFT_RIGHT_FIGURES,
     SideStats,
+    asymmetry_flagged,
+    breaks_limit,
     fatigue_series,
     has_both_sides,
     is_hip,
@@ -36,6 +39,8 @@ from imurep.report.style import FAULT_COLORS, NOTE_FILL, PHASE_COLORS, SIDE_COLO
 from imurep.report.text import (
     MISSING,
     baseline_text,
+    context_line,
+    exercise_title,
     fmt,
     label,
     no_sets_hint,
@@ -61,25 +66,30 @@ def _asym_title(base: str, stats: dict[str, SideStats], key: str) -> str:
 
 
 def _draw_sides(fig: Figure, gs: Any, result: SessionResult, stats: dict[str, SideStats]) -> None:
+    hip = is_hip(result)
+    th = thresholds(result)
     sides = list(stats)
     x = np.arange(len(sides), dtype=float)
     colours = [_side_colour(s) for s in sides]
-    axes = [fig.add_subplot(gs[0, i]) for i in range(5)]
-    for ax in axes:
+    n_panels = 5 if hip else 4
+    axes = [fig.add_subplot(gs[0, i]) for i in range(n_panels)]
+    for ax in axes[:-1]:
         ax.grid(axis="x", visible=False)
         ax.set_xticks(x, [s.capitalize() for s in sides])
         ax.set_xlim(-0.7, len(sides) - 0.3)
     if not sides:
         for ax in axes:
             ax.text(0.5, 0.5, "no sets", transform=ax.transAxes, ha="center", color="#666666")
-    # Reps
+    # Reps: clean (solid) and with a fault (light) stacked; the asymmetry is that of the clean reps
     ax = axes[0]
-    vals = [stats[s].reps for s in sides]
-    ax.bar(x, vals, 0.6, color=colours, gid="side:reps")
-    for xi, v, s in zip(x, vals, sides, strict=True):
-        ax.text(xi, v, f"{v}\n{stats[s].clean_reps} clean", ha="center", va="bottom", fontsize=7.5)
-    ax.set_ylim(0, max(vals, default=1) * 1.35 + 0.5)
-    ax.set_title(_asym_title(METRICS["reps"].label, stats, "reps"), fontsize=10)
+    clean = [stats[s].clean_reps for s in sides]
+    faulty = [stats[s].faulty_reps for s in sides]
+    ax.bar(x, clean, 0.6, color=colours, gid="side:reps", label="clean")
+    ax.bar(x, faulty, 0.6, bottom=clean, color=colours, alpha=0.35, label="with a fault")
+    for xi, c, f in zip(x, clean, faulty, strict=True):
+        ax.text(xi, c + f, f"{c + f}\n{c} clean", ha="center", va="bottom", fontsize=7.5)
+    ax.set_ylim(0, max((c + f for c, f in zip(clean, faulty, strict=True)), default=1) * 1.35 + 0.5)
+    ax.set_title(_asym_title("Reps (clean solid)", stats, "clean_reps"), fontsize=10)
     # ROM: mean ± sd
     ax = axes[1]
     means = [stats[s].mean("rom_deg") or 0.0 for s in sides]
@@ -88,9 +98,9 @@ def _draw_sides(fig: Figure, gs: Any, result: SessionResult, stats: dict[str, Si
     for xi, mean, sd in zip(x, means, sds, strict=True):
         ax.text(xi, mean + sd, f"{mean:.1f}°", ha="center", va="bottom", fontsize=8)
     ax.set_ylim(0, max((m + d for m, d in zip(means, sds, strict=True)), default=1.0) * 1.25 + 1.0)
-    ax.set_ylabel(label("rom_deg"))
-    ax.set_title(_asym_title("ROM, mean ± SD", stats, "rom_deg"), fontsize=10)
-    # Tempo: stacked means
+    ax.set_ylabel("Range of motion (°)")
+    ax.set_title(_asym_title("Range, mean ± SD", stats, "rom_deg"), fontsize=10)
+    # Tempo: stacked means, legend under the axis (never over the bars)
     ax = axes[2]
     bottom = np.zeros(len(sides))
     for phase in ("concentric", "top_hold", "eccentric"):
@@ -109,60 +119,72 @@ def _draw_sides(fig: Figure, gs: Any, result: SessionResult, stats: dict[str, Si
             if vi > 0.25:
                 ax.text(xi, b + vi / 2, f"{vi:.1f}", ha="center", va="center", fontsize=7.5)
         bottom = bottom + seg
-    ax.set_ylim(0, max(float(bottom.max(initial=0.0)) * 1.4, 1.0))
+    ax.set_ylim(0, max(float(bottom.max(initial=0.0)) * 1.15, 1.0))
     ax.set_ylabel("Mean time per rep (s)")
-    ax.legend(loc="upper center", ncol=3, fontsize=7, handlelength=1.0, columnspacing=0.6)
-    ax.set_title(_asym_title("Tempo, mean per rep", stats, "tempo_s"), fontsize=10)
-    # Tilt
-    ax = axes[3]
-    if is_hip(result):
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=3,
+        fontsize=7,
+        handlelength=1.0,
+        columnspacing=0.6,
+    )
+    ax.set_title("Tempo, mean per rep\n ", fontsize=10)
+    # Tilt (hip only): the largest hip drop per side as the bar (the figure the table shows), the
+    # mean of the reps' peaks as a tick
+    if hip:
+        ax = axes[3]
+        max_t = [stats[s].max_tilt_deg or 0.0 for s in sides]
         mean_t = [stats[s].mean("peak_tilt_deg") or 0.0 for s in sides]
-        max_t = [max(stats[s].peak_tilt_deg, default=0.0) for s in sides]
-        ax.bar(x, mean_t, 0.6, color=colours, gid="side:tilt")
-        ax.plot(x, max_t, linestyle="none", marker="_", markersize=22, color="#333333", label="max")
-        thr = thresholds(result).tilt_deg
+        thr = th.tilt_deg
+        bar_colours = [
+            FAULT_COLORS["hip_tilt"] if v > thr else c for v, c in zip(max_t, colours, strict=True)
+        ]
+        ax.bar(x, max_t, 0.6, color=bar_colours, gid="side:tilt")
+        ax.plot(x, mean_t, linestyle="none", marker="_", markersize=22, color="#333333", label="mean of reps")
+        for xi, v in zip(x, max_t, strict=True):
+            ax.text(xi, v, f"{v:.1f}°", ha="center", va="bottom", fontsize=8)
         ax.axhline(
             thr, color=FAULT_COLORS["hip_tilt"], linestyle="--", linewidth=1.0, label=f"limit {thr:g}°"
         )
         ax.set_ylim(0, max(max(max_t, default=0.0), thr) * 1.3)
-        ax.set_ylabel("Peak tilt per rep (°)")
-        ax.legend(loc="upper center", ncol=2, fontsize=7)
-        ax.set_title(_asym_title("Tilt, mean and max", stats, "peak_tilt_deg"), fontsize=10)
-    else:
-        ax.set_title("Tilt\n ", fontsize=10)
-        ax.axis("off")
-        ax.text(
-            0.5,
-            0.5,
-            "not measured\nwith the sensor\non the thigh",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            color="#666666",
-        )
-    # Faults: grouped by code
-    ax = axes[4]
-    codes = list(FAULTS)
+        ax.set_ylabel("Largest hip drop of a rep (°)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7)
+        ax.set_title(_asym_title("Hip drop, largest", stats, "max_tilt_deg"), fontsize=10)
+    # Faults: one horizontal group per code (labels never collide)
+    ax = axes[-1]
+    codes = [c for c in FAULTS if hip or c != "hip_tilt"]
     n = max(len(sides), 1)
-    w = 0.8 / n
-    xc = np.arange(len(codes), dtype=float)
+    h = 0.55 / n
+    yc = np.arange(len(codes), dtype=float)[::-1]
     for k, side in enumerate(sides):
         counts = [stats[side].fault_counts.get(c, 0) for c in codes]
-        ax.bar(xc - 0.4 + w * (k + 0.5), counts, w, color=_side_colour(side), label=side.capitalize())
-    ax.set_xticks(xc, ["hips\ntilted", "rushed\nlowering", "short\nsqueeze", "partial\nrange"], fontsize=7.5)
-    ax.set_xlim(-0.6, len(codes) - 0.4)
-    for tick, c in zip(ax.get_xticklabels(), codes, strict=True):
-        tick.set_color(FAULT_COLORS[c])
-    ymax = max((stats[s].fault_counts.get(c, 0) for s in sides for c in codes), default=0)
-    ax.set_ylim(0, max(ymax, 1) * 1.3 + 0.3)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("Faulty reps")
+        ax.barh(yc - 0.2 - h * k, counts, h, color=_side_colour(side), label=side.capitalize())
+    for y_code, code in zip(yc, codes, strict=True):  # the fault's name above its bars, in the panel
+        ax.text(
+            0.02,
+            float(y_code) + 0.08,
+            FAULT_LABELS[code],
+            color=FAULT_COLORS[code],
+            fontsize=8,
+            va="bottom",
+            ha="left",
+            transform=ax.get_yaxis_transform(),
+        )
+    ax.set_yticks([])
+    ax.set_ylim(-0.85, len(codes) - 0.35)
+    xmax = max((stats[s].fault_counts.get(c, 0) for s in sides for c in codes), default=0)
+    ax.set_xlim(0, max(xmax, 1) * 1.15 + 0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Reps with the fault")
     if sides:
-        ax.legend(loc="upper right", fontsize=7)
-    ax.set_title(_asym_title("Faults", stats, "faults"), fontsize=10)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(sides), fontsize=7)
+    ax.set_title(_asym_title("Faults", stats, "faulty_reps"), fontsize=10)
 
 
-def _draw_trends(ax_conc: Axes, ax_tilt: Axes, result: SessionResult) -> None:
+def _draw_trends(ax_conc: Axes, ax_tilt: Axes | None, result: SessionResult) -> None:
+    """Lifting time (and, hip sensor only, the hip drop) per rep, one line per set."""
     markers = "osD^vP*X<>"
     styles = ["-", "--", ":", "-."]
     for k, s in enumerate(result.sets):
@@ -177,119 +199,129 @@ def _draw_trends(ax_conc: Axes, ax_tilt: Axes, result: SessionResult) -> None:
             "label": set_name(s),
         }
         ax_conc.plot(series.rep_index, series.concentric_s, gid=f"trend:concentric:{s.index}", **kw)
-        if is_hip(result):
+        if ax_tilt is not None:
             ax_tilt.plot(series.rep_index, series.peak_tilt_deg, gid=f"trend:tilt:{s.index}", **kw)
     ax_conc.set_title("Fatigue: lifting time across the set")
     ax_conc.set_xlabel(METRICS["index"].label)
     ax_conc.set_ylabel(label("concentric_s"))
-    ax_tilt.set_title("Fatigue: pelvis tilt across the set")
-    ax_tilt.set_xlabel(METRICS["index"].label)
-    if is_hip(result):
+    top = max((r.concentric_s for s in result.sets for r in s.reps), default=1.0)
+    ax_conc.set_ylim(0, top * 1.45)  # from 0: a 0.2 s wobble must not look like a collapse
+    axes = [ax_conc]
+    if ax_tilt is not None:
+        axes.append(ax_tilt)
         thr = thresholds(result).tilt_deg
+        ax_tilt.set_title("Fatigue: hip drop across the set")
+        ax_tilt.set_xlabel(METRICS["index"].label)
         ax_tilt.axhline(
             thr, color=FAULT_COLORS["hip_tilt"], linestyle="--", linewidth=1.0, label=f"limit {thr:g}°"
         )
-        ax_tilt.set_ylabel(label("peak_tilt_deg") + ", peak per rep")
-        ax_tilt.set_ylim(bottom=0)
-    else:
-        ax_tilt.axis("off")
-        ax_tilt.text(
-            0.5,
-            0.5,
-            "Tilt not measured with the sensor on the thigh",
-            transform=ax_tilt.transAxes,
-            ha="center",
-            va="center",
-            color="#666666",
-        )
-    for ax in (ax_conc, ax_tilt):
+        ax_tilt.set_ylabel("Hip drop, largest per rep (°)")
+        peaks = [r.peak_tilt_deg or 0.0 for s in result.sets for r in s.reps]
+        ax_tilt.set_ylim(0, max(max(peaks, default=0.0), thr) * 1.45)
+    for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if result.sets and (ax is ax_conc or is_hip(result)):
-            ncol = 2 if len(result.sets) > 4 else 1
-            ax.legend(loc="best", fontsize=7, ncol=ncol)
-    if len(result.sets) > 12:
-        for ax in (ax_conc, ax_tilt):
-            legend = ax.get_legend()
-            if legend is not None:
-                legend.remove()
+        if result.sets and len(result.sets) <= 12:  # legend in the free band above the lines
+            ncol = min(len(result.sets) + (ax is not ax_conc), 4)
+            ax.legend(loc="upper center", fontsize=7, ncol=ncol)
 
 
-def _quality_rows(result: SessionResult) -> tuple[list[list[str]], list[list[str]]]:
+def _rep_refs(pairs: list[tuple[int, int]]) -> str:
+    """``"set 1: reps 4, 9 · set 2: rep 3"``."""
+    by_set: dict[int, list[int]] = {}
+    for set_index, rep in pairs:
+        by_set.setdefault(set_index, []).append(rep)
+    return " · ".join(
+        f"set {k}: {'rep' if len(v) == 1 else 'reps'} {', '.join(map(str, v))}" for k, v in by_set.items()
+    )
+
+
+def quality_rows(result: SessionResult) -> tuple[list[list[str]], list[list[str]]]:
+    """The data-quality table in plain words (rows of two cells, and their fills)."""
     q = quality_figures(result)
     hip = is_hip(result)
     rate = f"{q.sample_rate_hz:.1f}"
     if q.nominal_rate_hz is not None:
-        rate += f" (nominal {q.nominal_rate_hz:g})"
-    gaps = f"{q.n_gaps}" + (f" ({q.gap_total_s:.2f} s in total)" if q.n_gaps else "")
+        rate += f" (stated {q.nominal_rate_hz:g})"
+    gaps = "none" if not q.n_gaps else f"{q.n_gaps} ({q.gap_total_s:.2f} s in total)"
+    slips = (
+        "none"
+        if not q.strap_slips
+        else " · ".join(f"set {k} at {t:.0f} s" for k, t in q.strap_slips) + " (re-levelled there)"
+    )
+    uncertain = "none" if not q.uncertain_reps else _rep_refs(q.uncertain_reps) + " (maybe not one rep)"
     rows = [
         [label("sample_rate_hz"), rate],
-        [METRICS["n_samples"].label, fmt(q.n_samples, "n_samples")],
-        [METRICS["duration_s"].label, f"{q.duration_s / 60:.1f} min"],
-        ["Gaps in the data", gaps],
-        [label("still_fraction"), f"{q.still_fraction * 100:.0f} % of the time still (gyro bias learned)"],
+        [
+            METRICS["duration_s"].label,
+            f"{q.duration_s / 60:.1f} min ({fmt(q.n_samples, 'n_samples')} samples)",
+        ],
+        ["Data missing (gaps)", gaps],
+        ["Sensor lying still", f"{q.still_fraction * 100:.0f} % of the time (used to zero the gyro)"],
+        ["Strap slipped or re-fitted", slips],
+        ["Uncertain reps", uncertain],
     ]
     if hip:
-        for index, source in q.baselines[:8]:
-            rows.append([f"Tilt baseline, set {index}", baseline_text(source, hip)])
-        if len(q.baselines) > 8:
+        for index, source in q.baselines[:6]:
+            rows.append([f"Level reference, set {index}", baseline_text(source, hip)])
+        if len(q.baselines) > 6:
             n_sets = len(q.baselines)
             rows.append(
-                ["Tilt baseline, all sets", f"start position in {q.n_start_position} of {n_sets} sets"]
+                ["Level reference, all sets", f"still start in {q.n_start_position} of {n_sets} sets"]
             )
-    else:
-        rows.append(["Tilt baseline", "– (tilt not measured on the thigh)"])
     colours = []
     for name, value in rows:
         c = ["white", "white"]
-        if name == "Gaps in the data" and q.n_gaps:
+        if value != "none" and name in (
+            "Data missing (gaps)",
+            "Strap slipped or re-fitted",
+            "Uncertain reps",
+        ):
             c[1] = NOTE_FILL
-        if "first rep's bottom" in value:
+        if "first rep" in value:
             c[1] = NOTE_FILL
         colours.append(c)
     return rows, colours
 
 
-def _comparison_rows(
-    stats: dict[str, SideStats], hip: bool
+def comparison_rows(
+    stats: dict[str, SideStats], result: SessionResult
 ) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """The left-vs-right table: :data:`~imurep.coaching.trends.LEFT_RIGHT_FIGURES`, a value tinted
+    when it breaks its limit, an asymmetry only when the figure has no limit of its own."""
+    hip = is_hip(result)
+    th = thresholds(result)
     sides = list(stats)
     both = has_both_sides(stats)
     header = ["", *[s.capitalize() for s in sides]] + ([label("asymmetry_pct")] if both else [])
-    metrics: list[tuple[str, str, str]] = [
-        ("Reps (clean)", "reps", "d"),
-        ("Mean " + label("rom_deg"), "rom_deg", ".1f"),
-        ("Mean " + label("concentric_s"), "concentric_s", ".2f"),
-        ("Mean " + label("top_hold_s"), "top_hold_s", ".2f"),
-        ("Mean " + label("eccentric_s"), "eccentric_s", ".2f"),
-    ]
-    if hip:
-        metrics.append(("Max " + label("peak_tilt_deg"), "max_tilt_deg", ".1f"))
-    metrics.append(("Faulty reps", "faulty_reps", "d"))
-    rows: list[list[str]] = []
-    colours: list[list[str]] = []
-
-    for name, key, spec in metrics:
-        vals = [stats[s].figure(key) for s in sides]
-        cells = [name]
-        for s, v in zip(sides, vals, strict=True):
-            if v is None:
-                cells.append(MISSING)
-            elif key == "reps":
-                cells.append(f"{int(v)} ({stats[s].clean_reps})")
-            else:
-                cells.append(format(int(v) if spec == "d" else v, spec))
-        c = ["white"] * len(cells)
+    rows: list[list[str]] = [["Reps", *[str(stats[s].reps) for s in sides]] + ([MISSING] if both else [])]
+    colours: list[list[str]] = [["white"] * len(rows[0])]
+    for figure in LEFT_RIGHT_FIGURES:
+        if figure.hip_only and not hip:
+            continue
+        unit = f" ({figure.unit})" if figure.unit else ""
+        cells = [figure.label + unit]
+        c = ["white"]
+        for s in sides:
+            v = stats[s].figure(figure.key)
+            cells.append(MISSING if v is None else format(int(v) if figure.fmt == "d" else v, figure.fmt))
+            broken = breaks_limit(
+                figure,
+                v,
+                tilt_deg=th.tilt_deg,
+                min_hold_s=th.min_top_hold_s,
+                min_lowering_s=th.min_eccentric_s,
+            )
+            c.append(WARN_FILL if broken else "white")
         if both:
-            pct = left_right_asymmetry(stats, key)
+            pct = left_right_asymmetry(stats, figure.key)
             cells.append(MISSING if pct is None else f"{pct:.0f}")
-            ok = pct is None or pct <= ASYMMETRY_WARN_PCT or key == "faulty_reps"
-            c.append("white" if ok else WARN_FILL)
+            c.append(WARN_FILL if asymmetry_flagged(figure, pct) else "white")
         rows.append(cells)
         colours.append(c)
     return header, rows, colours
 
 
-def _set_rows(result: SessionResult) -> tuple[list[str], list[list[str]], list[list[str]]]:
+def set_rows(result: SessionResult) -> tuple[list[str], list[list[str]], list[list[str]]]:
     hip = is_hip(result)
     codes = [c for c in FAULTS if hip or c != "hip_tilt"]
     header = [
@@ -332,72 +364,82 @@ def _set_rows(result: SessionResult) -> tuple[list[str], list[list[str]], list[l
     return header, rows, colours
 
 
-def build_session_figure(result: SessionResult) -> Figure:
-    """The session page: left vs right, fatigue trends, data quality and the set table.
+def build_session_figure(result: SessionResult, advice: Sequence[str] = ()) -> Figure:
+    """The session page: left vs right, fatigue trends, data quality, the set table and the advice.
 
     Parameters
     ----------
     result
         The analysis.
+    advice
+        The progression advice as lines (:meth:`imurep.coaching.advice.Advice.lines`), at the foot.
     """
     if not result.sets:
         return _build_no_sets_figure(result)
     hip = is_hip(result)
     stats = side_stats(result)
     n_set_rows = len(result.sets) + 1
-    q_rows, q_colours = _quality_rows(result)
-    c_header, c_rows, c_colours = _comparison_rows(stats, hip)
+    q_rows, q_colours = quality_rows(result)
+    c_header, c_rows, c_colours = comparison_rows(stats, result)
     mid_rows = max(len(q_rows), len(c_rows)) + 1
     mid_in = 0.26 * mid_rows + 0.2
     set_in = 0.26 * n_set_rows + 0.2
-    height = 2.25 + 3.4 + 3.1 + mid_in + set_in + 2.0
+    advice_in = 0.5 + 0.36 * max(len(advice), 1)
+    height = 2.45 + 3.4 + 3.1 + mid_in + set_in + advice_in + 2.0
     fig = new_figure(height)
-    note = (
-        f"{Path(result.source).name or 'recording'} · {result.placement} sensor · "
-        f"{result.quality.duration_s / 60:.1f} min at {result.quality.sample_rate_hz:.0f} Hz"
+    top_in = page_header(
+        fig,
+        f"Session report · {exercise_title(result)}",
+        session_verdict(result),
+        context_line(result),
+        height,
     )
-    page_header(fig, "Session report", session_verdict(result), note, height)
     gs = fig.add_gridspec(
-        4,
+        5,
         1,
-        height_ratios=[3.4, 3.1, mid_in, set_in],
+        height_ratios=[3.4, 3.1, mid_in, set_in, advice_in],
         left=0.07,
         right=0.97,
-        top=1.0 - 2.1 / height,
+        top=1.0 - (top_in + 1.1) / height,
         bottom=0.2 / height,
         hspace=0.45,
     )
-    gs_sides = gs[0].subgridspec(1, 5, wspace=0.6, width_ratios=[1.0, 0.9, 1.0, 0.9, 1.5])
+    ratios = [1.0, 0.9, 1.0, 0.9, 1.5] if hip else [1.0, 0.9, 1.0, 1.5]
+    gs_sides = gs[0].subgridspec(1, len(ratios), wspace=0.6, width_ratios=ratios)
     _draw_sides(fig, gs_sides, result, stats)
-    fig.text(0.05, 1.0 - 1.3 / height, sides_heading(stats), fontsize=13, fontweight="bold", va="top")
-    gs_trend = gs[1].subgridspec(1, 2, wspace=0.2)
-    _draw_trends(fig.add_subplot(gs_trend[0, 0]), fig.add_subplot(gs_trend[0, 1]), result)
+    fig.text(
+        0.05, 1.0 - (top_in + 0.3) / height, sides_heading(stats), fontsize=13, fontweight="bold", va="top"
+    )
+    gs_trend = gs[1].subgridspec(1, 2 if hip else 1, wspace=0.2)
+    _draw_trends(fig.add_subplot(gs_trend[0, 0]), fig.add_subplot(gs_trend[0, 1]) if hip else None, result)
     gs_mid = gs[2].subgridspec(1, 2, wspace=0.08, width_ratios=[1.15, 1.0])
     ax_cmp = fig.add_subplot(gs_mid[0, 0])
     n_cols = len(c_header)
-    cmp_widths = [0.34] + [0.66 / (n_cols - 1)] * (n_cols - 1)
+    cmp_widths = [0.44] + [0.56 / max(n_cols - 1, 1)] * (n_cols - 1)
     draw_table(ax_cmp, c_header, c_rows, c_colours, cmp_widths, font_size=8.5)
     ax_cmp.set_title(
-        "Left vs right" + (" (asymmetry = |L − R| / larger)" if has_both_sides(stats) else ""),
+        "Left vs right" + (" (asymmetry = difference / larger side)" if has_both_sides(stats) else ""),
         pad=8,
     )
     ax_q = fig.add_subplot(gs_mid[0, 1])
-    draw_table(ax_q, ["Measure", "Value"], q_rows, q_colours, [0.38, 0.62], font_size=8.5)
+    draw_table(ax_q, ["Measure", "Value"], q_rows, q_colours, [0.38, 0.62], font_size=8)
     ax_q.set_title("Data quality", pad=8)
     ax_sets = fig.add_subplot(gs[3])
-    s_header, s_rows, s_colours = _set_rows(result)
+    s_header, s_rows, s_colours = set_rows(result)
     fixed = [0.05, 0.07, 0.06, 0.06, 0.08, 0.11, 0.17] + ([0.10] if hip else [])
     n_codes = len(s_header) - len(fixed)
     widths = fixed + [(1.0 - sum(fixed)) / max(n_codes, 1)] * n_codes
     draw_table(ax_sets, s_header, s_rows, s_colours, widths, font_size=8.5)
     ax_sets.set_title("Sets", pad=8)
+    draw_notes(fig.add_subplot(gs[4]), "Progression advice", advice)
+    mark_charts(fig, top_in + 0.1, ax_cmp, 0.4)
     return fig
 
 
 def _build_no_sets_figure(result: SessionResult) -> Figure:
     """The session page of a recording without sets: says so, with what to check and its data
     quality."""
-    q_rows, q_colours = _quality_rows(result)
+    q_rows, q_colours = quality_rows(result)
     table_in = 0.26 * (len(q_rows) + 1) + 0.2
     height = 1.9 + table_in + 0.5
     fig = new_figure(height)

@@ -15,7 +15,7 @@ rep's top hold), ``tilt-fault`` for the tilt-fault markers (x = time of the rep'
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,19 +26,49 @@ from matplotlib.patches import Patch, Rectangle
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASES
 from imurep.model.results import SessionResult, SetResult
-from imurep.report.drawing import draw_table, new_figure, page_header, row_major, tint
+from imurep.report.drawing import (
+    draw_notes,
+    draw_table,
+    mark_charts,
+    new_figure,
+    page_header,
+    row_major,
+    tint,
+)
 from imurep.report.stats import (
     Thresholds,
     band_levels,
     decimate_minmax,
+    dropped_side,
     is_hip,
+    is_lift_set,
+    is_uncertain,
     partial_rom_limit,
     thresholds,
     tilt_fault_points,
     tilt_judged,
 )
-from imurep.report.style import FAULT_COLORS, FAULT_MARKERS, NOTE_FILL, OK_COLOR, PHASE_COLORS, TRACE_COLOR
-from imurep.report.text import fmt, label, phase_label, phase_metric_label, set_name, set_verdict
+from imurep.report.style import (
+    FAULT_COLORS,
+    FAULT_MARKERS,
+    NOTE_FILL,
+    OK_COLOR,
+    PHASE_COLORS,
+    SIDE_COLORS,
+    TRACE_COLOR,
+)
+from imurep.report.text import (
+    MISSING,
+    context_line,
+    exercise_title,
+    fmt,
+    label,
+    phase_label,
+    phase_metric_label,
+    set_name,
+    set_time_text,
+    set_verdict,
+)
 
 DEFAULT_MAX_POINTS = 4000
 """Plotted points per trace at most (min/max decimation keeps peaks; ≈ 4 per pixel column)."""
@@ -132,17 +162,17 @@ def _draw_angle(ax: Axes, s: SetResult, t0: float, th: Thresholds, max_points: i
             gid=f"fault:{code}",
             clip_on=False,
         )
-    ax.set_ylabel(label("sagittal_deg"))
     segment = "Hip" if hip else "Thigh"
-    ax.set_title(f"{segment} angle over the set — reps numbered, phases shaded")
+    ax.set_ylabel(f"{segment} angle (°)")
+    ax.set_title(f"{segment} height over the set — reps numbered, phases shaded")
 
-    handles: list[Any] = [Line2D([], [], color=TRACE_COLOR, linewidth=1.0, label=label("sagittal_deg"))]
+    handles: list[Any] = [Line2D([], [], color=TRACE_COLOR, linewidth=1.0, label=f"{segment} angle (°)")]
     handles += [
         Patch(facecolor=PHASE_COLORS[p], alpha=0.5, label=phase_label(p, s.phase_order)) for p in PHASES
     ]
     handles.append(
         Line2D(
-            [], [], color="#555555", linestyle="--", linewidth=0.9, label=f"{band:.0%} bands (bottom / top)"
+            [], [], color="#555555", linestyle="--", linewidth=0.9, label="where each rep starts / tops out"
         )
     )
     present = [c for c in FAULTS if any(c in r.faults for r in reps)]
@@ -167,7 +197,7 @@ def _draw_angle(ax: Axes, s: SetResult, t0: float, th: Thresholds, max_points: i
 
 def _draw_tilt(ax: Axes, s: SetResult, t0: float, th: Thresholds, hip: bool, max_points: int) -> None:
     """Pelvis tilt with the ±threshold band and the tilt faults (hip only)."""
-    ax.set_title("Pelvis tilt (sideways) — should stay inside the band")
+    ax.set_title("Hip drop (pelvis tilting sideways) — should stay inside the band")
     tr = s.trace
     if not hip or tr is None or tr.tilt_deg is None:
         ax.set_yticks([])
@@ -213,9 +243,25 @@ def _draw_tilt(ax: Axes, s: SetResult, t0: float, th: Thresholds, hip: bool, max
         )
     lim = max(2.0 * thr, 1.15 * float(np.max(np.abs(tr.tilt_deg))) if len(tr.tilt_deg) else 0.0)
     ax.set_ylim(-lim, lim)
-    ax.set_ylabel(label("tilt_deg"))
+    ax.set_ylabel("Tilt (°)")
+    # the sign of the tilt, in words (see imurep.report.stats.dropped_side)
+    for y_ax, text, va in (
+        (0.97, f"▲ {dropped_side(1.0)} hip lower", "top"),
+        (0.03, f"▼ {dropped_side(-1.0)} hip lower", "bottom"),
+    ):
+        ax.text(
+            0.005,
+            y_ax,
+            text,
+            transform=ax.transAxes,
+            fontsize=7.5,
+            color="#555555",
+            va=va,
+            ha="left",
+            zorder=7,
+        )
     handles: list[Any] = [
-        Line2D([], [], color=TRACE_COLOR, linewidth=0.9, label=label("tilt_deg")),
+        Line2D([], [], color=TRACE_COLOR, linewidth=0.9, label="Tilt (°)"),
         Patch(facecolor=OK_COLOR, alpha=0.25, label=f"level: within ±{thr:g}°"),
     ]
     if xs:
@@ -229,7 +275,14 @@ def _draw_tilt(ax: Axes, s: SetResult, t0: float, th: Thresholds, hip: bool, max
                 label=FAULT_LABELS["hip_tilt"],
             )
         )
-    ax.legend(handles=handles, loc="upper right", ncol=len(handles), fontsize=8)
+    ax.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncol=len(handles),
+        fontsize=8,
+        borderaxespad=0.2,
+    )
 
 
 def _draw_tempo(ax: Axes, s: SetResult, th: Thresholds) -> None:
@@ -409,9 +462,18 @@ _CELL_FAULT = {
 }
 
 
-def _draw_rep_table(ax: Axes, s: SetResult, hip: bool) -> None:
+def rep_table_rows(s: SetResult, hip: bool) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """Header, cells and fills of the rep table of ``s`` (shared by the page and the HTML).
+
+    A rep the analysis is unsure of (:func:`~imurep.report.stats.is_uncertain`) shows its number
+    with a ``?`` and says so in the last column; leg lifts get a Side column.
+    """
+    lifts = is_lift_set(s)
     columns = [c for c in _REP_COLUMNS if hip or c != "peak_tilt_deg"]
-    header = [phase_metric_label(c, s.phase_order) for c in columns] + ["Faults"]
+    header = [_lift_label(c) if lifts else phase_metric_label(c, s.phase_order) for c in columns]
+    if lifts:
+        header.insert(1, "Side")
+    header.append("Faults")
     cell_fault = dict(_CELL_FAULT)
     if s.phase_order == "lower_first":  # the lowering is the first phase; the turn is no squeeze
         cell_fault.pop("top_hold_s")
@@ -421,21 +483,56 @@ def _draw_rep_table(ax: Axes, s: SetResult, hip: bool) -> None:
     colours: list[list[str]] = []
     for r in s.reps:
         row = [fmt(int(r.index) if c == "index" else getattr(r, c), c) for c in columns]
-        row.append(", ".join(FAULT_LABELS.get(f, f) for f in r.faults) or "ok")
-        rows.append(row)
         fills = ["white"] * len(row)
         for j, c in enumerate(columns):
             code = cell_fault.get(c)
             if code and code in r.faults:
                 fills[j] = tint(FAULT_COLORS[code])
-        fills[-1] = "white" if not r.faults else NOTE_FILL
+        notes = [FAULT_LABELS.get(f, f) for f in r.faults]
+        if is_uncertain(r):
+            row[0] += " ?"
+            fills[0] = NOTE_FILL
+            notes.append(f"uncertain (confidence {r.confidence:.2f})")
+        if lifts:
+            row.insert(1, r.side or MISSING)
+            fills.insert(1, tint(SIDE_COLORS.get(r.side or "unknown", "#777777")))
+        row.append(", ".join(notes) or "ok")
+        fills.append("white" if not notes else NOTE_FILL)
+        rows.append(row)
         colours.append(fills)
-    widths = [0.07] + [0.10] * (len(columns) - 1)
+    return header, rows, colours
+
+
+_LIFT_LABELS = {
+    "index": "Lift",
+    "concentric_s": "Lift (s)",
+    "top_hold_s": "Foot held (s)",
+    "eccentric_s": "Set down (s)",
+    "bottom_pause_s": "Rest (s)",
+    "rom_deg": "Bridge (°)",
+    "peak_tilt_deg": "Pelvis moved (°)",
+}
+
+
+def _lift_label(key: str) -> str:
+    return _LIFT_LABELS.get(key, label(key))
+
+
+def _draw_rep_table(ax: Axes, s: SetResult, hip: bool) -> None:
+    header, rows, colours = rep_table_rows(s, hip)
+    n_num = len(header) - 1
+    widths = [0.07] + [0.10] * (n_num - 1)
     widths.append(1.0 - sum(widths))
     draw_table(ax, header, rows, colours, widths, font_size=8.5)
 
 
-def build_set_figure(result: SessionResult, s: SetResult, *, max_points: int = DEFAULT_MAX_POINTS) -> Figure:
+def build_set_figure(
+    result: SessionResult,
+    s: SetResult,
+    *,
+    max_points: int = DEFAULT_MAX_POINTS,
+    cues: Sequence[str] = (),
+) -> Figure:
     """The page of one set (see the module docstring for its panels and their ``gid``).
 
     Parameters
@@ -446,49 +543,70 @@ def build_set_figure(result: SessionResult, s: SetResult, *, max_points: int = D
         One of ``result.sets``.
     max_points
         Plotted points per trace at most.
+    cues
+        The set's coaching cues (:attr:`imurep.coaching.cues.FaultCue.text`), listed at the foot.
     """
+    if is_lift_set(s):
+        from imurep.report.lift_page import build_lift_figure
+
+        return build_lift_figure(result, s, max_points=max_points, cues=cues)
     th = thresholds(result)
-    hip = is_hip(result)
+    hip = is_hip(result) and s.trace is not None and s.trace.tilt_deg is not None
     n_rows = len(s.reps) + 1
     table_in = 0.24 * n_rows + 0.3
-    height = 12.2 + table_in - (0 if hip else 0.9)
+    cues_in = 0.5 + 0.2 * max(len(cues), 1)
+    height = 10.5 + table_in + cues_in + (1.7 if hip else 0.0)
     fig = new_figure(height)
-    title = f"{set_name(s)} · {result.placement} sensor"
-    duration = s.end_s - s.start_s
+    title = f"{set_name(s)} · {exercise_title(result)}"
     note = (
-        f"{Path(result.source).name or 'recording'} · {s.start_s:.1f}–{s.end_s:.1f} s "
-        f"({int(duration // 60)}:{duration % 60:04.1f} min) · time under tension "
+        f"{context_line(result)}\n{set_time_text(result, s)} · time under tension "
         f"{s.summary.time_under_tension_s:.1f} s · {s.summary.clean_reps} of {s.summary.reps} reps clean"
     )
-    verdict = set_verdict(s, result.placement, th.tilt_deg if hip else None, tilt_judged=tilt_judged(result))
-    page_header(fig, title, verdict, note, height)
-    top = 1.0 - 1.3 / height
+    top_in = page_header(
+        fig,
+        title,
+        set_verdict(s, result.placement, th.tilt_deg if hip else None, tilt_judged=tilt_judged(result)),
+        note,
+        height,
+    )
+    ratios = [3.8, 1.7, 2.3, table_in, cues_in] if hip else [3.8, 2.3, table_in, cues_in]
     gs = fig.add_gridspec(
-        4,
+        len(ratios),
         2,
-        height_ratios=[3.8, 1.7 if hip else 0.5, 2.3, table_in],
+        height_ratios=ratios,
         left=0.07,
         right=0.97,
-        top=top,
+        top=1.0 - (top_in + 0.3) / height,
         bottom=0.2 / height,
         hspace=0.42,
         wspace=0.2,
     )
     ax_angle = fig.add_subplot(gs[0, :])
-    ax_tilt = fig.add_subplot(gs[1, :], sharex=ax_angle)
-    ax_tempo = fig.add_subplot(gs[2, 0])
-    ax_rom = fig.add_subplot(gs[2, 1])
-    ax_table = fig.add_subplot(gs[3, :])
+    row = 1
+    ax_tilt = None
+    if hip:
+        ax_tilt = fig.add_subplot(gs[1, :], sharex=ax_angle)
+        row = 2
+    ax_tempo = fig.add_subplot(gs[row, 0])
+    ax_rom = fig.add_subplot(gs[row, 1])
+    ax_table = fig.add_subplot(gs[row + 1, :])
+    ax_cues = fig.add_subplot(gs[row + 2, :])
     t0 = s.start_s
-    _draw_angle(ax_angle, s, t0, th, max_points, hip)
-    _draw_tilt(ax_tilt, s, t0, th, hip, max_points)
-    ax_tilt.set_xlabel(label("time_in_set_s"))
+    _draw_angle(ax_angle, s, t0, th, max_points, is_hip(result))
+    if ax_tilt is not None:
+        _draw_tilt(ax_tilt, s, t0, th, True, max_points)
+        ax_tilt.set_xlabel(label("time_in_set_s"))
+        ax_angle.tick_params(labelbottom=False)
+    else:
+        ax_angle.set_xlabel(label("time_in_set_s"))
+        ax_angle.legend_.set_bbox_to_anchor((0.5, -0.12))  # type: ignore[union-attr]
     if s.trace is not None and len(s.trace.t_s):
         ax_angle.set_xlim(float(s.trace.t_s[0] - t0), float(s.trace.t_s[-1] - t0))
     elif s.reps:
         ax_angle.set_xlim(-2.0, s.end_s - t0 + 2.0)
-    ax_angle.tick_params(labelbottom=False)
     _draw_tempo(ax_tempo, s, th)
     _draw_rom(ax_rom, s, th)
-    _draw_rep_table(ax_table, s, hip)
+    _draw_rep_table(ax_table, s, is_hip(result))
+    draw_notes(ax_cues, "What to work on", cues, "no faults: keep it up")
+    mark_charts(fig, top_in + 0.1, ax_table, 0.05)
     return fig

@@ -2,7 +2,8 @@
 
 The set page: the 5 % band levels, the partial-range threshold, the tilt-fault peaks and the
 min/max decimation of the traces.  The session page: the per-side aggregates
-(:class:`SideStats`), the left–right asymmetry of each of them, the fatigue series and the
+(:class:`SideStats`) and their left–right asymmetry (defined in :mod:`imurep.coaching.trends`,
+shared with the CLI, the JSON and ``imurep progress``), the fatigue series and the
 data-quality figures.  The progress page: the per-session, per-leg means of the stored sets and
 their left–right asymmetry.  Times in s, angles in degrees, fractions in 0..1, asymmetries in %.
 """
@@ -11,29 +12,34 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from imurep.coaching.advice import leg_of
-from imurep.coaching.trends import asymmetry_pct as history_asymmetry_pct
-from imurep.model.codes import FAULTS
+from imurep.coaching.trends import (  # the left–right figures, defined once (re-exported for the pages)
+    ASYMMETRY_WARN_PCT,
+    LEFT_RIGHT_FIGURES,
+    SIDE_ORDER,
+    LeftRightFigure,
+    SideStats,
+    asymmetry_flagged,
+    asymmetry_pct,
+    breaks_limit,
+    has_both_sides,
+    left_right_asymmetry,
+    side_name,
+    side_stats,
+)
 from imurep.model.results import RepResult, SessionResult, SetResult
 from imurep.model.samples import FloatArray
 
 if TYPE_CHECKING:
     from imurep.coaching.exercises import ExerciseProfile
     from imurep.coaching.history import SetRow
-
-ASYMMETRY_WARN_PCT: Final = 10.0
-"""Left–right asymmetry above which the report highlights a figure, %."""
-
-SIDE_ORDER: Final = ("left", "right", "unknown")
-"""Order of the working sides on the session page."""
-
 
 # --- settings ----------------------------------------------------------------------------------
 
@@ -84,6 +90,15 @@ def tilt_judged(result: SessionResult) -> bool:
 def is_hip(result: SessionResult) -> bool:
     """Whether the sensor sat on the hip (tilt is only measured there)."""
     return result.placement == "hip"
+
+
+LOW_CONFIDENCE = 0.5
+"""A rep whose ``confidence`` is below this is marked as uncertain (maybe not one rep), 0..1."""
+
+
+def is_uncertain(r: RepResult) -> bool:
+    """Whether the analysis is unsure that ``r`` is one rep (confidence below :data:`LOW_CONFIDENCE`)."""
+    return r.confidence < LOW_CONFIDENCE
 
 
 # --- set page ----------------------------------------------------------------------------------
@@ -140,6 +155,44 @@ def partial_rom_limit(s: SetResult, fraction: float) -> tuple[float, float]:
     return median, fraction * median
 
 
+def is_lift_set(s: SetResult) -> bool:
+    """Whether the set's movements are leg lifts (glute bridge with leg lift; each has a side)."""
+    return bool(s.summary.reps_by_side)
+
+
+def signed_peak_tilt(s: SetResult, r: RepResult) -> float | None:
+    """The tilt (degrees, signed) of the trace sample of ``s`` with the largest absolute tilt inside
+    rep ``r`` (None without a tilt trace or samples in the rep)."""
+    tr = s.trace
+    if tr is None or tr.tilt_deg is None:
+        return None
+    inside = np.flatnonzero((tr.t_s >= r.start_s) & (tr.t_s <= r.end_s))
+    if not len(inside):
+        return None
+    return float(tr.tilt_deg[inside[np.argmax(np.abs(tr.tilt_deg[inside]))]])
+
+
+def dropped_side(tilt_deg: float) -> str:
+    """The hip that is lower at a signed pelvis tilt.
+
+    The tilt is the elevation of the rep's rotation axis, which is oriented so that the pelvis turns
+    positively about it as the hips rise: that axis points to the lifter's left
+    (:mod:`imurep.core.tracking.lifts` relies on the same), so a positive tilt raises the left side
+    and the **right** hip drops.
+    """
+    return "right" if tilt_deg > 0 else "left"
+
+
+def dropped_hips(s: SetResult) -> dict[int, str | None]:
+    """For each rep of ``s`` with a ``hip_tilt`` fault: the hip that dropped (None when unknown)."""
+    out: dict[int, str | None] = {}
+    for r in s.reps:
+        if "hip_tilt" in r.faults:
+            peak = signed_peak_tilt(s, r)
+            out[r.index] = None if peak is None else dropped_side(peak)
+    return out
+
+
 def tilt_fault_points(s: SetResult, t0: float, tilt_deg: float) -> tuple[list[float], list[float]]:
     """Where the tilt faults of set ``s`` are marked on its tilt trace.
 
@@ -169,112 +222,6 @@ def tilt_fault_points(s: SetResult, t0: float, tilt_deg: float) -> tuple[list[fl
 
 
 # --- session page ------------------------------------------------------------------------------
-
-
-def asymmetry_pct(a: float | None, b: float | None) -> float | None:
-    """``|a − b| / max(|a|, |b|) × 100`` (0 = symmetric); None when a value is missing or both are 0."""
-    if a is None or b is None:
-        return None
-    big = max(abs(a), abs(b))
-    return None if big == 0 else abs(a - b) / big * 100.0
-
-
-def side_name(side: str | None) -> str:
-    """The side key of a set's working side (``"unknown"`` when not known)."""
-    return side if side else "unknown"
-
-
-@dataclass
-class SideStats:
-    """Aggregates over all reps of one working side (times in s, angles in degrees)."""
-
-    side: str
-    sets: int = 0
-    reps: int = 0
-    clean_reps: int = 0
-    rom_deg: list[float] = field(default_factory=list)
-    concentric_s: list[float] = field(default_factory=list)
-    top_hold_s: list[float] = field(default_factory=list)
-    eccentric_s: list[float] = field(default_factory=list)
-    peak_tilt_deg: list[float] = field(default_factory=list)
-    fault_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULTS, 0))
-
-    def mean(self, name: str) -> float | None:
-        """Mean of the list attribute ``name`` (None when empty)."""
-        values: list[float] = getattr(self, name)
-        return float(np.mean(values)) if values else None
-
-    def sd(self, name: str) -> float:
-        """Population standard deviation of the list attribute ``name`` (0 when empty)."""
-        values: list[float] = getattr(self, name)
-        return float(np.std(values)) if values else 0.0
-
-    @property
-    def faults(self) -> int:
-        """Total number of faults (a rep with two faults counts twice)."""
-        return sum(self.fault_counts.values())
-
-    @property
-    def faulty_reps(self) -> int:
-        """Reps with at least one fault."""
-        return self.reps - self.clean_reps
-
-    @property
-    def max_tilt_deg(self) -> float | None:
-        """Largest peak tilt of a rep (None without tilt)."""
-        return max(self.peak_tilt_deg) if self.peak_tilt_deg else None
-
-    @property
-    def tempo_s(self) -> float:
-        """Mean Up + Squeeze + Down time per rep (a missing mean counts as 0)."""
-        return sum(self.mean(name) or 0.0 for name in ("concentric_s", "top_hold_s", "eccentric_s"))
-
-    def figure(self, key: str) -> float | None:
-        """One figure by name: ``reps``, ``faults``, ``faulty_reps``, ``max_tilt_deg``,
-        ``tempo_s`` or the mean of a list attribute (``rom_deg``, ``concentric_s`` …)."""
-        if key in ("reps", "faults", "faulty_reps"):
-            return float(getattr(self, key))
-        if key in ("max_tilt_deg", "tempo_s"):
-            value: float | None = getattr(self, key)
-            return value
-        return self.mean(key)
-
-
-def side_stats(result: SessionResult) -> dict[str, SideStats]:
-    """Aggregate the reps of ``result`` by working side (``left``, ``right``, ``unknown``; in that order)."""
-    stats: dict[str, SideStats] = {}
-    for s in result.sets:
-        name = side_name(s.side)
-        st = stats.setdefault(name, SideStats(name))
-        st.sets += 1
-        st.reps += len(s.reps)
-        st.clean_reps += sum(not r.faults for r in s.reps)
-        for r in s.reps:
-            st.rom_deg.append(r.rom_deg)
-            st.concentric_s.append(r.concentric_s)
-            st.top_hold_s.append(r.top_hold_s)
-            st.eccentric_s.append(r.eccentric_s)
-            if r.peak_tilt_deg is not None:
-                st.peak_tilt_deg.append(r.peak_tilt_deg)
-            for code in r.faults:
-                st.fault_counts[code] = st.fault_counts.get(code, 0) + 1
-    order = {side: i for i, side in enumerate(SIDE_ORDER)}
-    return dict(sorted(stats.items(), key=lambda kv: order.get(kv[0], 3)))
-
-
-def has_both_sides(stats: Mapping[str, SideStats]) -> bool:
-    """Whether left and right can be compared."""
-    return "left" in stats and "right" in stats
-
-
-def left_right_asymmetry(stats: Mapping[str, SideStats], key: str) -> float | None:
-    """Asymmetry (%) of figure ``key`` (see :meth:`SideStats.figure`) between left and right.
-
-    None without both sides or when :func:`asymmetry_pct` has none.
-    """
-    if not has_both_sides(stats):
-        return None
-    return asymmetry_pct(stats["left"].figure(key), stats["right"].figure(key))
 
 
 @dataclass(frozen=True)
@@ -327,6 +274,11 @@ class QualityFigures:
         ``(set index, baseline source)`` of every set (the tilt baseline of the hip sensor).
     n_start_position
         Sets whose tilt baseline is the start position.
+    strap_slips
+        ``(set index, time from the set's start, s)`` of every change of the sensor's seat on the
+        body (strap slipped or re-fitted; :attr:`SetResult.mounting_changes_s`).
+    uncertain_reps
+        ``(set index, rep index)`` of every rep with a confidence below :data:`LOW_CONFIDENCE`.
     """
 
     sample_rate_hz: float
@@ -338,6 +290,8 @@ class QualityFigures:
     still_fraction: float
     baselines: list[tuple[int, str]]
     n_start_position: int
+    strap_slips: list[tuple[int, float]]
+    uncertain_reps: list[tuple[int, int]]
 
 
 def quality_figures(result: SessionResult) -> QualityFigures:
@@ -354,6 +308,8 @@ def quality_figures(result: SessionResult) -> QualityFigures:
         still_fraction=q.still_fraction,
         baselines=[(s.index, s.baseline_source) for s in result.sets],
         n_start_position=sum(s.baseline_source == "start_position" for s in result.sets),
+        strap_slips=[(s.index, t - s.start_s) for s in result.sets for t in s.mounting_changes_s],
+        uncertain_reps=[(s.index, r.index) for s in result.sets for r in s.reps if is_uncertain(r)],
     )
 
 
@@ -386,10 +342,14 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 def session_points(rows: Sequence[SetRow], profile: ExerciseProfile) -> list[SessionPoint]:
-    """Per-session, per-leg means of the stored sets (oldest first)."""
-    groups: dict[tuple[int, str], list[SetRow]] = {}
-    for r in rows:
-        groups.setdefault((r.session_id, leg_of(r.stats.side, profile)), []).append(r)
+    """Per-day, per-leg means of the stored sets (oldest first).
+
+    Sessions of the same day are one point (at the day's first session): two sessions an hour
+    apart would otherwise draw a vertical spike.
+    """
+    groups: dict[tuple[object, str], list[SetRow]] = {}
+    for r in sorted(rows, key=lambda row: row.recorded_at):
+        groups.setdefault((r.recorded_at.date(), leg_of(r.stats.side, profile)), []).append(r)
     points = []
     for (_, leg), items in groups.items():
         st = [i.stats for i in items]
@@ -409,12 +369,48 @@ def session_points(rows: Sequence[SetRow], profile: ExerciseProfile) -> list[Ses
 
 
 def clean_rep_asymmetry(points: Sequence[SessionPoint]) -> list[tuple[datetime, float | None]]:
-    """Left–right asymmetry (% of the stronger leg) of the mean clean reps, per session date.
+    """Left–right asymmetry (% of the stronger leg) of the mean clean reps, per training day.
 
-    Uses the training history's definition (:func:`imurep.coaching.history.asymmetry_pct`), the
-    one the ``imurep progress`` text shows.
+    The one definition (:func:`imurep.coaching.trends.asymmetry_pct`), as ``imurep progress`` shows it.
     """
     by_session: dict[datetime, dict[str, float]] = {}
     for p in points:
         by_session.setdefault(p.when, {})[p.leg] = p.clean_reps
-    return [(w, history_asymmetry_pct(v.get("left"), v.get("right"))) for w, v in sorted(by_session.items())]
+    return [(w, asymmetry_pct(v.get("left"), v.get("right"))) for w, v in sorted(by_session.items())]
+
+
+__all__ = [
+    "dropped_hips",
+    "dropped_side",
+    "is_lift_set",
+    "signed_peak_tilt",
+    "LOW_CONFIDENCE",
+    "is_uncertain",
+    "ASYMMETRY_WARN_PCT",
+    "FatigueSeries",
+    "LEFT_RIGHT_FIGURES",
+    "LeftRightFigure",
+    "QualityFigures",
+    "SIDE_ORDER",
+    "SessionPoint",
+    "SideStats",
+    "Thresholds",
+    "asymmetry_flagged",
+    "asymmetry_pct",
+    "band_levels",
+    "breaks_limit",
+    "clean_rep_asymmetry",
+    "decimate_minmax",
+    "fatigue_series",
+    "has_both_sides",
+    "is_hip",
+    "left_right_asymmetry",
+    "partial_rom_limit",
+    "quality_figures",
+    "session_points",
+    "session_totals",
+    "side_name",
+    "side_stats",
+    "thresholds",
+    "tilt_fault_points",
+]

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, phase_short, tempo_line
 from imurep.model.results import RepResult, SessionResult, SetResult
+from imurep.report.stats import is_uncertain
 from imurep.report.text import no_sets_hint
 
 _TABLE_COLUMNS: Final = (
@@ -31,15 +32,21 @@ def _fmt(value: float | int | None, key: str) -> str:
     return format(value, METRICS[key].fmt)
 
 
-def _rep_value(rep: RepResult, key: str) -> float | int | None:
+def _rep_value(rep: RepResult, key: str, set_start_s: float = 0.0) -> float | int | None:
+    """A rep's value in the table; ``start_s`` counts from the set's start (a coach's stopwatch)."""
     value = getattr(rep, key)
-    return value if value is None else (int(value) if key == "index" else float(value))
+    if value is None:
+        return None
+    if key == "index":
+        return int(value)
+    return float(value) - set_start_s if key == "start_s" else float(value)
 
 
-def _fault_text(codes: tuple[str, ...] | list[str]) -> Text:
-    if not codes:
+def _fault_text(codes: tuple[str, ...] | list[str], uncertain: bool = False) -> Text:
+    notes = [FAULT_LABELS.get(c, c) for c in codes] + (["uncertain"] if uncertain else [])
+    if not notes:
         return Text("ok", style="green")
-    return Text(", ".join(FAULT_LABELS.get(c, c) for c in codes), style="yellow")
+    return Text(", ".join(notes), style="yellow")
 
 
 def _is_lift_set(s: SetResult) -> bool:
@@ -47,10 +54,12 @@ def _is_lift_set(s: SetResult) -> bool:
     return bool(s.summary.reps_by_side)
 
 
-def _set_header(s: SetResult) -> str:
+def _set_header(result: SessionResult, s: SetResult) -> str:
+    from imurep.report.text import set_time_text
+
     side = s.side if s.side else ("both legs" if _is_lift_set(s) else "side unknown")
     kind = " · leg lifts" if _is_lift_set(s) else ""
-    return f"Set {s.index} · {side}{kind} · {s.start_s:.1f}–{s.end_s:.1f} s"
+    return f"Set {s.index} · {side}{kind} · {set_time_text(result, s)}"
 
 
 def _summary_line(s: SetResult) -> Text:
@@ -73,6 +82,11 @@ def _summary_line(s: SetResult) -> Text:
         line.append(", ".join(f"{FAULT_LABELS.get(c, c)} ×{n}" for c, n in counts), style="yellow")
     else:
         line.append(" · no faults", style="green")
+    if s.mounting_changes_s:
+        at = ", ".join(f"{t - s.start_s:.0f} s" for t in s.mounting_changes_s)
+        line.append(f"\nstrap slipped or re-fitted at {at} into the set (re-levelled there)", style="yellow")
+    if any(is_uncertain(r) for r in s.reps):
+        line.append("\n? = uncertain: maybe not one rep (low confidence)", style="dim")
     return line
 
 
@@ -91,10 +105,13 @@ def _rep_table(s: SetResult) -> Table:
             table.add_column("Side", justify="left", no_wrap=True)
     table.add_column("Faults", justify="left", min_width=8, overflow="fold")
     for rep in s.reps:
-        cells: list[str | Text] = [_fmt(_rep_value(rep, key), key) for key in _TABLE_COLUMNS]
+        cells: list[str | Text] = [_fmt(_rep_value(rep, key, s.start_s), key) for key in _TABLE_COLUMNS]
+        uncertain = is_uncertain(rep)
+        if uncertain:  # the analysis is unsure this is one rep (issue 12's confidence)
+            cells[0] = f"{cells[0]}?"
         if lifts:
             cells.insert(_TABLE_COLUMNS.index("index") + 1, rep.side or _MISSING)
-        cells.append(_fault_text(rep.faults))
+        cells.append(_fault_text(rep.faults, uncertain))
         table.add_row(*cells)
     return table
 
@@ -129,7 +146,7 @@ def render_table(result: SessionResult, console: Console) -> None:
         return
     for s in result.sets:
         console.print()
-        console.print(Text(_set_header(s), style="bold cyan"))
+        console.print(Text(_set_header(result, s), style="bold cyan"))
         if s.reps:
             console.print(_rep_table(s))
         else:

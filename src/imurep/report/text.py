@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imurep.model.codes import FAULT_LABELS, FAULTS, METRICS, PHASE_METRIC, phase_short
 from imurep.model.results import SessionResult, SetResult
-from imurep.report.stats import SideStats, has_both_sides, session_totals, side_stats
+from imurep.report.stats import (
+    SideStats,
+    dropped_hips,
+    has_both_sides,
+    is_lift_set,
+    session_totals,
+    side_stats,
+)
+
+if TYPE_CHECKING:
+    from imurep.coaching.advice import Coaching
 
 MISSING = "–"
 """Text of a missing value in the report tables."""
@@ -43,17 +56,28 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s" if not word.endswith("s") else f"{n} {word}es"
 
 
-def _rep_list(indices: Sequence[int]) -> str:
-    return ("rep " if len(indices) == 1 else "reps ") + ", ".join(str(i) for i in indices)
+def _rep_list(indices: Sequence[int], word: str = "rep") -> str:
+    return (f"{word} " if len(indices) == 1 else f"{word}s ") + ", ".join(str(i) for i in indices)
 
 
-def _fault_phrase(code: str, reps: Sequence[int]) -> str:
+def _fault_phrase(code: str, reps: Sequence[int], word: str = "rep") -> str:
     """E.g. ``"2 rushed lowerings (reps 9, 11)"`` or ``"hips not level in 1 rep (rep 3)"``."""
     n = len(reps)
     name = FAULT_LABELS.get(code, code)
     if code == "hip_tilt":
-        return f"{name} in {plural(n, 'rep')} ({_rep_list(reps)})"
-    return f"{plural(n, name)} ({_rep_list(reps)})"
+        return f"{name} in {plural(n, word)} ({_rep_list(reps, word)})"
+    return f"{plural(n, name)} ({_rep_list(reps, word)})"
+
+
+def hip_drop_phrase(s: SetResult) -> str:
+    """Which hip dropped in the tilted reps of ``s``, e.g. ``"the right hip drops"`` ("" when unknown)."""
+    sides = [side for side in dropped_hips(s).values() if side]
+    if not sides:
+        return ""
+    left, right = sides.count("left"), sides.count("right")
+    if left and right:
+        return f"the left hip drops in {left}, the right in {right}"
+    return f"the {'left' if left else 'right'} hip drops"
 
 
 def set_verdict(
@@ -73,15 +97,21 @@ def set_verdict(
         Whether ``hip_tilt`` is judged (False: the exercise does not, e.g. a two-leg squat; the
         largest tilt is shown without a verdict).
     """
-    parts = [plural(len(s.reps), "rep")]
+    word = "lift" if is_lift_set(s) else "rep"
+    parts = [plural(len(s.reps), word)]
+    if s.summary.reps_by_side:
+        parts[0] += " (" + " · ".join(f"{k} {v}" for k, v in s.summary.reps_by_side.items()) + ")"
     faulty = False
     for code in FAULTS:
         reps = [r.index for r in s.reps if code in r.faults]
         if reps:
-            parts.append(_fault_phrase(code, reps))
+            phrase = _fault_phrase(code, reps, word)
+            if code == "hip_tilt" and (drop := hip_drop_phrase(s)):
+                phrase += f": {drop}"
+            parts.append(phrase)
             faulty = True
     if not faulty and s.reps:
-        parts.append("all reps clean")
+        parts.append(f"all {word}s clean")
     if placement == "hip":
         tilts = [r.peak_tilt_deg for r in s.reps if r.peak_tilt_deg is not None]
         if tilts and not tilt_judged:
@@ -119,8 +149,90 @@ def no_sets_hint(result: SessionResult) -> str:
 
 
 def set_name(s: SetResult) -> str:
-    """Title of a set, e.g. ``"Set 2 · right leg"``."""
-    return f"Set {s.index} · {s.side} leg" if s.side else f"Set {s.index} · side unknown"
+    """Title of a set, e.g. ``"Set 2 · right leg"`` or ``"Set 1 · leg lifts"``."""
+    if s.side:
+        return f"Set {s.index} · {s.side} leg"
+    return f"Set {s.index} · leg lifts" if is_lift_set(s) else f"Set {s.index} · side unknown"
+
+
+def clock(seconds: float) -> str:
+    """``"43:11"`` or ``"1:02:05"`` (h:mm:ss from 1 h on)."""
+    total = round(max(seconds, 0.0))
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def started_at(result: SessionResult) -> datetime | None:
+    """When the recording started, from the sidecar's ``started_unix_s`` (or ISO ``recorded_at``),
+    in the machine's local time zone; None when the recording does not say."""
+    meta = result.metadata
+    t: datetime | None = None
+    if isinstance(meta.get("started_unix_s"), int | float) and not isinstance(
+        meta.get("started_unix_s"), bool
+    ):
+        t = datetime.fromtimestamp(float(meta["started_unix_s"]), UTC)
+    elif isinstance(meta.get("recorded_at"), str):
+        try:
+            t = datetime.fromisoformat(meta["recorded_at"])
+        except ValueError:
+            return None
+        t = t if t.tzinfo else t.replace(tzinfo=UTC)
+    return t.astimezone() if t is not None else None
+
+
+def _when(t: datetime) -> str:
+    zone = t.strftime("%Z") or t.strftime("%z")
+    return f"{t.strftime('%a')} {t.day} {t.strftime('%b %Y, %H:%M')} {zone}".rstrip()
+
+
+def exercise_title(result: SessionResult) -> str:
+    """Display name of the recording's exercise (``metadata["exercise"]``; the default profile's)."""
+    from imurep.coaching.exercises import load_catalog
+    from imurep.model.errors import SettingsError
+
+    name = result.metadata.get("exercise")
+    try:
+        return load_catalog().get(name if isinstance(name, str) else None).title
+    except SettingsError:
+        return str(name)
+
+
+def lifter(result: SessionResult) -> str:
+    """The lifter's name from the sidecar's ``lifter`` key ("" when not given)."""
+    name = result.metadata.get("lifter")
+    return name.strip() if isinstance(name, str) else ""
+
+
+def context_line(result: SessionResult) -> str:
+    """Who, what, when and how, e.g. ``"Ana · Single-leg hip thrust · Wed 2 Dec 2026, 10:32 CET ·
+    sensor on the hip · demo.csv, 3.8 min at 104 Hz"`` (the date when the sidecar has it)."""
+    parts = [p for p in (lifter(result), exercise_title(result)) if p]
+    t = started_at(result)
+    parts.append(_when(t) if t is not None else "date not recorded")
+    parts.append(f"sensor on the {result.placement}")
+    q = result.quality
+    parts.append(
+        f"{Path(result.source).name or 'recording'}, {q.duration_s / 60:.1f} min at {q.sample_rate_hz:.0f} Hz"
+    )
+    return " · ".join(parts)
+
+
+def set_time_text(result: SessionResult, s: SetResult) -> str:
+    """When set ``s`` was done, e.g. ``"10:35–10:36, 43:11 into the recording, 1:12 long"``
+    (clock times when the recording's start is known; times from the recording's first sample)."""
+    first = (
+        float(result.metadata.get("t0_s", 0.0))
+        if isinstance(result.metadata.get("t0_s"), int | float)
+        else 0.0
+    )
+    into = s.start_s - first
+    length = f"{clock(s.end_s - s.start_s)} long"
+    t = started_at(result)
+    if t is None:
+        return f"{clock(into)} into the recording, {length}"
+    a, b = t + timedelta(seconds=into), t + timedelta(seconds=s.end_s - first)
+    return f"{a:%H:%M:%S}–{b:%H:%M:%S}, {clock(into)} into the recording, {length}"
 
 
 def sides_heading(stats: Mapping[str, SideStats]) -> str:
@@ -138,6 +250,11 @@ def baseline_text(source: str, hip: bool) -> str:
     if not hip:
         return "– (thigh)"
     return {
-        "start_position": "start position",
-        "first_rep_bottom": "first rep's bottom (no quiet start)",
+        "start_position": "the still start position",
+        "first_rep_bottom": "bottom of the first rep (no still start)",
     }.get(source, source)
+
+
+def advice_lines(coaching: Coaching) -> list[str]:
+    """The progression advice as list items: the headline, each reason and the focus."""
+    return [line.strip().removeprefix("·").strip() for line in coaching.advice.lines()]
