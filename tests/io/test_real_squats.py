@@ -71,7 +71,7 @@ def _params() -> list[object]:
 
 def _found(path: Path) -> list[RepWindow]:
     args = build_parser().parse_args(["analyze", str(path), "--exercise", "squat", "--no-store"])
-    result = analyze_args(args)
+    result = analyze_args(args).result
     assert result.metadata["exercise"] == "squat"
     return [RepWindow(r.start_s, r.end_s) for s in result.sets for r in s.reps]
 

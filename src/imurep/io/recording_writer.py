@@ -136,6 +136,7 @@ class RecordingWriter:
                 path=str(self.path),
             ) from None
         self._size = 0
+        self._kept_rows = 0  # whole rows of a failed write that reached the disk
         try:
             self._write_whole(header)
             self._write_sidecar()
@@ -199,7 +200,14 @@ class RecordingWriter:
         try:
             if self._lines:
                 n = len(self._lines)
-                self._write_whole("".join(self._lines).encode())
+                self._kept_rows = 0
+                try:
+                    self._write_whole("".join(self._lines).encode())
+                except OSError:
+                    if self._kept_rows:  # the rows that fit are saved
+                        self.n_saved += self._kept_rows
+                        self.t_saved_s = float(self._lines[self._kept_rows - 1].split(",", 1)[0])
+                    raise
                 self._lines.clear()
                 self.n_saved += n
                 self.t_saved_s = self._last_t
@@ -234,9 +242,13 @@ class RecordingWriter:
                     raise OSError(28, os.strerror(28))
                 done += n
         except OSError as exc:
+            # keep the whole rows that made it to the disk, cut the partial one off
+            keep = bytes(view[:done]).rfind(b"\n") + 1
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, self._size)
-                os.lseek(self._fd, self._size, os.SEEK_SET)
+                os.ftruncate(self._fd, self._size + keep)
+                os.lseek(self._fd, self._size + keep, os.SEEK_SET)
+            self._size += keep
+            self._kept_rows = bytes(view[:keep]).count(b"\n")
             exc.filename = str(self.path)
             raise
         self._size += len(data)
