@@ -114,8 +114,9 @@ def _markers(meta: dict[str, Any]) -> list[Any]:
 # --- analysis ----------------------------------------------------------------------------------
 
 
-def analyze_args(args: argparse.Namespace) -> Any:
-    """Analyse the recording named by ``args`` (the options shared by ``analyze`` and ``report``).
+def analyze_args(args: argparse.Namespace, keep_traces: bool = True) -> Any:
+    """Analyse the recording named by ``args`` (the options shared by ``analyze`` and ``report``);
+    ``keep_traces``: keep the sets' angle traces (needed by a plot report only).
 
     Returns the :class:`imurep.model.results.SessionResult`.
     """
@@ -155,6 +156,7 @@ def analyze_args(args: argparse.Namespace) -> Any:
         source=str(path),
         metadata=meta,
         markers=markers,
+        keep_traces=keep_traces,
     )
 
 
@@ -200,7 +202,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         from imurep.report.render import check_report_path
 
         check_report_path(args.report)
-    result = analyze_args(args)
+    result = analyze_args(args, keep_traces=bool(args.report))  # traces only for a report
     report_note = write_report_note(result, args.report) if args.report else ""
     # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
     store_note, sessions = "", None
