@@ -116,7 +116,7 @@ def main() -> int:
         print(
             f"floor (10 s recording): peak RSS min {floor:.0f} MB, median {statistics.median(floors):.0f} MB"
         )
-        print(f"{'duration':>9} {'samples':>12} {'peak MB min':>12} {'median':>8} {'over floor':>11} "
+        print(f"{'duration':>9} {'≈samples':>12} {'peak MB min':>12} {'median':>8} {'over floor':>11} "
               f"{'time s':>8} {'s per hour':>11}")  # fmt: skip
         worst_10h: float | None = None
         for d in durations:

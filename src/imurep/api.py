@@ -124,6 +124,7 @@ def analyze(
     format: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     name: str | None = None,
+    keep_traces: bool = True,
 ) -> Analysis:
     """Analyse a recording.
 
@@ -160,6 +161,9 @@ def analyze(
     name
         The ``source`` recorded in the result (default: the path, or ``"<DataFrame>"`` /
         ``"<arrays>"``).
+    keep_traces
+        Keep each set's angle trace (``SetResult.trace``, drawn by the plot report); without it
+        memory stays bounded by the number of reps.
 
     Returns
     -------
@@ -217,6 +221,7 @@ def analyze(
         source=name if name is not None else label,
         metadata=meta,
         markers=markers_of(meta),
+        keep_traces=keep_traces,
     )
     return Analysis(result)
 

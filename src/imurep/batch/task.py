@@ -235,7 +235,7 @@ def run_task(task: Task) -> Outcome:
 
             options = dict(task.options)
             options["overrides"] = [tuple(kv) for kv in options.get("overrides", [])]
-            doc = analyze(local, name=task.source, **options).to_dict()
+            doc = analyze(local, name=task.source, keep_traces=False, **options).to_dict()
         doc[BATCH_KEY] = {"key": key, "imurep": version()}
         write_text(task.out_json, json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
         return Outcome(task.source, task.out_json, "analysed", doc, None, time.perf_counter() - t0)

@@ -152,15 +152,16 @@ def analysis_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def analyze_args(args: argparse.Namespace, path: str | None = None) -> Any:
+def analyze_args(args: argparse.Namespace, path: str | None = None, keep_traces: bool = True) -> Any:
     """Analyse the recording named by ``args`` (the options shared by ``analyze`` and ``report``;
-    ``path`` instead of ``args.path`` when given) with :func:`imurep.api.analyze`.
+    ``path`` instead of ``args.path`` when given) with :func:`imurep.api.analyze`;
+    ``keep_traces``: keep the sets' angle traces (needed by a plot report only).
 
     Returns the :class:`imurep.api.Analysis`.
     """
     from imurep.api import analyze
 
-    return analyze(args.path if path is None else path, **analysis_kwargs(args))
+    return analyze(args.path if path is None else path, keep_traces=keep_traces, **analysis_kwargs(args))
 
 
 def write_report_note(
@@ -208,7 +209,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         from imurep.report.render import check_report_path
 
         check_report_path(args.report)
-    result = analyze_args(args).result
+    result = analyze_args(args, keep_traces=bool(args.report)).result  # traces only for a report
     # Training history (issue 7): stored unless --no-store; the advice uses the stored sessions.
     store_note, sessions = "", None
     if not args.no_store:

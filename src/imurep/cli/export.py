@@ -37,7 +37,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from imurep.io.export import concat_frames, write_table
 
     wanted = _check_tables(args)
-    docs = [analyze_args(args, path).to_dict() for path in args.paths]
+    docs = [analyze_args(args, path, keep_traces=False).to_dict() for path in args.paths]
     for kind, dest in wanted:
         frame = concat_frames(docs, kind)
         write_table(frame, dest)

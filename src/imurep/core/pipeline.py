@@ -64,6 +64,9 @@ class Pipeline:
         explicit input: filters and the orientation filter are tuned to it).  When None it is
         estimated from the first :data:`RATE_ESTIMATE_SAMPLES` samples (median interval, robust to
         gaps and jitter); :attr:`sample_rate_source` says which was used.
+    keep_traces
+        Keep each set's angle traces (``SetResult.trace``, what the plot report draws).  Without
+        them memory does not grow with the length of the stream (only with the number of reps).
 
     Notes
     -----
@@ -72,7 +75,11 @@ class Pipeline:
     """
 
     def __init__(
-        self, settings: AnalysisSettings | None = None, *, sample_rate_hz: float | None = None
+        self,
+        settings: AnalysisSettings | None = None,
+        *,
+        sample_rate_hz: float | None = None,
+        keep_traces: bool = True,
     ) -> None:
         self.settings = settings or AnalysisSettings()
         s = self.settings
@@ -90,10 +97,16 @@ class Pipeline:
         sides: tuple[str | None, ...] = s.sides if s.sides else (None,)
         self._tracker: Tracker
         if s.mode == "leg_lift":
-            self._tracker = LiftTracker(s.lifts, s.faults, measure_tilt=s.placement == "hip", sides=sides)
+            self._tracker = LiftTracker(
+                s.lifts, s.faults, measure_tilt=s.placement == "hip", sides=sides, keep_traces=keep_traces
+            )
         else:
             self._tracker = SetTracker(
-                s.segmentation, s.faults, measure_tilt=s.placement == "hip", sides=sides
+                s.segmentation,
+                s.faults,
+                measure_tilt=s.placement == "hip",
+                sides=sides,
+                keep_traces=keep_traces,
             )
         self._t0: float | None = None
         self._t_last = -math.inf
@@ -339,6 +352,7 @@ def analyze(
     source: str = "",
     metadata: dict[str, Any] | None = None,
     markers: Iterable[Marker] = (),
+    keep_traces: bool = True,
 ) -> SessionResult:
     """Offline driver: run the :class:`Pipeline` over a whole recording.
 
@@ -354,13 +368,15 @@ def analyze(
         Recorded in the result.
     markers
         The lifter's markers from a live session (see :meth:`Pipeline.mark`).
+    keep_traces
+        Keep the sets' angle traces for a plot report (see :class:`Pipeline`).
 
     Raises
     ------
     DataValidationError
         When the stream is not in time order or too short to analyse.
     """
-    pipe = Pipeline(settings, sample_rate_hz=sample_rate_hz)
+    pipe = Pipeline(settings, sample_rate_hz=sample_rate_hz, keep_traces=keep_traces)
     for marker in markers:
         pipe.mark(marker)
     for chunk in chunks:

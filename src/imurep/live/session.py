@@ -84,7 +84,8 @@ class LiveSession:
     quit_requested: bool = False
 
     def __post_init__(self) -> None:
-        self.pipeline = Pipeline(self.settings, sample_rate_hz=self.sample_rate_hz)
+        # no angle traces: nothing live draws them, and a long session must not grow with them
+        self.pipeline = Pipeline(self.settings, sample_rate_hz=self.sample_rate_hz, keep_traces=False)
         if self.writer is not None and self.writer.on_stop is None:
             self.writer.on_stop = self._recording_stopped
         self.side = self.settings.sides[0] if self.settings.sides else None

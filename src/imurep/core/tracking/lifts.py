@@ -245,9 +245,12 @@ class LiftTracker:
         *,
         measure_tilt: bool,
         sides: tuple[str | None, ...] = (None,),
+        keep_traces: bool = True,
     ) -> None:
         self.settings = settings
         self.fault_settings = fault_settings
+        self.keep_traces = keep_traces
+        """Whether each set keeps its angle traces (for the report; memory grows with them)."""
         self.pelvis = measure_tilt
         """Whether the sensor is on the pelvis (lifts of both legs, pelvic motion measured)."""
         self._sides = SideSchedule(sides)
@@ -628,7 +631,7 @@ class LiftTracker:
             reps=final,
             summary=SetSummary.from_reps(final, FAULTS),
             baseline_source="bridge",
-            trace=SetTrace(t.copy(), theta, tilt),
+            trace=SetTrace(t.copy(), theta, tilt) if self.keep_traces else None,
         )
         self.sets.append(result)
         return [SetEnded(result)]

@@ -183,9 +183,12 @@ class SetTracker:
         *,
         measure_tilt: bool,
         sides: tuple[str | None, ...] = (None,),
+        keep_traces: bool = True,
     ) -> None:
         self.settings = settings
         self.fault_settings = fault_settings
+        self.keep_traces = keep_traces
+        """Whether each set keeps its angle traces (for the report; memory grows with them)."""
         self.measure_tilt = measure_tilt
         self._sides = SideSchedule(sides)
         self.buf = SampleBuffer(_WIDTH, capacity=1 << 14)
@@ -875,7 +878,7 @@ class SetTracker:
             reps=reps,
             summary=SetSummary.from_reps(reps, FAULTS),
             baseline_source=st.baseline_source,
-            trace=SetTrace(t.copy(), theta, tilt_all),
+            trace=SetTrace(t.copy(), theta, tilt_all) if self.keep_traces else None,
             confidence=round(set_conf, 3),
             mounting_changes_s=tuple(st.mounting_changes_s),
         )
