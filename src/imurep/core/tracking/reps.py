@@ -211,6 +211,7 @@ class SetTracker:
         self.t_now = -math.inf
         self._i_end = 0
         self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
+        self._quiet_in_set: _Rest | None = None  # the latest quiet posture while a set is open
         self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
     # -- feeding ---------------------------------------------------------------------------------
@@ -315,6 +316,12 @@ class SetTracker:
         posture = self._quiet.posture()
         i_to = a + v.shape[0] - 1
         if self._set is not None:
+            # kept in case the set is discarded: the movement that ended it may start the real one
+            q = self._quiet_in_set
+            if q is not None and q.i_to >= self._quiet.i_start:
+                q.up, q.i_to, q.t_to_s = posture, i_to, t_end
+            else:
+                self._quiet_in_set = _Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end)
             return
         r = self._rest
         if r is not None and r.i_to >= self._quiet.i_start and not r.forced:
@@ -526,6 +533,7 @@ class SetTracker:
         self._n_sets += 1
         st.index = self._n_sets
         self._set = st
+        self._quiet_in_set = None
         events: list[Event] = [SetStarted(st.index, timing.start_s)]
         i_end = i0 + timing.i_end
         events.extend(self._accept(st, cyc, w, x, timing, axis, off, i_end))
@@ -821,6 +829,12 @@ class SetTracker:
                 "movement at %.2f s dropped: a set needs %d reps", st.results[0].start_s, st.min_reps
             )
             self._n_sets -= 1
+            # the movement that ended it may be the real set's first rep: from the latest quiet
+            # posture on, it is scanned again
+            q = self._quiet_in_set
+            if q is not None and q.i_to >= st.reps[-1].i_end and q.i_from >= self.buf.first_index:
+                self._rest = q
+                self._cands = []
             return [SetDiscarded(st.index, f"a set needs at least {st.min_reps} reps")]
         if float(np.median([r.rom_deg for r in st.results])) < s.open_deg:
             logger.debug("movements at %.2f s dropped: too small to be a set", st.results[0].start_s)
