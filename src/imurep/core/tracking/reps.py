@@ -493,7 +493,7 @@ class SetTracker:
             logger.debug("turn at %.2f s is inside the first rep", float(t[-1]))
             c.inside, c.pending = cyc, None
             return []
-        reason = self._first_rep_height(w, x, timing)
+        reason = self._first_rep_height(w, rate, timing)
         if reason:
             logger.debug("movement at %.2f s is not a first rep: %s", timing.start_s, reason)
             c.pending = None
@@ -640,9 +640,9 @@ class SetTracker:
             return self._end_set_before(cyc)
         return self._accept(st, cyc, w, x, timing, axis, off, i0 + timing.i_end)
 
-    def _first_rep_height(self, w: FloatArray, x: FloatArray, timing: RepTiming) -> str:
-        """Why a set's first rep (buffer rows ``w``, its angle ``x``) is not one as the pelvis's
-        height sees it, or "" (:func:`~imurep.core.tracking.height.rep_height_m`).
+    def _first_rep_height(self, w: FloatArray, rate: FloatArray, timing: RepTiming) -> str:
+        """Why a set's first rep (buffer rows ``w``, its angle's rate ``rate`` in degrees/s) is not
+        one as the pelvis's height sees it, or "" (:func:`~imurep.core.tracking.height.rep_height_m`).
 
         A rep comes back to the height it left (sitting down or getting up does not), and its way
         out moves the pelvis the exercise's way (``away_height_sign``: up in a thrust, down in a
@@ -656,14 +656,22 @@ class SetTracker:
         if k_end - k_on < 3:
             return ""
         h = rep_height_m(w[k_on:k_end, _T], w[k_on:k_end, _V])
-        if h is None:
-            return ""
-        far, end = h
-        if end * far > 0 and abs(end) >= max(AWAY_FRACTION * abs(far), MIN_EXCURSION_M):
-            return f"ends {end:+.2f} m from the height it left"
+        if h is not None:
+            far, end = h
+            if end * far > 0 and abs(end) >= max(AWAY_FRACTION * abs(far), MIN_EXCURSION_M):
+                return f"ends {end:+.2f} m from the height it left"
         sign = self.settings.away_height_sign
-        if sign and abs(far) >= MIN_EXCURSION_M and far * sign < 0:
-            return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
+        if not sign:
+            return ""
+        # the way out moves it up or down: from the onset to the stillest moment at the top (where
+        # the vertical velocity is zero too)
+        t = w[:, _T]
+        k_ts = int(np.searchsorted(t, timing.top_start_s))
+        k_te = max(int(np.searchsorted(t, timing.top_end_s)), k_ts + 1)
+        k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
+        out = rep_height_m(t[k_on:k_top], w[k_on:k_top, _V]) if k_top - k_on >= 3 else None
+        if out is not None and abs(out[1]) >= MIN_EXCURSION_M and out[1] * sign < 0:
+            return f"moves the pelvis {'down' if out[1] < 0 else 'up'} {abs(out[1]):.2f} m"
         return ""
 
     def _turn_is_rest_side(self, i_from: int, i_low: int) -> bool:
