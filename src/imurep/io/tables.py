@@ -103,8 +103,10 @@ _ZIP_METHODS: Final = frozenset(
 )
 MAX_LINE_BYTES: Final = 1 << 20
 """Longest line read from an archive member, bytes (a recording's lines are < 1 kB)."""
-MAX_MEMBER_BYTES: Final = 4 << 30
-"""Largest archive member read, bytes uncompressed (a 10-hour 200 Hz CSV is < 1 GB)."""
+MAX_MEMBER_BYTES: Final = 1 << 30
+"""Largest archive member read, bytes uncompressed (a 10-hour 200 Hz sensor file is < 0.5 GB)."""
+MAX_ARCHIVE_BYTES: Final = 2 << 30
+"""Largest total of an archive's members, bytes uncompressed."""
 MAX_RATIO: Final = 60.0
 """Largest compression ratio accepted for members above :data:`_RATIO_FLOOR_BYTES` (CSV text
 compresses 3-10 times; far more means a zip bomb or a file of one repeated line)."""
@@ -202,6 +204,13 @@ def list_sources(path: Path) -> list[Source]:
                 names = [info.filename for info in infos]
             for info in infos:
                 check_member(info, f"{where}:{info.filename}")
+            total = sum(info.file_size for info in infos)
+            if total > MAX_ARCHIVE_BYTES:
+                raise ArchiveError(
+                    f"decompresses to {total / 2**30:.1f} GiB in all (more than "
+                    f"{MAX_ARCHIVE_BYTES >> 30} GiB); extract the recording you want and pass it",
+                    path=where,
+                )
         except (OSError, zipfile.BadZipFile) as exc:
             raise ArchiveError(f"is not a readable zip archive ({_one_line(exc)})", path=where) from None
         return [Source(path, n) for n in sorted(names)]
