@@ -30,8 +30,11 @@ class SegmentationSettings:
     Attributes
     ----------
     open_deg
-        A set's first rep leaves the quiet start position by more than this, degrees (the only
-        absolute range: the smallest movement that is a movement at all).
+        A set's first rep leaves the quiet start position by more than this, degrees (the
+        smallest movement that is a movement at all).
+    min_set_rom_deg
+        A set whose reps' median range is below this is discarded, degrees: the smallest rep of
+        the style space is 12° (a floor bridge on the pelvis); walking steps turn the pelvis 5-11°.
     ref_quiet_s
         Quiet time that establishes a posture (the start position), s.
     quiet_rads
@@ -101,6 +104,7 @@ class SegmentationSettings:
     """
 
     open_deg: float = 6.0
+    min_set_rom_deg: float = 10.0
     ref_quiet_s: float = 0.2
     quiet_rads: float = 0.08
     quiet_drift_deg: float = 2.0
@@ -131,6 +135,7 @@ class SegmentationSettings:
     def __post_init__(self) -> None:
         positive = [
             "open_deg",
+            "min_set_rom_deg",
             "ref_quiet_s",
             "quiet_rads",
             "settle_quiet_s",

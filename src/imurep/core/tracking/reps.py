@@ -211,7 +211,7 @@ class SetTracker:
         self.t_now = -math.inf
         self._i_end = 0
         self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
-        self._quiet_in_set: _Rest | None = None  # the latest quiet posture while a set is open
+        self._quiet_in_set: list[_Rest] = []  # the latest quiet postures while a set is open
         self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
     # -- feeding ---------------------------------------------------------------------------------
@@ -317,11 +317,12 @@ class SetTracker:
         i_to = a + v.shape[0] - 1
         if self._set is not None:
             # kept in case the set is discarded: the movement that ended it may start the real one
-            q = self._quiet_in_set
-            if q is not None and q.i_to >= self._quiet.i_start:
-                q.up, q.i_to, q.t_to_s = posture, i_to, t_end
+            qs = self._quiet_in_set
+            if qs and qs[-1].i_to >= self._quiet.i_start:
+                qs[-1].up, qs[-1].i_to, qs[-1].t_to_s = posture, i_to, t_end
             else:
-                self._quiet_in_set = _Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end)
+                qs.append(_Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end))
+                del qs[:-_MAX_CANDIDATES]
             return
         r = self._rest
         if r is not None and r.i_to >= self._quiet.i_start and not r.forced:
@@ -533,7 +534,7 @@ class SetTracker:
         self._n_sets += 1
         st.index = self._n_sets
         self._set = st
-        self._quiet_in_set = None
+        self._quiet_in_set = []
         events: list[Event] = [SetStarted(st.index, timing.start_s)]
         i_end = i0 + timing.i_end
         events.extend(self._accept(st, cyc, w, x, timing, axis, off, i_end))
@@ -657,21 +658,25 @@ class SetTracker:
             return ""
         h = rep_height_m(w[k_on:k_end, _T], w[k_on:k_end, _V])
         if h is not None:
-            far, end = h
-            if end * far > 0 and abs(end) >= max(AWAY_FRACTION * abs(far), MIN_EXCURSION_M):
-                return f"ends {end:+.2f} m from the height it left"
+            h_far, h_end = h
+            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), MIN_EXCURSION_M):
+                return f"ends {h_end:+.2f} m from the height it left"
         sign = self.settings.away_height_sign
         if not sign:
             return ""
-        # the way out moves it up or down: from the onset to the stillest moment at the top (where
-        # the vertical velocity is zero too)
-        t = w[:, _T]
-        k_ts = int(np.searchsorted(t, timing.top_start_s))
-        k_te = max(int(np.searchsorted(t, timing.top_end_s)), k_ts + 1)
-        k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
-        out = rep_height_m(t[k_on:k_top], w[k_on:k_top, _V]) if k_top - k_on >= 3 else None
-        if out is not None and abs(out[1]) >= MIN_EXCURSION_M and out[1] * sign < 0:
-            return f"moves the pelvis {'down' if out[1] < 0 else 'up'} {abs(out[1]):.2f} m"
+        # the way out moves it up or down: the furthest height of the whole rep or, for a long
+        # rep, the height from the onset to the stillest moment at the top (where the vertical
+        # velocity is zero too)
+        far: float | None = None if h is None else h[0]
+        if far is None:
+            t = w[:, _T]
+            k_ts = int(np.searchsorted(t, timing.top_start_s))
+            k_te = max(int(np.searchsorted(t, timing.top_end_s)), k_ts + 1)
+            k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
+            out = rep_height_m(t[k_on:k_top], w[k_on:k_top, _V]) if k_top - k_on >= 3 else None
+            far = None if out is None else out[1]
+        if far is not None and abs(far) >= MIN_EXCURSION_M and far * sign < 0:
+            return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
         return ""
 
     def _turn_is_rest_side(self, i_from: int, i_low: int) -> bool:
@@ -839,15 +844,21 @@ class SetTracker:
             self._n_sets -= 1
             # the movement that ended it may be the real set's first rep: from the latest quiet
             # posture on, it is scanned again
-            q = self._quiet_in_set
-            if q is not None and q.i_to >= st.reps[-1].i_end and q.i_from >= self.buf.first_index:
-                self._rest = q
+            # (before the movement that left the set's range: not the top of that movement)
+            t_left = math.inf if st.leave_since_s is None else st.leave_since_s
+            back = [
+                q
+                for q in self._quiet_in_set
+                if q.i_to >= st.reps[-1].i_end and q.i_from >= self.buf.first_index and q.t_from_s < t_left
+            ]
+            if back:
+                self._rest = back[-1]
                 self._cands = []
             return [SetDiscarded(st.index, f"a set needs at least {st.min_reps} reps")]
-        if float(np.median([r.rom_deg for r in st.results])) < s.open_deg:
+        if float(np.median([r.rom_deg for r in st.results])) < s.min_set_rom_deg:
             logger.debug("movements at %.2f s dropped: too small to be a set", st.results[0].start_s)
             self._n_sets -= 1
-            return [SetDiscarded(st.index, f"its reps move less than {s.open_deg:g} deg (median)")]
+            return [SetDiscarded(st.index, f"its reps move less than {s.min_set_rom_deg:g} deg (median)")]
         median = float(np.median([r.rom_deg for r in st.results]))
         keep = [k for k, r in enumerate(st.results) if r.rom_deg >= s.min_rep_fraction * median]
         median = float(np.median([st.results[k].rom_deg for k in keep]))
