@@ -499,6 +499,11 @@ class SetTracker:
             logger.debug("movement at %.2f s is not a first rep: %s", timing.start_s, reason)
             c.pending = None
             self._drop(c)
+            if reason.startswith("moves the pelvis") and self._rest is None:
+                # it started at the far side (held at the top, touch-and-go at the bottom): its far
+                # turn is where the exercise's reps start
+                k = cyc.i_peak
+                self._rest = _calm_rest(self.buf.view(k, k + 1), k, k + 1)
             return []
         # confirm: it does not swing through its start (a walking step does)
         after = self.buf.view(stop, self._i_end)
