@@ -94,6 +94,11 @@ class SegmentationSettings:
         swung beyond its start by more than ``overshoot_fraction`` of its range (walking does); a
         later rep may not start more than ``overshoot_fraction`` of the set's median range past
         the rest side the set's reps came back to.
+    max_past_rest_deg
+        When > 0, a later rep may start at most this far past the rest side the set's reps came back
+        to, degrees (instead of ``overshoot_fraction`` of the median range): for exercises whose
+        rest side is a limit of the joint (standing: the thigh cannot go far behind vertical, a
+        walking step swings 10-20° past it).  0: off.  Set by the exercise profile.
     away_height_sign
         Which way a rep's way out moves the pelvis: +1 up (thrusts and bridges lift the hips from
         the bottom), -1 down (squats, lunges lower them from standing), 0 either.  With a pelvis
@@ -131,6 +136,7 @@ class SegmentationSettings:
     confirm_s: float = 0.3
     overshoot_fraction: float = 0.5
     away_height_sign: int = 1
+    max_past_rest_deg: float = 0.0
 
     def __post_init__(self) -> None:
         positive = [

@@ -576,7 +576,10 @@ class SetTracker:
             if st.i_inside is None:
                 st.i_inside = cyc.i_peak  # the rep started before this cycle's far turn
             return []
-        if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
+        past = s.overshoot_fraction * median
+        if s.max_past_rest_deg > 0:
+            past = min(past, s.max_past_rest_deg)
+        if timing.bottom_deg < st.rest_floor_deg - past:
             # it swings past the rest side the set's reps come back to (walking does)
             logger.debug("movement at %.2f s swings past the set's rest side", float(t[0]))
             return []
