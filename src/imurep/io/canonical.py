@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
 import numpy as np
-import pandas as pd
 
+from imurep.io.csv_fast import plain_blocks, plain_header
 from imurep.io.tables import utf16_message, utf16_name
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import DataValidationError
@@ -225,6 +225,8 @@ def _is_number(text: str) -> bool:
 
 
 def _read_header(path: Path) -> list[str]:
+    import pandas as pd  # a header that is not plain (see imurep.io.csv_fast) only
+
     where = str(path)
     try:
         header = pd.read_csv(path, nrows=0, index_col=False, engine="c", encoding="utf-8")
@@ -392,6 +394,8 @@ def _locate_bad_cell(
 
     Returns ``(data_row, column_name, cell_text)`` or ``None`` when it cannot be located.
     """
+    import pandas as pd
+
     try:
         with _opened(path, limit) as counted:
             text = pd.read_csv(
@@ -424,12 +428,34 @@ def _locate_bad_cell(
 
 
 def _raw_blocks(
-    path: Path, positions: list[int], chunk_rows: int, limit: int | None = None, n_fields: int = 0
+    path: Path,
+    positions: list[int],
+    chunk_rows: int,
+    limit: int | None = None,
+    n_fields: int = 0,
+    data_start: int | None = None,
 ) -> Iterator[tuple[int, FloatArray]]:
     """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order
-    (of the first ``limit`` bytes of the file when given)."""
+    (of the first ``limit`` bytes of the file when given).
+
+    With ``data_start`` (the byte after a plain header line) the blocks are parsed by numpy
+    (:mod:`imurep.io.csv_fast`) as long as they are plain; from the first block that is not, the
+    file is read by pandas (the blocks before it are parsed again but not yielded twice).
+    """
+    resume = 1
+    if data_start is not None:
+        for first_row, plain in plain_blocks(path, data_start, n_fields, positions, chunk_rows, limit):
+            if plain is None:
+                resume = first_row
+                break
+            yield first_row, plain
+        else:
+            return
     with _opened(path, limit) as counted:
-        yield from _parsed_blocks(io.BufferedReader(counted), path, positions, chunk_rows, limit)
+        parsed = _parsed_blocks(io.BufferedReader(counted), path, positions, chunk_rows, limit)
+        for first_row, values in parsed:
+            if first_row >= resume:
+                yield first_row, values
         extra = counted.extra_fields(n_fields) if n_fields else 0
     if extra > 0:
         logger.warning(
@@ -444,6 +470,8 @@ def _raw_blocks(
 def _parsed_blocks(
     source: IO[bytes], path: Path, positions: list[int], chunk_rows: int, limit: int | None
 ) -> Iterator[tuple[int, FloatArray]]:
+    import pandas as pd  # only for files that are not plain (see imurep.io.csv_fast)
+
     where = str(path)
     sorted_pos = sorted(positions)
     perm = [sorted_pos.index(p) for p in positions]
@@ -579,7 +607,8 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     p = Path(path)
     where = str(p)
     _check_file(p)
-    header = _read_header(p)
+    plain = plain_header(p)
+    header, data_start = plain if plain is not None else (_read_header(p), None)
     positions = _column_positions(header, p)
     limit = _whole_rows_end(p, positions)
 
@@ -590,7 +619,7 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     first_dropped: int | None = None
     pending: list[ImuChunk] = []  # held back until MIN_DURATION_S is covered
     long_enough = False
-    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit, len(header)):
+    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit, len(header), data_start):
         if values.shape[0] == 0:
             continue
         _check_finite(values, first_row, where)

@@ -31,7 +31,6 @@ from imurep.model.errors import SensorNotFoundError, SettingsError
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class KindDefaults:
     """Rate (Hz) and ranges (g, deg/s) used when the user does not choose them."""
