@@ -57,6 +57,9 @@ def test_fast_path_parses_exactly_as_pandas(fmt: str) -> None:
         b"1,2,3,4,5,6,1e\n",
         b"1,2,3,4,5,6,1.2.3\n",
         b"1,2,3,4,5,6,#7\n",
+        b"1,2,,4,5,6,7\n",  # an empty cell
+        b"\n1,2,3,4,5,6,7\n",
+        b"1,2,3,4,5,6,7\r\n\r\n",
     ],
 )
 def test_blocks_that_are_not_plain_are_left_to_pandas(block: bytes) -> None:

@@ -19,7 +19,6 @@ doubles of the decimal texts, as pandas' parser gives them (a test compares both
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -32,7 +31,6 @@ READ_BYTES: Final = 1 << 20
 """Bytes read from the file at a time, 1 MiB."""
 _HEADER_BYTES: Final = 1 << 16
 _PLAIN_BYTES: Final = b"0123456789+-.eE,\n\r"
-_NEWLINE: Final = ord("\n")
 
 
 def plain_header(path: Path) -> tuple[list[str], int] | None:
@@ -58,12 +56,11 @@ def plain_header(path: Path) -> tuple[list[str], int] | None:
     return names, (len(head) if end < 0 else end + 1)
 
 
-def _lines(path: Path, start: int, limit: int | None, chunk_rows: int) -> Iterator[bytes]:
-    """Blocks of ``chunk_rows`` whole lines of ``path`` from byte ``start`` (up to byte ``limit``
-    when given); the last block holds what remains (its last line may lack a line end)."""
+def _pieces(path: Path, start: int, limit: int | None) -> Iterator[bytes]:
+    """Whole lines of ``path`` from byte ``start`` (up to byte ``limit`` when given), about
+    :data:`READ_BYTES` at a time; the last piece may end in a line without a line end."""
     left = -1 if limit is None else max(0, limit - start)
-    pieces: list[bytes] = []
-    n_lines = 0  # line ends in pieces
+    rest = b""
     with path.open("rb") as fh:
         fh.seek(start)
         while True:
@@ -71,27 +68,16 @@ def _lines(path: Path, start: int, limit: int | None, chunk_rows: int) -> Iterat
             more = fh.read(size) if size else b""
             if left >= 0:
                 left -= len(more)
-            if more:
-                pieces.append(more)
-                n_lines += more.count(b"\n")
-                if n_lines < chunk_rows:
-                    continue
-            buf = b"".join(pieces)
-            pieces.clear()
-            ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == _NEWLINE)
-            begin = 0
-            for k in range(chunk_rows, len(ends) + 1, chunk_rows):
-                stop = int(ends[k - 1]) + 1
-                yield buf[begin:stop]
-                begin = stop
-            rest = buf[begin:]
-            del buf, ends
-            n_lines = rest.count(b"\n")
             if not more:
                 if rest:
                     yield rest
                 return
-            pieces.append(rest)
+            cut = more.rfind(b"\n")
+            if cut < 0:
+                rest += more  # a line longer than a read
+                continue
+            yield rest + more[: cut + 1]
+            rest = more[cut + 1 :]
 
 
 def parse_block(block: bytes, n_fields: int) -> FloatArray | None:
@@ -99,36 +85,44 @@ def parse_block(block: bytes, n_fields: int) -> FloatArray | None:
     the block is not plain (see the module docstring)."""
     if block.translate(None, _PLAIN_BYTES):
         return None  # some other byte
-    n_cr = block.count(b"\r")
-    if n_cr:
-        if block.count(b"\r\n") != n_cr:
+    if b"\r" in block:
+        if block.count(b"\r\n") != block.count(b"\r"):
             return None  # a lone carriage return: pandas reads it as a line end
         block = block.replace(b"\r\n", b"\n")
-    n_lines = block.count(b"\n") + (not block.endswith(b"\n"))
-    if n_lines == 0:
+    if block.startswith(b"\n") or b"\n\n" in block:
+        return None  # a blank line: loadtxt would skip it without a trace
+    if not block:
         return np.empty((0, n_fields))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numpy < 2.3 warns about (then skips) bad rows
-            values = np.loadtxt(io.BytesIO(block), delimiter=",", dtype=np.float64, comments=None, ndmin=2)
+        values = np.loadtxt(io.BytesIO(block), delimiter=",", dtype=np.float64, comments=None, ndmin=2)
     except ValueError:
-        return None
-    if values.shape != (n_lines, n_fields) or not np.isfinite(values).all():
-        return None  # blank lines (skipped by loadtxt), a field too many or too few, NaN, inf
+        return None  # an empty or non-numeric field, or rows of different lengths
+    if values.shape[1] != n_fields or not np.isfinite(values).all():
+        return None  # a field too many or too few in every row, NaN, inf
     return values
 
 
 def plain_blocks(
     path: Path, start: int, n_fields: int, positions: list[int], chunk_rows: int, limit: int | None
 ) -> Iterator[tuple[int, FloatArray | None]]:
-    """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in the order of
-    ``positions`` for the data rows from byte ``start``, until a block is not plain: then
-    ``(first_data_row, None)`` is yielded and the iteration stops."""
+    """Yield ``(first_data_row, values)``, ``values`` of shape ``(chunk_rows, 7)`` (the last one
+    fewer) in the order of ``positions``, for the data rows from byte ``start``, until a block is
+    not plain: then ``(first_data_row, None)`` is yielded (the first row not yielded) and the
+    iteration stops."""
     first_row = 1
-    for block in _lines(path, start, limit, chunk_rows):
-        values = parse_block(block, n_fields)
-        if values is None:
+    carry: FloatArray | None = None  # rows parsed but not yet yielded (fewer than chunk_rows)
+    for piece in _pieces(path, start, limit):
+        parsed = parse_block(piece, n_fields)
+        if parsed is None:
             yield first_row, None
             return
-        yield first_row, np.ascontiguousarray(values[:, positions])
-        first_row += values.shape[0]
+        values = parsed[:, positions]  # a C-ordered copy
+        if carry is not None and len(carry):
+            values = np.concatenate((carry, values))
+        full = len(values) - len(values) % chunk_rows
+        for i in range(0, full, chunk_rows):
+            yield first_row, values[i : i + chunk_rows]
+            first_row += chunk_rows
+        carry = values[full:]
+    if carry is not None and len(carry):
+        yield first_row, carry
