@@ -55,7 +55,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        parser.exit(message=f"imurep {_version()}\n")
+        sys.stdout.write(f"imurep {_version()}\n")
+        parser.exit()
 
 
 # --- parser ------------------------------------------------------------------------------------
