@@ -15,6 +15,8 @@ message naming the file (and the data row and column when known), what was expec
 it.  Rows are numbered from 1 starting after the header ("data rows"); the file line is one more.
 
 Reading is streamed (:func:`iter_canonical_chunks`) so memory stays bounded by the chunk size.
+Plain numeric files are parsed by numpy (:mod:`imurep.io.csv_fast`, no pandas import); pandas
+takes over from the first block that is not plain and gives the precise messages.
 
 Writing: :func:`format_rows` is the one row format (``t`` with 6 decimals, the six channels with 9
 significant digits), used by :class:`RecordingWriter` (a live recording, appended as it streams)
