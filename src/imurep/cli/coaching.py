@@ -11,9 +11,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 from imurep.model.codes import SIDES
 
 if TYPE_CHECKING:
@@ -132,6 +129,9 @@ def progress_pages(result: SessionResult, db: str | None) -> list[ReportPage]:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from imurep.coaching.exercises import load_catalog
 
     catalog = load_catalog()
@@ -175,6 +175,9 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from imurep.coaching.history import History
 
     console = Console()
@@ -232,6 +235,9 @@ def _f(x: float | None, fmt: str) -> str:
 
 
 def _cmd_progress(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from imurep.coaching.advice import advise
     from imurep.coaching.exercises import load_catalog
     from imurep.coaching.history import History

@@ -24,14 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -363,6 +365,8 @@ def read_numeric(
     fix
         Extra advice appended to cell errors.
     """
+    import pandas as pd  # only vendor exports are read with pandas (imported when one is read)
+
     where = src.where
     order = sorted(set(columns))
     perm = [order.index(c) for c in columns]
@@ -429,6 +433,8 @@ def read_numeric(
 def _convert_block(
     frame: pd.DataFrame, perm: list[int], names: list[str], first_row: int, decimal: str, where: str, fix: str
 ) -> FloatArray:
+    import pandas as pd
+
     out = np.empty((len(frame), len(perm)))
     for j, k in enumerate(perm):
         texts = frame.iloc[:, k].astype(str).str.strip()
