@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from imurep.cli import coaching as coaching_cli
 from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
 from imurep.model.errors import HistoryError, SettingsError
@@ -243,7 +241,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             raise SettingsError(
                 f"--json {args.json}: cannot write it ({exc.strerror or exc}){stored}"
             ) from None
-    console = Console()
+    console = coaching_cli.cli_console()
     render_table(result, console)
     if result.sets:
         console.print()

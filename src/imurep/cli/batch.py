@@ -147,7 +147,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         bar.stop()
     tables = write_tables(outcomes, args.out)
 
-    console = Console()
+    console = coaching_cli.cli_console()
     console.print(_summary(outcomes))
     failed = [o for o in outcomes if o.status == "failed"]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("analysed", "skipped", "failed")}

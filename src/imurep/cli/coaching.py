@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +29,25 @@ logger = logging.getLogger(__name__)
 # --- options shared with analyze / report / live -----------------------------------------------
 
 
-def add_exercise_arg(p: argparse.ArgumentParser) -> None:
-    """``--exercise NAME``."""
+def add_exercise_arg(
+    p: argparse.ArgumentParser, default: str = "the recording's sidecar, else single_leg_hip_thrust"
+) -> None:
+    """``--exercise NAME``; ``default`` says what is used without it."""
     p.add_argument(
         "--exercise",
         metavar="NAME",
-        help="exercise profile (default: the sidecar's, else single_leg_hip_thrust; list: imurep exercises)",
+        help=f"the exercise you did, e.g. hip_thrust or a unique part of a name such as 'pause' "
+        f"(default: {default}; list: imurep exercises)",
     )
+
+
+def cli_console() -> Console:
+    """The console of the commands' output: on a terminal its width; piped or redirected, lines are
+    not wrapped (no 80-column breaks mid-phrase) and tables take their natural width."""
+    out = Console()
+    if out.is_terminal:
+        return out
+    return Console(width=max(out.width, 200) if "COLUMNS" not in os.environ else None, soft_wrap=True)
 
 
 def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
@@ -135,7 +148,7 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
     from imurep.coaching.exercises import load_catalog
 
     catalog = load_catalog()
-    console = Console()
+    console = cli_console()
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
     for col in ("Name", "Legs", "Reps", "Hold s", "Down s", "Tilt °", "ROM °"):
         table.add_column(col, no_wrap=True, min_width=len(col))
@@ -177,13 +190,19 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 def _cmd_history(args: argparse.Namespace) -> int:
     from imurep.coaching.history import History
 
-    console = Console()
+    console = cli_console()
+    exercise = None
+    if args.exercise is not None:  # a known name (or a unique part of one), else an error
+        from imurep.coaching.exercises import get_profile
+
+        exercise = get_profile(args.exercise).name
     with History(args.db) as h:
-        sessions = h.sessions(args.exercise)
-        sets = h.sets(args.exercise) if args.sets else []
+        sessions = h.sessions(exercise)
+        sets = h.sets(exercise) if args.sets else []
         where = h.path
     if not sessions:
-        console.print(f"no sessions in {where} yet — `imurep analyze` stores each recording", highlight=False)
+        what = f"no {exercise} sessions" if exercise else "no sessions"
+        console.print(f"{what} in {where} yet — `imurep analyze` stores each recording", highlight=False)
         return 0
     table = Table(
         box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Training history ({where})"
@@ -241,7 +260,7 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         from imurep.report.progress_page import check_progress_path
 
         check_progress_path(args.report)
-    console = Console()
+    console = cli_console()
     catalog = load_catalog()
     with History(args.db) as h:
         exercise = args.exercise
@@ -331,7 +350,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> argparse.Argument
         description="List the sessions stored in the training history database.",
     )
     add_db_args(h, store=False)
-    add_exercise_arg(h)
+    add_exercise_arg(h, "all exercises")
     h.add_argument("--sets", action="store_true", help="also list every set")
     h.set_defaults(func=_cmd_history)
 
@@ -343,7 +362,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> argparse.Argument
         "of one exercise from the training history, and the progression advice.",
     )
     add_db_args(p, store=False)
-    add_exercise_arg(p)
+    add_exercise_arg(p, "the exercise of the latest stored session")
     p.add_argument("--side", choices=SIDES, help="only this leg")
     p.add_argument("--report", metavar="FILE", help="also write the progress page (.png, .pdf or .html)")
     p.set_defaults(func=_cmd_progress)
