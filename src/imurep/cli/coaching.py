@@ -251,10 +251,15 @@ def _f(x: float | None, fmt: str) -> str:
 
 
 def _cmd_progress(args: argparse.Namespace) -> int:
-    from imurep.coaching.advice import advise
     from imurep.coaching.exercises import load_catalog
     from imurep.coaching.history import History
-    from imurep.coaching.trends import weekly_asymmetry, weekly_trends
+    from imurep.coaching.trends import (
+        PROGRESS_COLUMNS,
+        PROGRESS_NOTE,
+        progress_advice,
+        progress_table,
+        weekly_trends,
+    )
 
     if args.report:
         from imurep.report.progress_page import check_progress_path
@@ -274,54 +279,18 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     if not rows:
         console.print(f"no sets of {profile.name} in {where}", highlight=False)
         return 0
-    trends = weekly_trends(rows, profile, catalog.rules)
-    asym = weekly_asymmetry(trends)
     table = Table(
         box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Progress: {profile.title}"
     )
-    cols = (
-        "Week of",
-        "Leg",
-        "Sess.",
-        "Sets",
-        "Reps",
-        "Clean",
-        "Hold s",
-        "Down s",
-        "Tilt °",
-        "Qual.",
-        "Asym %",
-    )
-    for col in cols:
+    for col in PROGRESS_COLUMNS:
         table.add_column(col, no_wrap=True, min_width=len(col))
-    for t in trends:
-        table.add_row(
-            t.week.isoformat(),
-            t.leg,
-            str(t.sessions),
-            str(t.sets),
-            f"{t.mean_reps:.1f}",
-            f"{t.mean_clean_reps:.1f}",
-            _f(t.mean_top_hold_s, ".2f"),
-            _f(t.mean_eccentric_s, ".2f"),
-            _f(t.max_tilt_deg, ".1f"),
-            str(t.qualifying_sets),
-            _f(asym.get(t.week), ".0f"),
-        )
+    for cells in progress_table(weekly_trends(rows, profile, catalog.rules)):
+        table.add_row(*cells)
     console.print(table)
-    console.print(
-        "per leg and week: means per set; Tilt = largest pelvis tilt; Qual. = sets meeting the progression "
-        "rule; Asym = left–right difference of clean reps, % of the stronger leg",
-        highlight=False,
-        style="dim",
-    )
+    console.print(PROGRESS_NOTE, highlight=False, style="dim")
     if args.side is None:
-        from imurep.coaching.trends import latest_session_headline
-
-        lines = advise(sessions, profile, catalog=catalog).lines()
-        lines[0] = latest_session_headline(rows, lines[0])
         console.print()
-        for line in lines:
+        for line in progress_advice(rows, profile, sessions, catalog=catalog):
             console.print(line, highlight=False)
     if args.report:
         from imurep.report.progress_page import write_progress_page
