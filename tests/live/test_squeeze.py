@@ -12,6 +12,7 @@ from imurep.core.settings import AnalysisSettings, resolve
 from imurep.live.screen import big_text
 from imurep.live.session import LiveSession
 from imurep.live.views import PlainView, RichView
+from imurep.model.results import RepResult
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
 
@@ -90,9 +91,10 @@ def test_bench_screen_counts_the_squeeze_down() -> None:
         return "".join(seg.text for line in view.console.render_lines(view._render()) for seg in line)  # noqa: SLF001
 
     try:
+        view.rep(RepResult(1, 0.0, 1.0, 2.0, 3.0, 40.0, None), 1, 5.0, get_profile(None))
         view.squeeze(2.0)
         plain = shown()
-        assert "squeeze — hold it" in plain
+        assert "squeeze — hold it" in plain and "rep 2 at the top · hold 2 s · set 1" in plain
         assert big_text("2.0")[0] in plain or big_text("1.9")[0] in plain
         view.squeeze(0.0)  # held long enough already
         assert "squeeze held ✓ — now lower slowly" in shown() and big_text("0.0")[4] in shown()

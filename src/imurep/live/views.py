@@ -218,7 +218,10 @@ class RichView:
             body.append(f"\n{squeeze_text(left)}\n", style="bold")
             for row in big_text(f"{max(left, 0.0):.1f}"):
                 body.append(row + "\n", style="bold yellow" if left > 0 else "bold green")
-            body.append(f"{self._target}\n", style="bold")
+            rep = self._reps[-1].index + 1 if self._reps else 1  # the rep under way
+            body.append(
+                f"rep {rep} at the top · hold {self._squeeze[1]:g} s · set {self._set}\n", style="bold"
+            )
         elif self._reps:
             body.append("\n")
             for row in big_text(str(self._reps[-1].index)):
