@@ -218,3 +218,19 @@ def test_progress_report_html_is_a_real_page(hip_session: SessionResult, tmp_pat
     # the same advice as the terminal, as text
     assert outline.advice and all(item in " ".join(p.stdout.split()) for item in outline.advice[:2])
     assert '<meta name="viewport"' in doc and "Week by week" in doc
+
+
+def test_simulate_refuses_what_live_refuses(tmp_path: Path) -> None:
+    """Like ``live --out``: no folder is created and no recording is overwritten (without --force)."""
+    p = run("simulate", tmp_path / "missing" / "x.csv", "--sets", "1", cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and p.stdout == "", p.stderr
+    assert "the folder" in p.stderr and "does not exist" in p.stderr and not (tmp_path / "missing").exists()
+    out = tmp_path / "x.csv"
+    (tmp_path / "x.truth.json").write_text("{}")  # any of the three files
+    p = run("simulate", out, "--sets", "1", cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "x.truth.json exists already; choose another name, or --force" in p.stderr
+    assert not out.exists() and (tmp_path / "x.truth.json").read_text() == "{}"
+    p = run("simulate", out, "--sets", "1", "--force", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert out.stat().st_size > 1000 and (tmp_path / "x.truth.json").read_text() != "{}"

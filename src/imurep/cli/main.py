@@ -143,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate sets of an exercise as a sensor would record them and write OUT.csv, "
         "OUT.json (sidecar) and OUT.truth.json (what really happened).",
     )
-    s.add_argument("out", metavar="OUT.csv", help="CSV to write")
+    s.add_argument("out", metavar="OUT.csv", help="CSV to write (its folder must exist)")
+    s.add_argument(
+        "--force", action="store_true", help="overwrite OUT.csv, OUT.json and OUT.truth.json if they exist"
+    )
     s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     s.add_argument("--placement", choices=PLACEMENTS, default=DEFAULT_PLACEMENT, help="sensor placement")
     s.add_argument(
