@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo never touches your training history (--no-store; report stores nothing).
 demo: $(STAMP)
-	$(BIN)/imurep analyze recordings/demo_hip.csv --placement hip
+	$(BIN)/imurep analyze recordings/demo_hip.csv --placement hip --no-store
 	@mkdir -p out
 	$(BIN)/imurep report recordings/demo_hip.csv --placement hip --out out/demo_report
 	@echo "open out/demo_report/report.html (or report.pdf, session.png, set-N.png) to see the report"

@@ -27,6 +27,7 @@ from imurep.core.pipeline import analyze
 from imurep.core.settings import AnalysisSettings
 from imurep.io import iter_canonical_chunks
 from imurep.report import render as report
+from imurep.report.html import build_report_html
 
 TARGET_S = 20.0
 
@@ -74,7 +75,8 @@ def main() -> int:
             )
             pdf_s, _ = timed("  PDF, all pages", lambda: report.write_pdf(pages, Path(tmp) / "r.pdf"))
             html_s, _ = timed(
-                "  HTML (reuses the PNGs)", lambda: report.build_html(pages, pngs, title="", subtitle="")
+                "  HTML (reuses the PNGs)",
+                lambda: build_report_html(result, report.report_coaching(result), pages, pngs, title=""),
             )
 
     budget = TARGET_S * args.hours

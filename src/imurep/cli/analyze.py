@@ -241,9 +241,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             raise SettingsError(
                 f"--json {args.json}: cannot write it ({exc.strerror or exc}){stored}"
             ) from None
-    from rich.console import Console
-
-    console = Console()
+    console = coaching_cli.cli_console()
     render_table(result, console)
     if result.sets:
         console.print()

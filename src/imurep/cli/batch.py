@@ -110,7 +110,6 @@ def _summary(outcomes: list[Outcome]) -> Table:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """``imurep batch``: see :mod:`imurep.batch`."""
-    from rich.console import Console
 
     from imurep.batch import find_recordings, plan, run, write_tables
     from imurep.batch.runner import default_jobs, make_out_dir, size_of
@@ -153,7 +152,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         bar.stop()
     tables = write_tables(outcomes, args.out)
 
-    console = Console()
+    console = coaching_cli.cli_console()
     console.print(_summary(outcomes))
     failed = [o for o in outcomes if o.status == "failed"]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("analysed", "skipped", "failed")}

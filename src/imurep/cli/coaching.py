@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imurep.model.codes import SIDES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from imurep.coaching.advice import Coaching, SetStats
     from imurep.coaching.exercises import ExerciseProfile
     from imurep.model.results import SessionResult
@@ -25,13 +28,27 @@ logger = logging.getLogger(__name__)
 # --- options shared with analyze / report / live -----------------------------------------------
 
 
-def add_exercise_arg(p: argparse.ArgumentParser) -> None:
-    """``--exercise NAME``."""
+def add_exercise_arg(
+    p: argparse.ArgumentParser, default: str = "the recording's sidecar, else single_leg_hip_thrust"
+) -> None:
+    """``--exercise NAME``; ``default`` says what is used without it."""
     p.add_argument(
         "--exercise",
         metavar="NAME",
-        help="exercise profile (default: the sidecar's, else single_leg_hip_thrust; list: imurep exercises)",
+        help=f"the exercise you did, e.g. hip_thrust or a unique part of a name such as 'pause' "
+        f"(default: {default}; list: imurep exercises)",
     )
+
+
+def cli_console() -> Console:
+    """The console of the commands' output: on a terminal its width; piped or redirected, lines are
+    not wrapped (no 80-column breaks mid-phrase) and tables take their natural width."""
+    from rich.console import Console  # (imported when something is printed with it)
+
+    out = Console()
+    if out.is_terminal:
+        return out
+    return Console(width=max(out.width, 200) if "COLUMNS" not in os.environ else None, soft_wrap=True)
 
 
 def add_db_args(p: argparse.ArgumentParser, *, store: bool = True) -> None:
@@ -129,13 +146,12 @@ def progress_pages(result: SessionResult, db: str | None) -> list[ReportPage]:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from imurep.coaching.exercises import load_catalog
 
     catalog = load_catalog()
-    console = Console()
+    console = cli_console()
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
     for col in ("Name", "Legs", "Reps", "Hold s", "Down s", "Tilt °", "ROM °"):
         table.add_column(col, no_wrap=True, min_width=len(col))
@@ -175,18 +191,23 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from imurep.coaching.history import History
 
-    console = Console()
+    console = cli_console()
+    exercise = None
+    if args.exercise is not None:  # a known name (or a unique part of one), else an error
+        from imurep.coaching.exercises import get_profile
+
+        exercise = get_profile(args.exercise).name
     with History(args.db) as h:
-        sessions = h.sessions(args.exercise)
-        sets = h.sets(args.exercise) if args.sets else []
+        sessions = h.sessions(exercise)
+        sets = h.sets(exercise) if args.sets else []
         where = h.path
     if not sessions:
-        console.print(f"no sessions in {where} yet — `imurep analyze` stores each recording", highlight=False)
+        what = f"no {exercise} sessions" if exercise else "no sessions"
+        console.print(f"{what} in {where} yet — `imurep analyze` stores each recording", highlight=False)
         return 0
     table = Table(
         box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Training history ({where})"
@@ -235,19 +256,23 @@ def _f(x: float | None, fmt: str) -> str:
 
 
 def _cmd_progress(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
-    from imurep.coaching.advice import advise
     from imurep.coaching.exercises import load_catalog
     from imurep.coaching.history import History
-    from imurep.coaching.trends import weekly_asymmetry, weekly_trends
+    from imurep.coaching.trends import (
+        PROGRESS_COLUMNS,
+        PROGRESS_NOTE,
+        progress_advice,
+        progress_table,
+        weekly_trends,
+    )
 
     if args.report:
         from imurep.report.progress_page import check_progress_path
 
         check_progress_path(args.report)
-    console = Console()
+    console = cli_console()
     catalog = load_catalog()
     with History(args.db) as h:
         exercise = args.exercise
@@ -261,54 +286,18 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     if not rows:
         console.print(f"no sets of {profile.name} in {where}", highlight=False)
         return 0
-    trends = weekly_trends(rows, profile, catalog.rules)
-    asym = weekly_asymmetry(trends)
     table = Table(
         box=None, padding=(0, 1), pad_edge=False, header_style="bold", title=f"Progress: {profile.title}"
     )
-    cols = (
-        "Week of",
-        "Leg",
-        "Sess.",
-        "Sets",
-        "Reps",
-        "Clean",
-        "Hold s",
-        "Down s",
-        "Tilt °",
-        "Qual.",
-        "Asym %",
-    )
-    for col in cols:
+    for col in PROGRESS_COLUMNS:
         table.add_column(col, no_wrap=True, min_width=len(col))
-    for t in trends:
-        table.add_row(
-            t.week.isoformat(),
-            t.leg,
-            str(t.sessions),
-            str(t.sets),
-            f"{t.mean_reps:.1f}",
-            f"{t.mean_clean_reps:.1f}",
-            _f(t.mean_top_hold_s, ".2f"),
-            _f(t.mean_eccentric_s, ".2f"),
-            _f(t.max_tilt_deg, ".1f"),
-            str(t.qualifying_sets),
-            _f(asym.get(t.week), ".0f"),
-        )
+    for cells in progress_table(weekly_trends(rows, profile, catalog.rules)):
+        table.add_row(*cells)
     console.print(table)
-    console.print(
-        "per leg and week: means per set; Tilt = largest pelvis tilt; Qual. = sets meeting the progression "
-        "rule; Asym = left–right difference of clean reps, % of the stronger leg",
-        highlight=False,
-        style="dim",
-    )
+    console.print(PROGRESS_NOTE, highlight=False, style="dim")
     if args.side is None:
-        from imurep.coaching.trends import latest_session_headline
-
-        lines = advise(sessions, profile, catalog=catalog).lines()
-        lines[0] = latest_session_headline(rows, lines[0])
         console.print()
-        for line in lines:
+        for line in progress_advice(rows, profile, sessions, catalog=catalog):
             console.print(line, highlight=False)
     if args.report:
         from imurep.report.progress_page import write_progress_page
@@ -337,7 +326,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> argparse.Argument
         description="List the sessions stored in the training history database.",
     )
     add_db_args(h, store=False)
-    add_exercise_arg(h)
+    add_exercise_arg(h, "all exercises")
     h.add_argument("--sets", action="store_true", help="also list every set")
     h.set_defaults(func=_cmd_history)
 
@@ -349,7 +338,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> argparse.Argument
         "of one exercise from the training history, and the progression advice.",
     )
     add_db_args(p, store=False)
-    add_exercise_arg(p)
+    add_exercise_arg(p, "the exercise of the latest stored session")
     p.add_argument("--side", choices=SIDES, help="only this leg")
     p.add_argument("--report", metavar="FILE", help="also write the progress page (.png, .pdf or .html)")
     p.set_defaults(func=_cmd_progress)

@@ -88,6 +88,6 @@ def add_export_commands(sub: Any, common: argparse.ArgumentParser, history: argp
         description="Write the training history's reps and sets as tables: .csv or .parquet.",
     )
     coaching_cli.add_db_args(he, store=False)
-    coaching_cli.add_exercise_arg(he)
+    coaching_cli.add_exercise_arg(he, "all exercises")
     _add_table_args(he)
     he.set_defaults(func=cmd_history_export)

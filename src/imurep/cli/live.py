@@ -81,6 +81,24 @@ def add_scan_args(sc: argparse.ArgumentParser, positive: Callable[[str], float])
     )
 
 
+def _live_defaults(args: argparse.Namespace) -> tuple[str, str | None]:
+    """``(placement, exercise)`` of a live session: the options, else (with ``--simulate``) the
+    played recording's sidecar; a placement is required (SettingsError)."""
+    placement, exercise = args.placement, args.exercise
+    if args.simulate is not None and (placement is None or exercise is None):
+        from imurep.io.canonical import read_sidecar
+
+        sidecar = read_sidecar(args.simulate)
+        placement = placement or sidecar.get("placement")
+        exercise = exercise or sidecar.get("exercise")
+    if placement is None:
+        raise SettingsError(
+            "--placement is required: where the sensor sits, hip (on the pelvis) or thigh (on the working "
+            "thigh), e.g. imurep live --placement hip"
+        )
+    return str(placement), exercise
+
+
 def cmd_live(args: argparse.Namespace) -> int:
     """``imurep live``: rep-by-rep feedback while recording, until the stream ends, q or Ctrl-C."""
     import asyncio
@@ -109,10 +127,11 @@ def cmd_live(args: argparse.Namespace) -> int:
         reset_board=args.reset_board,
         sdk_mode=args.sdk_mode,
     )
-    profile = get_profile(args.exercise)
+    placement, exercise = _live_defaults(args)
+    profile = get_profile(exercise)
     settings = resolve(
         profile=profile.settings_overrides(),
-        placement=args.placement,
+        placement=placement,
         sides=sides_of(args),
     )
     options = LiveOptions(

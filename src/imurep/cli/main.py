@@ -30,6 +30,7 @@ from imurep.cli.simulate import (
     SIM_STYLES,
     cmd_simulate,
 )
+from imurep.cli.suggest import Parser
 from imurep.model.codes import DEFAULT_PLACEMENT, PLACEMENTS, SIDES
 from imurep.model.errors import ImurepError
 
@@ -84,25 +85,32 @@ def _positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``imurep`` command."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     # SUPPRESS: a -v given before the command is not reset by the command's own default.
     common.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug details to stderr"
     )
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="imurep",
-        description="Reps, tempo, range of motion and form faults of the single-leg hip thrust (IMU data).",
+        description="A coach in one motion sensor (IMU) on your hip or thigh: counts your reps, times each "
+        "phase (lift, squeeze at the top, lowering), measures how far you move and whether your hips stay "
+        "level, and tells you what to fix. Hip thrusts, glute bridges, squats, split squats, step-ups, "
+        "single-leg RDLs. Start with: imurep live --simulate recordings/demo_hip.csv (no sensor needed).",
+        epilog="Each command has its own help: imurep COMMAND --help.",
         parents=[common],
     )
-    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    parser.add_argument("-V", "--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
         "analyze",
         parents=[common],
-        help="analyze a recording (canonical CSV) and print the rep table",
-        description="Analyze a canonical recording CSV (t,ax,ay,az,gx,gy,gz) and print one table per set.",
+        help="analyze a recording and print each set's reps, tempo, range, faults and what to work on",
+        description="Analyze a recording (imurep's own CSV, or the export of MetaBase, phyphox, "
+        "Sensor Logger or Physics Toolbox: a CSV, folder or zip) and print one table per set: the time of "
+        "each phase of every rep, how far you moved (ROM), how level your hips stayed (tilt), the faults, "
+        "then cues and whether to progress. The sets are stored in your training history unless --no-store.",
     )
     add_recording_args(p)
     p.add_argument(
@@ -123,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "report",
         parents=[common],
-        help="analyze a recording and render the plot report (PNG, PDF, HTML)",
-        description="Analyze a recording and render one page per set and one for the session.",
+        help="analyze a recording and draw its report (PDF, phone-friendly HTML, PNG)",
+        description="Analyze a recording and draw its report: one page for the session (left vs right, "
+        "advice) and one per set (charts, reps, cues). Nothing is stored in the training history.",
     )
     add_recording_args(r)
     r.add_argument(
@@ -143,10 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "simulate",
         parents=[common],
-        help="write a simulated recording (CSV + sidecar + ground truth)",
-        description="Simulate single-leg hip thrust sets and write OUT.csv, OUT.json and OUT.truth.json.",
+        help="write a made-up recording to try imurep without a sensor (CSV + sidecar + ground truth)",
+        description="Simulate sets of an exercise as a sensor would record them and write OUT.csv, "
+        "OUT.json (sidecar) and OUT.truth.json (what really happened).",
     )
-    s.add_argument("out", metavar="OUT.csv", help="CSV to write")
+    s.add_argument("out", metavar="OUT.csv", help="CSV to write (its folder must exist)")
+    s.add_argument(
+        "--force", action="store_true", help="overwrite OUT.csv, OUT.json and OUT.truth.json if they exist"
+    )
     s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     s.add_argument("--placement", choices=PLACEMENTS, default=DEFAULT_PLACEMENT, help="sensor placement")
     s.add_argument(
@@ -188,7 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Keys: n new set, s switch side, q quit; Ctrl-C stops.",
     )
     add_source_args(lv, _positive_float)
-    lv.add_argument("--placement", choices=PLACEMENTS, required=True, help="where the sensor sits")
+    lv.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        help="where the sensor sits: hip (on the pelvis, e.g. clipped to the belt at the side) or thigh "
+        "(strapped to the working thigh); required, except with --simulate when the recording's "
+        "sidecar says it",
+    )
     lv_side = lv.add_mutually_exclusive_group()
     lv_side.add_argument("--side", choices=SIDES, help="working leg of the first set")
     lv_side.add_argument(
@@ -206,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lv.add_argument("--plain", action="store_true", help="one line per event even on a terminal")
     lv.add_argument("--events", metavar="FILE", help="also write every event as a JSON line to FILE")
-    coaching_cli.add_exercise_arg(lv)
+    coaching_cli.add_exercise_arg(lv, "with --simulate the recording's sidecar, else single_leg_hip_thrust")
     coaching_cli.add_db_args(lv)
     lv.set_defaults(func=cmd_live)
 

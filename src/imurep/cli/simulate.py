@@ -46,6 +46,22 @@ SIM_STYLES = (
 logger = logging.getLogger("imurep.cli")
 
 
+def check_simulate_out(out: Path, force: bool) -> None:
+    """Refuse what ``live --out`` refuses too: a missing folder, and (without ``--force``) a
+    recording that exists already (SettingsError)."""
+    from imurep.model.errors import SettingsError
+
+    if not out.resolve().parent.is_dir():
+        raise SettingsError(f"{out}: the folder {out.parent} does not exist; create it first")
+    stem = out.with_suffix("")
+    taken = [p for p in (out, Path(f"{stem}.json"), Path(f"{stem}.truth.json")) if p.exists()]
+    if taken and not force:
+        raise SettingsError(
+            f"{taken[0]} exists already; choose another name, or --force to overwrite "
+            f"{out.name}, {stem.name}.json and {stem.name}.truth.json"
+        )
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """``imurep simulate OUT.csv``: writes OUT.csv, OUT.json and OUT.truth.json."""
     from imurep import sim
@@ -69,6 +85,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     sim_settings = sim.SimSettings(**options)
     rec = sim.simulate(sim_settings)
     out = Path(args.out)
+    check_simulate_out(out, args.force)  # after the options are checked (by simulating)
     write_simulated(rec, out)
     stem = out.with_suffix("")
     n = len(rec.t_s)
@@ -102,6 +119,7 @@ def _simulate_style(args: argparse.Namespace) -> int:
         noise=not args.no_noise,
     )
     out = Path(args.out)
+    check_simulate_out(out, args.force)  # after the options are checked (by simulating)
     write_simulated(rec, out)
     stem = out.with_suffix("")
     n = len(rec.t_s)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final
 
-from imurep.coaching.advice import assess_set, leg_of
-from imurep.coaching.exercises import ExerciseProfile, ProgressionRules
+from imurep.coaching.advice import SetStats, advise, assess_set, leg_of
+from imurep.coaching.exercises import Catalog, ExerciseProfile, ProgressionRules
 from imurep.model.codes import FAULTS
 from imurep.model.results import SessionResult
 
@@ -106,6 +106,72 @@ def latest_session_headline(rows: Sequence[SetRow], headline: str) -> str:
     last = max(rows, key=lambda r: r.recorded_at)
     when = f"{last.recorded_at.strftime('%a')} {last.recorded_at.day} {last.recorded_at.strftime('%b %Y')}"
     return f"Latest session ({when}, #{last.session_id}): {headline}"
+
+
+def progress_advice(
+    rows: Sequence[SetRow],
+    profile: ExerciseProfile,
+    sessions: Sequence[Sequence[SetStats]] | None = None,
+    *,
+    catalog: Catalog,
+) -> list[str]:
+    """The progression advice of the progress views (``imurep progress``, its page): the lines of
+    :func:`~imurep.coaching.advice.advise` on ``sessions`` (None: the sessions of ``rows``), the
+    headline naming the session it judges (:func:`latest_session_headline`)."""
+    if sessions is None:
+        grouped: dict[int, list[SetStats]] = {}
+        for r in rows:
+            grouped.setdefault(r.session_id, []).append(r.stats)
+        sessions = list(grouped.values())
+    lines = advise(sessions, profile, catalog=catalog).lines()
+    lines[0] = latest_session_headline(rows, lines[0])
+    return lines
+
+
+PROGRESS_COLUMNS: Final = (
+    "Week of",
+    "Leg",
+    "Sess.",
+    "Sets",
+    "Reps",
+    "Clean",
+    "Hold s",
+    "Down s",
+    "Tilt °",
+    "Qual.",
+    "Asym %",
+)
+"""Columns of :func:`progress_table`."""
+PROGRESS_NOTE: Final = (
+    "per leg and week: means per set; Tilt = largest pelvis tilt; Qual. = sets meeting the progression "
+    "rule; Asym = left–right difference of clean reps, % of the stronger leg"
+)
+"""What the columns of :func:`progress_table` mean."""
+
+
+def progress_table(trends: Sequence[WeekTrend]) -> list[list[str]]:
+    """The week-by-week table of the progress views (columns :data:`PROGRESS_COLUMNS`), as text."""
+
+    def f(x: float | None, fmt: str) -> str:
+        return "—" if x is None else format(x, fmt)
+
+    asym = weekly_asymmetry(trends)
+    return [
+        [
+            t.week.isoformat(),
+            t.leg,
+            str(t.sessions),
+            str(t.sets),
+            f"{t.mean_reps:.1f}",
+            f"{t.mean_clean_reps:.1f}",
+            f(t.mean_top_hold_s, ".2f"),
+            f(t.mean_eccentric_s, ".2f"),
+            f(t.max_tilt_deg, ".1f"),
+            str(t.qualifying_sets),
+            f(asym.get(t.week), ".0f"),
+        ]
+        for t in trends
+    ]
 
 
 def weekly_asymmetry(trends: Sequence[WeekTrend]) -> dict[date, float | None]:

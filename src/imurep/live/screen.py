@@ -26,11 +26,12 @@ _DIGITS: Final[dict[str, tuple[str, ...]]] = {
     "9": ("███", "█ █", "███", "  █", "███"),
     ":": ("   ", " █ ", "   ", " █ ", "   "),
     " ": ("   ", "   ", "   ", "   ", "   "),
+    ".": ("   ", "   ", "   ", "   ", " █ "),
 }
 
 
 def big_text(text: str) -> list[str]:
-    """``text`` (digits, ``:`` and spaces) in 5-row block characters, each glyph doubled in width."""
+    """``text`` (digits, ``:``, ``.`` and spaces) in 5-row block characters, each glyph doubled in width."""
     rows = []
     for r in range(5):
         row = " ".join(_DIGITS.get(ch, _DIGITS[" "])[r].replace("█", "██").replace(" ", "  ") for ch in text)

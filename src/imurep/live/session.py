@@ -23,6 +23,7 @@ from imurep.coaching.exercises import Catalog, ExerciseProfile, get_profile, loa
 from imurep.core.pipeline import Pipeline
 from imurep.core.settings import AnalysisSettings
 from imurep.io.recording_writer import GapLike, RecordingWriter
+from imurep.live.squeeze import SqueezeClock, SqueezeSettings
 from imurep.live.views import View, event_to_dict, set_summary_lines
 from imurep.live.voice import VoiceCues
 from imurep.model.codes import FAULT_LABELS
@@ -79,6 +80,8 @@ class LiveSession:
     events: list[Event] = field(default_factory=list)
     side: str | None = field(init=False)
     qualifying: dict[str, int] = field(default_factory=dict)
+    squeeze: SqueezeClock | None = field(init=False)
+    """The squeeze countdown at the top of each rep (None: the exercise holds no squeeze at the top)."""
     _calibrated_shown: bool = False
     _set_sides: list[str | None] = field(default_factory=list)
     quit_requested: bool = False
@@ -89,6 +92,9 @@ class LiveSession:
         if self.writer is not None and self.writer.on_stop is None:
             self.writer.on_stop = self._recording_stopped
         self.side = self.settings.sides[0] if self.settings.sides else None
+        lift_first = self.settings.mode == "reps" and self.settings.faults.phase_order == "lift_first"
+        hold_s = self.settings.faults.min_top_hold_s
+        self.squeeze = SqueezeClock(SqueezeSettings(target_s=hold_s)) if lift_first and hold_s > 0 else None
         self.view.status("calibrating: hold still in the start position")
 
     @property
@@ -105,8 +111,17 @@ class LiveSession:
             self._calibrated_shown = True
             bias = float(np.linalg.norm(self.pipeline.gyro_bias_rads)) * DEG_PER_RAD
             self.view.status(f"calibrated (gyro bias {bias:.1f} °/s) · waiting for the first set")
+        if self.squeeze is not None:
+            self._squeeze_changed(self.squeeze.update(chunk, self.pipeline.gyro_bias_rads))
         self._show(events)
         return events
+
+    def _squeeze_changed(self, change: str | None) -> None:
+        """Tell the view that a squeeze at the top started (its target) or ended."""
+        if change == "start" and self.squeeze is not None:
+            self.view.squeeze(self.squeeze.settings.target_s)
+        elif change == "end":
+            self.view.squeeze(None)
 
     def _recording_stopped(self, message: str) -> None:
         """The recording could not be written (disk full…): say so; coaching goes on."""
@@ -169,10 +184,14 @@ class LiveSession:
             if isinstance(e, SetStarted):
                 self.view.status(f"in set {e.set_index} ({self.side or 'side unknown'})")
             elif isinstance(e, RepCompleted):
+                if self.squeeze is not None:
+                    self._squeeze_changed(self.squeeze.on_rep(e.rep))
                 self.view.rep(e.rep, e.set_index, self.threshold_deg, self.profile)
                 if e.rep.faults and self.beep:
                     self.view.alert()
             elif isinstance(e, SetEnded):
+                if self.squeeze is not None:
+                    self._squeeze_changed(self.squeeze.on_set_end())
                 self._set_ended(e.result)
             elif isinstance(e, SetDiscarded):
                 self.view.status(f"that was a lone movement, not a set ({e.reason}); not counted")

@@ -108,6 +108,10 @@ class View(Protocol):
     def set_ended(self, lines: list[str]) -> None:
         """Show a set summary."""
 
+    def squeeze(self, target_s: float | None) -> None:
+        """The lifter reached the top of a rep and squeezes (count down ``target_s``, s); None: the
+        squeeze ended."""
+
     def alert(self) -> None:
         """Audible alert (terminal bell) on a fault, when enabled."""
 
@@ -137,6 +141,9 @@ class PlainView:
         for line in lines:
             self._print(line)
 
+    def squeeze(self, target_s: float | None) -> None:
+        """Nothing: a countdown needs a screen (one line per event stays one line per event)."""
+
     def alert(self) -> None:  # noqa: D102
         self.out.write("\a")
         self.out.flush()
@@ -147,6 +154,11 @@ class PlainView:
 
 _INFO_PREFIXES = ("connected to", "calibrated", "voice:")
 """Status messages the live screen keeps on show (the others replace the state line)."""
+
+
+def squeeze_text(left_s: float) -> str:
+    """The line above the squeeze countdown: hold on, or held long enough."""
+    return "squeeze — hold it" if left_s > 0 else "squeeze held ✓ — now lower slowly"
 
 
 def summary_style(line: str) -> str:
@@ -179,6 +191,7 @@ class RichView:
         self._cues: list[str] = []
         self._summary: list[str] = []
         self._rest_since: float | None = None
+        self._squeeze: tuple[float, float] | None = None  # (monotonic start, target s)
         self._live = Live(
             console=self.console, refresh_per_second=4, transient=False, get_renderable=self._render
         )
@@ -200,6 +213,15 @@ class RichView:
             body.append("\nrest\n", style="bold")
             for row in big_text(clock_text(time.monotonic() - self._rest_since)):
                 body.append(row + "\n", style="bold green")
+        elif self._squeeze is not None:  # at the top: count the squeeze down
+            left = self._squeeze[1] - (time.monotonic() - self._squeeze[0])
+            body.append(f"\n{squeeze_text(left)}\n", style="bold")
+            for row in big_text(f"{max(left, 0.0):.1f}"):
+                body.append(row + "\n", style="bold yellow" if left > 0 else "bold green")
+            rep = self._reps[-1].index + 1 if self._reps else 1  # the rep under way
+            body.append(
+                f"rep {rep} at the top · hold {self._squeeze[1]:g} s · set {self._set}\n", style="bold"
+            )
         elif self._reps:
             body.append("\n")
             for row in big_text(str(self._reps[-1].index)):
@@ -247,9 +269,15 @@ class RichView:
             line for line in rep_line(rep, threshold_deg, profile).splitlines() if line.startswith("  !")
         ]
 
+    def squeeze(self, target_s: float | None) -> None:  # noqa: D102
+        import time
+
+        self._squeeze = None if target_s is None else (time.monotonic(), target_s)
+
     def set_ended(self, lines: list[str]) -> None:  # noqa: D102
         import time
 
+        self._squeeze = None
         self._summary = lines
         self._cues = []
         self._rest_since = time.monotonic()

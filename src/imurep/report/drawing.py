@@ -109,13 +109,13 @@ class WrappedText(Text):
 _CHARTS_ATTR = "_imurep_charts"
 
 
-def mark_charts(fig: Figure, top_in: float, below: Axes, gap_in: float) -> None:
+def mark_charts(fig: Figure, top_in: float, below: Axes | None, gap_in: float) -> None:
     """Note where the charts of a page are (for the HTML report, which shows them as images and
     the tables as HTML): from ``top_in`` below the top of the page down to ``gap_in`` above the
-    axes ``below`` (the first table)."""
+    axes ``below`` (the first table; None: to the bottom of the page)."""
     height = float(fig.get_size_inches()[1])
     y_top = 1.0 - top_in / height
-    y_bottom = below.get_position().y1 + gap_in / height
+    y_bottom = (below.get_position().y1 if below is not None else 0.0) + gap_in / height
     setattr(fig, _CHARTS_ATTR, (min(y_top, 1.0), max(y_bottom, 0.0)))
 
 

@@ -7,7 +7,9 @@ own box).  Nothing is
 fetched: no scripts, fonts or images from elsewhere.  The tables come from the same row builders
 as the PNG/PDF pages, so both show the same figures.  Elements tests look for carry an ``id``:
 ``session``, ``set-N`` and the extra pages' names for the sections, ``left-right``,
-``data-quality``, ``sets``, ``advice``, ``reps-N`` and ``cues-N``.
+``data-quality``, ``sets``, ``advice``, ``reps-N`` and ``cues-N``.  The progress page alone
+(:func:`build_progress_html`, ``imurep progress --report FILE.html``) is the same kind of page:
+sections ``progress``, lists ``advice`` and table ``weeks``.
 """
 
 from __future__ import annotations
@@ -199,6 +201,56 @@ def build_report_html(
         )
     nav_items = [("session", "Session")] + [(f"set-{s.index}", set_name(s)) for s in result.sets]
     nav_items += [(p.name, p.title) for p, _ in extra]
+    return _document(title, f"{exercise_title(result)} — report", context_line(result), nav_items, sections)
+
+
+def build_progress_html(
+    page: ReportPage,
+    png: bytes,
+    *,
+    advice: Sequence[str],
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    note: str,
+    context: str,
+    title: str,
+) -> str:
+    """The progress page alone as one HTML document, like the report's (:func:`build_report_html`):
+    the advice and the week-by-week table as text, the charts cut from the page's PNG.
+
+    Parameters
+    ----------
+    page, png
+        The progress page (:func:`~imurep.report.progress_page.progress_page`) and its PNG.
+    advice
+        The advice lines (headline first).
+    header, rows, note
+        The week-by-week table (column names, text cells) and what its columns mean.
+    context
+        The line under the title (sessions, dates).
+    title
+        Title of the document.
+    """
+    esc = html.escape
+    section = (
+        f'<section id="{esc(page.name)}"><h2>{esc(page.title)}</h2>'
+        f'<p class="verdict">{esc(advice[0] if advice else page.summary)}</p>'
+        "<h3>Progression advice</h3>"
+        + _list([line.strip().lstrip("·").strip() for line in advice[1:]], "advice", "no details")
+        + _chart_img(page, png)
+        + "<h3>Week by week</h3>"
+        + _table(header, rows, None, "weeks", left_first=False)
+        + f'<p class="context">{esc(note)}</p></section>'
+    )
+    return _document(title, page.title, context, [(page.name, page.title)], [section])
+
+
+def _document(
+    title: str, heading: str, context: str, nav_items: Sequence[tuple[str, str]], sections: Sequence[str]
+) -> str:
+    """A self-contained responsive HTML document of ``sections`` (HTML), with a header and a
+    navigation bar of ``(id, text)`` links."""
+    esc = html.escape
     nav = " ".join(f'<a href="#{esc(n)}">{esc(t)}</a>' for n, t in nav_items)
     return (
         "\n".join(
@@ -207,8 +259,7 @@ def build_report_html(
                 '<html lang="en"><head><meta charset="utf-8">',
                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
                 f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-                f"<header><h1>{esc(exercise_title(result))} — report</h1>"
-                f"<p>{esc(context_line(result))}</p></header>",
+                f"<header><h1>{esc(heading)}</h1><p>{esc(context)}</p></header>",
                 f"<nav>{nav}</nav><main>",
                 *sections,
                 "</main><footer>Made by imurep from recorded or simulated IMU data.</footer></body></html>",

@@ -20,13 +20,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
-from imurep.coaching.advice import SetStats, advise
+from imurep.coaching.advice import SetStats
 from imurep.coaching.exercises import Catalog, ExerciseProfile
 from imurep.coaching.history import SetRow
-from imurep.coaching.trends import latest_session_headline
+from imurep.coaching.trends import (
+    PROGRESS_COLUMNS,
+    PROGRESS_NOTE,
+    progress_advice,
+    progress_table,
+    weekly_trends,
+)
 from imurep.model.errors import SettingsError
-from imurep.report.drawing import PAGE_WIDTH_IN
-from imurep.report.render import ReportPage, build_html, figure_png, write_pdf
+from imurep.report.drawing import PAGE_WIDTH_IN, mark_charts
+from imurep.report.render import ReportPage, figure_png, write_pdf
 from imurep.report.stats import ASYMMETRY_WARN_PCT, SessionPoint, clean_rep_asymmetry, session_points
 from imurep.report.style import PHASE_COLORS, RC_STYLE, SIDE_COLORS, WARN_COLOR
 
@@ -70,6 +76,7 @@ def build_progress_figure(rows: Sequence[SetRow], profile: ExerciseProfile, head
     n_sessions = len({r.session_id for r in rows})
     fig.text(0.02, 0.925, f"{n_sessions} session(s), {len(rows)} set(s). {headline}", fontsize=9.5, wrap=True)
     gs = fig.add_gridspec(2, 2, left=0.07, right=0.98, top=0.86, bottom=0.07, hspace=0.38, wspace=0.2)
+    mark_charts(fig, 0.8, None, 0.0)  # the HTML page shows the title and the advice as text
     ax_reps, ax_tempo = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
     ax_tilt, ax_asym = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
 
@@ -163,12 +170,7 @@ def progress_page(
 ) -> ReportPage:
     """The progress page as a report page (name ``"progress"``); its verdict is the advice
     (:func:`~imurep.coaching.advice.advise` with the profiles and rules of ``catalog``)."""
-    if sessions is None:
-        grouped: dict[int, list[SetStats]] = {}
-        for r in rows:
-            grouped.setdefault(r.session_id, []).append(r.stats)
-        sessions = list(grouped.values())
-    headline = latest_session_headline(rows, advise(sessions, profile, catalog=catalog).headline)
+    headline = progress_advice(rows, profile, sessions, catalog=catalog)[0]
     with matplotlib.rc_context(RC_STYLE):
         fig = build_progress_figure(rows, profile, headline)
     return ReportPage("progress", f"Progress — {profile.title}", headline, fig)
@@ -204,9 +206,34 @@ def write_progress_page(
             if suffix == ".png":
                 out.write_bytes(png)
             else:
-                html = build_html([page], [png], title=f"imurep — {page.title}", subtitle=page.summary)
-                out.write_text(html, encoding="utf-8")
+                out.write_text(_progress_html(rows, profile, sessions, catalog, page, png), encoding="utf-8")
     finally:
         page.figure.clear()
     logger.info("progress page written to %s", out)
     return out
+
+
+def _progress_html(
+    rows: Sequence[SetRow],
+    profile: ExerciseProfile,
+    sessions: Sequence[Sequence[SetStats]] | None,
+    catalog: Catalog,
+    page: ReportPage,
+    png: bytes,
+) -> str:
+    """The progress page alone as a responsive HTML page (:func:`~imurep.report.html.build_progress_html`)."""
+    from imurep.report.html import build_progress_html
+
+    days = sorted(r.recorded_at for r in rows)
+    n_sessions = len({r.session_id for r in rows})
+    span = f"{days[0]:%d %b %Y}" + (f" to {days[-1]:%d %b %Y}" if days[-1].date() != days[0].date() else "")
+    return build_progress_html(
+        page,
+        png,
+        advice=progress_advice(rows, profile, sessions, catalog=catalog),
+        header=PROGRESS_COLUMNS,
+        rows=progress_table(weekly_trends(rows, profile, catalog.rules)),
+        note=PROGRESS_NOTE,
+        context=f"{n_sessions} session(s), {len(rows)} set(s), {span}",
+        title=f"imurep — {page.title}",
+    )

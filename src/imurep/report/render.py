@@ -9,10 +9,8 @@ A report is the session page (:mod:`imurep.report.session_page`) followed by one
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gc
-import html
 import io
 import logging
 import multiprocessing
@@ -179,51 +177,6 @@ def _write_pdf(
                 after_page()
         count = pdf.get_pagecount()
     return int(count)
-
-
-_HTML_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f4f4f4;color:#222}
-header{background:#263238;color:#fff;padding:16px 28px}
-header h1{margin:0 0 4px 0;font-size:22px} header p{margin:0;color:#cfd8dc}
-nav{padding:10px 28px;background:#fff;border-bottom:1px solid #ddd;position:sticky;top:0}
-nav a{margin-right:14px;color:#1565c0;text-decoration:none}
-section{background:#fff;margin:18px auto;padding:14px 20px;max-width:1140px;box-shadow:0 1px 3px #0002}
-section h2{margin:4px 0} section p{margin:4px 0 10px 0}
-img{max-width:100%;height:auto;display:block;margin:auto}
-footer{color:#777;font-size:12px;text-align:center;padding:16px}
-"""
-
-
-def build_html(pages: Sequence[ReportPage], pngs: Sequence[bytes], *, title: str, subtitle: str) -> str:
-    """A self-contained HTML document: every page as an embedded PNG (base64 data URI), no external files.
-
-    Parameters
-    ----------
-    pages, pngs
-        The pages and their PNG renderings (same order).
-    title, subtitle
-        Heading of the document.
-    """
-    esc = html.escape
-    nav = " ".join(f'<a href="#{esc(p.name)}">{esc(p.title)}</a>' for p in pages)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{_HTML_CSS}</style></head><body>",
-        f"<header><h1>{esc(title)}</h1><p>{esc(subtitle)}</p></header>",
-        f"<nav>{nav}</nav>",
-    ]
-    for page, png in zip(pages, pngs, strict=True):
-        w, h = png_size(png)
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(
-            f'<section id="{esc(page.name)}"><h2>{esc(page.title)}</h2><p>{esc(page.summary)}</p>'
-            f'<img src="data:image/png;base64,{data}" width="{w}" height="{h}" '
-            f'alt="{esc(page.title)}: {esc(page.summary)}"></section>'
-        )
-    parts.append("<footer>Made by imurep from simulated or recorded IMU data.</footer></body></html>")
-    return "\n".join(parts) + "\n"
 
 
 @dataclass
