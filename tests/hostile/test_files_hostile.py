@@ -224,6 +224,21 @@ def test_zip_bombs_are_refused_quickly(tmp_path: Path) -> None:
     _one_line_error(_imurep("analyze", long_line, "--no-store", timeout=30), "line longer")
 
 
+def test_an_archive_too_large_in_all_is_refused_before_reading(tmp_path: Path) -> None:
+    archive = tmp_path / "huge.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        for k in range(3):
+            zf.writestr(f"part{k}.csv", '"Time (s)","X (m/s^2)","Y (m/s^2)","Z (m/s^2)"\n')
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:  # each member claims 900 MiB from 20 MiB (a plausible ratio, too much in all)
+        data[at + 20 : at + 24] = (20 << 20).to_bytes(4, "little")
+        data[at + 24 : at + 28] = (900 << 20).to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    archive.write_bytes(bytes(data))
+    _one_line_error(_imurep("analyze", archive, "--no-store", timeout=30), "GiB in all")
+
+
 # --- 8, 9: nesting and pipes ---------------------------------------------------------------------
 
 

@@ -103,7 +103,7 @@ def test_events_into_a_missing_folder_leave_nothing_behind(tmp_path: Path) -> No
 def test_sigterm_stores_the_session_like_ctrl_c(tmp_path: Path) -> None:
     out, db = tmp_path / "s.csv", tmp_path / "h.sqlite"
     proc = subprocess.Popen(
-        _cmd("live", "--simulate", DEMO, "--speed", "20", "--placement", "hip", "--out", out, "--db", db),
+        _cmd("live", "--simulate", DEMO, "--speed", "40", "--placement", "hip", "--out", out, "--db", db),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -133,10 +133,14 @@ def _limit_file_size(limit: int):  # type: ignore[no-untyped-def]
 
 def test_a_full_disk_keeps_whole_rows_and_coaching_and_says_what_was_saved(tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
-    limit = 400_000  # about 4 500 rows, 43 s of the demo; the sidecar is a few kB
+    rec = tmp_path / "first_80s.csv"  # the demo's first set, cut at 80 s
+    rec.write_text("\n".join(DEMO.read_text().splitlines()[:8300]) + "\n")
+    # about 5 000 rows (48 s, in the first set; 750 kB in all): at speed 40 a flush (<= 1 s)
+    # writes at most 4 200 rows, so the first one fits and a later one fails; the sidecar is small
+    limit = 450_000
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     run = subprocess.run(
-        _cmd("live", "--simulate", DEMO, "--speed", "400", "--placement", "hip", "--out", out, "--no-store"),
+        _cmd("live", "--simulate", rec, "--speed", "40", "--placement", "hip", "--out", out, "--no-store"),
         capture_output=True,
         text=True,
         timeout=120,
@@ -155,7 +159,7 @@ def test_a_full_disk_keeps_whole_rows_and_coaching_and_says_what_was_saved(tmp_p
     rows = data.decode().splitlines()
     assert all(len(r.split(",")) == 7 for r in rows[1:])
     saved = int(run.stderr.split("the ")[1].split(" samples")[0])
-    assert saved == len(rows) - 1
+    assert saved == len(rows) - 1 and saved > 0
     json.loads(out.with_suffix(".json").read_text())
     analysis = _imurep("analyze", out, "--no-store", "--json", "-")
     assert analysis.returncode == 0, analysis.stderr

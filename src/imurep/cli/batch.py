@@ -9,14 +9,13 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
 from imurep.cli import coaching as coaching_cli
 from imurep.cli.analyze import add_recording_args, analysis_kwargs
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+
     from imurep.batch.task import Outcome
 
 logger = logging.getLogger(__name__)
@@ -71,6 +70,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _progress() -> Progress:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     console = Console(stderr=True)
     return Progress(
         TextColumn("[bold]batch[/bold] {task.fields[files]}"),
@@ -85,6 +87,8 @@ def _progress() -> Progress:
 
 
 def _summary(outcomes: list[Outcome]) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold", title="Batch")
     for col in ("Recording", "Status", "Sets", "Reps", "Clean", "Samples", "Time s"):
         table.add_column(
@@ -106,6 +110,7 @@ def _summary(outcomes: list[Outcome]) -> Table:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """``imurep batch``: see :mod:`imurep.batch`."""
+
     from imurep.batch import find_recordings, plan, run, write_tables
     from imurep.batch.runner import default_jobs, make_out_dir, size_of
     from imurep.io.export import require_pyarrow

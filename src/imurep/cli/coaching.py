@@ -12,12 +12,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 from imurep.model.codes import SIDES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from imurep.coaching.advice import Coaching, SetStats
     from imurep.coaching.exercises import ExerciseProfile
     from imurep.model.results import SessionResult
@@ -44,6 +43,8 @@ def add_exercise_arg(
 def cli_console() -> Console:
     """The console of the commands' output: on a terminal its width; piped or redirected, lines are
     not wrapped (no 80-column breaks mid-phrase) and tables take their natural width."""
+    from rich.console import Console
+
     out = Console()
     if out.is_terminal:
         return out
@@ -145,6 +146,8 @@ def progress_pages(result: SessionResult, db: str | None) -> list[ReportPage]:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     from imurep.coaching.exercises import load_catalog
 
     catalog = load_catalog()
@@ -188,6 +191,8 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     from imurep.coaching.history import History
 
     console = cli_console()
@@ -251,6 +256,8 @@ def _f(x: float | None, fmt: str) -> str:
 
 
 def _cmd_progress(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     from imurep.coaching.exercises import load_catalog
     from imurep.coaching.history import History
     from imurep.coaching.trends import (

@@ -17,7 +17,7 @@ _KINDS_HELP = "imurep, metawear (MbientLab MetaMotion), polar (Verity Sense), ph
 
 def add_source_args(lv: argparse.ArgumentParser, positive: Callable[[str], float]) -> None:
     """The sensor-choice options of ``imurep live``."""
-    from imurep.live.sources import SENSOR_CHOICES
+    from imurep.model.codes import SENSOR_CHOICES
 
     lv.add_argument(
         "--device", metavar="NAME|ADDRESS", help="sensor to use: name, address or Polar device id (default: "

@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata as importlib_metadata
+from typing import Any
 
 from imurep.cli import coaching as coaching_cli
 from imurep.cli.analyze import add_paper_arg, add_recording_args, cmd_analyze, sides_list
@@ -41,10 +41,23 @@ EXIT_ERROR = 2
 
 
 def _version() -> str:
+    from importlib import metadata  # ~50 ms: read only when --version is asked for
+
     try:
-        return importlib_metadata.version("imurep")
-    except importlib_metadata.PackageNotFoundError:
+        return metadata.version("imurep")
+    except metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: prints ``imurep <version>`` and exits (the version is looked up only then)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        sys.stdout.write(f"imurep {_version()}\n")
+        parser.exit()
 
 
 # --- parser ------------------------------------------------------------------------------------
@@ -87,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Each command has its own help: imurep COMMAND --help.",
         parents=[common],
     )
-    parser.add_argument("-V", "--version", action="version", version=f"imurep {_version()}")
+    parser.add_argument("-V", "--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(

@@ -15,6 +15,8 @@ message naming the file (and the data row and column when known), what was expec
 it.  Rows are numbered from 1 starting after the header ("data rows"); the file line is one more.
 
 Reading is streamed (:func:`iter_canonical_chunks`) so memory stays bounded by the chunk size.
+Plain numeric files are parsed by numpy (:mod:`imurep.io.csv_fast`, no pandas import); pandas
+takes over from the first block that is not plain and gives the precise messages.
 
 Writing: :func:`format_rows` is the one row format (``t`` with 6 decimals, the six channels with 9
 significant digits), used by :class:`RecordingWriter` (a live recording, appended as it streams)
@@ -38,8 +40,8 @@ from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
 import numpy as np
-import pandas as pd
 
+from imurep.io.csv_fast import plain_blocks, plain_header
 from imurep.io.tables import utf16_message, utf16_name
 from imurep.model.codes import PLACEMENTS, SIDES
 from imurep.model.errors import DataValidationError
@@ -61,31 +63,6 @@ _HEADER_TEXT: Final = ",".join(CANONICAL_COLUMNS)
 _FIX_HEADER: Final = (
     f"the first line must name the columns {_HEADER_TEXT} (any order, extra columns are ignored)"
 )
-# Cell texts pandas reads as missing values; they surface as NaN, not as parse errors.
-_NA_TEXTS: Final = frozenset(
-    {
-        "",
-        "#N/A",
-        "#N/A N/A",
-        "#NA",
-        "-1.#IND",
-        "-1.#QNAN",
-        "-NaN",
-        "-nan",
-        "1.#IND",
-        "1.#QNAN",
-        "<NA>",
-        "N/A",
-        "NA",
-        "NULL",
-        "NaN",
-        "None",
-        "n/a",
-        "nan",
-        "null",
-    }
-)
-
 PathLike = str | os.PathLike[str]
 
 
@@ -222,26 +199,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _read_header(path: Path) -> list[str]:
-    where = str(path)
-    try:
-        header = pd.read_csv(path, nrows=0, index_col=False, engine="c", encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(
-            f"holds no CSV header (only blank lines); {_FIX_HEADER}", path=where
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise DataValidationError(
-            f"is not UTF-8 text (undecodable byte at offset {exc.start}); save the CSV as UTF-8",
-            path=where,
-        ) from None
-    except (ValueError, IndexError, TypeError, OverflowError) as exc:
-        raise DataValidationError(
-            f"cannot parse the CSV header ({_one_line(exc)}); {_FIX_HEADER}", path=where
-        ) from None
-    return [str(c) for c in header.columns]
 
 
 def _normalise(name: str) -> str:
@@ -385,51 +342,37 @@ def _whole_rows_end(path: Path, positions: list[int]) -> int | None:
     return size - len(tail) + cut + 1
 
 
-def _locate_bad_cell(
-    path: Path, positions: list[int], first_row: int, nrows: int, limit: int | None = None
-) -> tuple[int, str, str] | None:
-    """Find the first non-numeric cell in data rows ``first_row .. first_row + nrows - 1``.
-
-    Returns ``(data_row, column_name, cell_text)`` or ``None`` when it cannot be located.
-    """
-    try:
-        with _opened(path, limit) as counted:
-            text = pd.read_csv(
-                io.BufferedReader(counted),
-                header=0,
-                index_col=False,
-                usecols=positions,
-                dtype=str,
-                keep_default_na=False,
-                skiprows=range(1, first_row),
-                nrows=nrows,
-                engine="c",
-                encoding="utf-8",
-            )
-    except (ValueError, IndexError, TypeError, OverflowError):
-        return None
-    sorted_pos = sorted(positions)
-    best: tuple[int, str, str] | None = None
-    for col, pos in zip(CANONICAL_COLUMNS, positions, strict=True):
-        values = text.iloc[:, sorted_pos.index(pos)]
-        numeric = pd.to_numeric(values, errors="coerce")
-        for i in np.flatnonzero(numeric.isna().to_numpy()):
-            cell = str(values.iloc[i])
-            if cell.strip() in _NA_TEXTS or _is_number(cell):
-                continue
-            if best is None or first_row + int(i) < best[0]:
-                best = (first_row + int(i), col, cell)
-            break
-    return best
-
-
 def _raw_blocks(
-    path: Path, positions: list[int], chunk_rows: int, limit: int | None = None, n_fields: int = 0
+    path: Path,
+    positions: list[int],
+    chunk_rows: int,
+    limit: int | None = None,
+    n_fields: int = 0,
+    data_start: int | None = None,
 ) -> Iterator[tuple[int, FloatArray]]:
     """Yield ``(first_data_row, values)`` with ``values`` of shape ``(n, 7)`` in canonical order
-    (of the first ``limit`` bytes of the file when given)."""
+    (of the first ``limit`` bytes of the file when given).
+
+    With ``data_start`` (the byte after a plain header line) the blocks are parsed by numpy
+    (:mod:`imurep.io.csv_fast`) as long as they are plain; from the first block that is not, the
+    file is read by pandas (the blocks before it are parsed again but not yielded twice).
+    """
+    resume = 1
+    if data_start is not None:
+        for first_row, plain in plain_blocks(path, data_start, n_fields, positions, chunk_rows, limit):
+            if plain is None:
+                resume = first_row
+                break
+            yield first_row, plain
+        else:
+            return
     with _opened(path, limit) as counted:
-        yield from _parsed_blocks(io.BufferedReader(counted), path, positions, chunk_rows, limit)
+        from imurep.io.canonical_pandas import parsed_blocks  # a file that is not plain
+
+        parsed = parsed_blocks(io.BufferedReader(counted), path, positions, chunk_rows, limit)
+        for first_row, values in parsed:
+            if first_row >= resume:
+                yield first_row, values
         extra = counted.extra_fields(n_fields) if n_fields else 0
     if extra > 0:
         logger.warning(
@@ -439,64 +382,6 @@ def _raw_blocks(
             n_fields,
             extra,
         )
-
-
-def _parsed_blocks(
-    source: IO[bytes], path: Path, positions: list[int], chunk_rows: int, limit: int | None
-) -> Iterator[tuple[int, FloatArray]]:
-    where = str(path)
-    sorted_pos = sorted(positions)
-    perm = [sorted_pos.index(p) for p in positions]
-    try:
-        reader = pd.read_csv(
-            source,
-            header=0,
-            index_col=False,
-            usecols=sorted_pos,
-            dtype=np.float64,
-            engine="c",
-            chunksize=chunk_rows,
-            encoding="utf-8",
-        )
-    except (ValueError, IndexError, TypeError, OverflowError) as exc:
-        raise DataValidationError(f"cannot parse the CSV ({_one_line(exc)})", path=where) from None
-    first_row = 1
-    with reader:
-        while True:
-            try:
-                frame = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:
-                raise DataValidationError(
-                    f"is not UTF-8 text (undecodable byte at offset {exc.start}); save the CSV as UTF-8",
-                    path=where,
-                ) from None
-            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-                raise DataValidationError(
-                    f"cannot parse the CSV near data rows {first_row}-{first_row + chunk_rows - 1} "
-                    f"({_one_line(exc)}); check quoting and the number of fields per row",
-                    path=where,
-                ) from None
-            except (ValueError, TypeError, OverflowError) as exc:
-                bad = _locate_bad_cell(path, positions, first_row, chunk_rows, limit)
-                if bad is None:
-                    raise DataValidationError(
-                        f"non-numeric value in data rows {first_row}-{first_row + chunk_rows - 1} "
-                        f"({_one_line(exc)}); every cell of {_HEADER_TEXT} must be a number",
-                        path=where,
-                    ) from None
-                row, col, cell = bad
-                raise DataValidationError(
-                    f"{cell.strip()[:40]!r} is not a number (file line {row + 1}); "
-                    f"every cell of {_HEADER_TEXT} must be a number in SI units — fix or delete that row",
-                    path=where,
-                    row=row,
-                    column=col,
-                ) from None
-            values = frame.to_numpy(dtype=np.float64, copy=False)[:, perm]
-            yield first_row, np.ascontiguousarray(values)
-            first_row += len(frame)
 
 
 def _check_finite(values: FloatArray, first_row: int, where: str) -> None:
@@ -579,7 +464,14 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     p = Path(path)
     where = str(p)
     _check_file(p)
-    header = _read_header(p)
+    plain = plain_header(p)
+    data_start: int | None = None
+    if plain is None:
+        from imurep.io.canonical_pandas import read_header  # a header that is not plain
+
+        header = read_header(p)
+    else:
+        header, data_start = plain
     positions = _column_positions(header, p)
     limit = _whole_rows_end(p, positions)
 
@@ -590,7 +482,7 @@ def iter_canonical_chunks(path: PathLike, chunk_rows: int = DEFAULT_CHUNK_ROWS) 
     first_dropped: int | None = None
     pending: list[ImuChunk] = []  # held back until MIN_DURATION_S is covered
     long_enough = False
-    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit, len(header)):
+    for first_row, values in _raw_blocks(p, positions, chunk_rows, limit, len(header), data_start):
         if values.shape[0] == 0:
             continue
         _check_finite(values, first_row, where)

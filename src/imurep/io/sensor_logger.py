@@ -35,8 +35,6 @@ import logging
 from pathlib import Path
 from typing import Final
 
-import pandas as pd
-
 from imurep.io.canonical import Recording, read_sidecar
 from imurep.io.merge import Stream, add_streams, build_recording, clean_times, make_stream
 from imurep.io.tables import (
@@ -76,6 +74,8 @@ def looks_like_sensor_logger(sources: list[Source]) -> bool:
 
 
 def _platform(sources: list[Source]) -> tuple[str | None, dict[str, object]]:
+    import pandas as pd  # imported only when a Sensor Logger export is read
+
     src = find_source(sources, "Metadata.csv")
     if src is None:
         return None, {}

@@ -24,14 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from imurep.model.errors import DataValidationError
 from imurep.model.samples import FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +105,10 @@ _ZIP_METHODS: Final = frozenset(
 )
 MAX_LINE_BYTES: Final = 1 << 20
 """Longest line read from an archive member, bytes (a recording's lines are < 1 kB)."""
-MAX_MEMBER_BYTES: Final = 4 << 30
-"""Largest archive member read, bytes uncompressed (a 10-hour 200 Hz CSV is < 1 GB)."""
+MAX_MEMBER_BYTES: Final = 1 << 30
+"""Largest archive member read, bytes uncompressed (a 10-hour 200 Hz sensor file is < 0.5 GB)."""
+MAX_ARCHIVE_BYTES: Final = 2 << 30
+"""Largest total of an archive's members, bytes uncompressed."""
 MAX_RATIO: Final = 60.0
 """Largest compression ratio accepted for members above :data:`_RATIO_FLOOR_BYTES` (CSV text
 compresses 3-10 times; far more means a zip bomb or a file of one repeated line)."""
@@ -202,6 +206,13 @@ def list_sources(path: Path) -> list[Source]:
                 names = [info.filename for info in infos]
             for info in infos:
                 check_member(info, f"{where}:{info.filename}")
+            total = sum(info.file_size for info in infos)
+            if total > MAX_ARCHIVE_BYTES:
+                raise ArchiveError(
+                    f"decompresses to {total / 2**30:.1f} GiB in all (more than "
+                    f"{MAX_ARCHIVE_BYTES >> 30} GiB); extract the recording you want and pass it",
+                    path=where,
+                )
         except (OSError, zipfile.BadZipFile) as exc:
             raise ArchiveError(f"is not a readable zip archive ({_one_line(exc)})", path=where) from None
         return [Source(path, n) for n in sorted(names)]
@@ -354,6 +365,8 @@ def read_numeric(
     fix
         Extra advice appended to cell errors.
     """
+    import pandas as pd  # only vendor exports are read with pandas (imported when one is read)
+
     where = src.where
     order = sorted(set(columns))
     perm = [order.index(c) for c in columns]
@@ -420,6 +433,8 @@ def read_numeric(
 def _convert_block(
     frame: pd.DataFrame, perm: list[int], names: list[str], first_row: int, decimal: str, where: str, fix: str
 ) -> FloatArray:
+    import pandas as pd
+
     out = np.empty((len(frame), len(perm)))
     for j, k in enumerate(perm):
         texts = frame.iloc[:, k].astype(str).str.strip()

@@ -22,15 +22,13 @@ import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 from imurep.ble.source import KIND_LABELS, KINDS, Source, SourceKind, open_source, scan_sources
+from imurep.model.codes import SENSOR_CHOICES, SensorChoice
 from imurep.model.errors import SensorNotFoundError, SettingsError
 
 logger = logging.getLogger(__name__)
-
-SensorChoice = Literal["auto", "imurep", "metawear", "polar", "phyphox"]
-SENSOR_CHOICES: Final[tuple[SensorChoice, ...]] = ("auto", "imurep", "metawear", "polar", "phyphox")
 
 
 @dataclass(frozen=True)

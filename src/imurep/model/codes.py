@@ -7,7 +7,7 @@ One table per concern, each defined once; colours live in :mod:`imurep.report.st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 PLACEMENTS: Final = ("hip", "thigh")
 """Where the sensor can sit: the pelvis (``hip``) or the working thigh."""
@@ -139,3 +139,8 @@ METRICS: Final[dict[str, MetricLabel]] = {
     )
 }
 """Label, unit and number format of every reported metric (CLI tables, JSON views, plots)."""
+
+
+SensorChoice = Literal["auto", "imurep", "metawear", "polar", "phyphox"]
+SENSOR_CHOICES: Final[tuple[SensorChoice, ...]] = ("auto", "imurep", "metawear", "polar", "phyphox")
+"""``imurep live --sensor`` choices: identify the kind in a scan, or name it (:mod:`imurep.live.sources`)."""

@@ -30,8 +30,11 @@ class SegmentationSettings:
     Attributes
     ----------
     open_deg
-        A set's first rep leaves the quiet start position by more than this, degrees (the only
-        absolute range: the smallest movement that is a movement at all).
+        A set's first rep leaves the quiet start position by more than this, degrees (the
+        smallest movement that is a movement at all).
+    min_set_rom_deg
+        A set whose reps' median range is below this is discarded, degrees: the smallest rep of
+        the style space is 12° (a floor bridge on the pelvis); walking steps turn the pelvis 5-11°.
     ref_quiet_s
         Quiet time that establishes a posture (the start position), s.
     quiet_rads
@@ -91,6 +94,11 @@ class SegmentationSettings:
         swung beyond its start by more than ``overshoot_fraction`` of its range (walking does); a
         later rep may not start more than ``overshoot_fraction`` of the set's median range past
         the rest side the set's reps came back to.
+    max_past_rest_deg
+        When > 0, a later rep may start at most this far past the rest side the set's reps came back
+        to, degrees (instead of ``overshoot_fraction`` of the median range): for exercises whose
+        rest side is a limit of the joint (standing: the thigh cannot go far behind vertical, a
+        walking step swings 10-20° past it).  0: off.  Set by the exercise profile.
     away_height_sign
         Which way a rep's way out moves the pelvis: +1 up (thrusts and bridges lift the hips from
         the bottom), -1 down (squats, lunges lower them from standing), 0 either.  With a pelvis
@@ -101,6 +109,7 @@ class SegmentationSettings:
     """
 
     open_deg: float = 6.0
+    min_set_rom_deg: float = 10.0
     ref_quiet_s: float = 0.2
     quiet_rads: float = 0.08
     quiet_drift_deg: float = 2.0
@@ -127,10 +136,12 @@ class SegmentationSettings:
     confirm_s: float = 0.3
     overshoot_fraction: float = 0.5
     away_height_sign: int = 1
+    max_past_rest_deg: float = 0.0
 
     def __post_init__(self) -> None:
         positive = [
             "open_deg",
+            "min_set_rom_deg",
             "ref_quiet_s",
             "quiet_rads",
             "settle_quiet_s",

@@ -6,7 +6,7 @@ Nothing here depends on tempo or on an absolute range of motion.
 
 1. **Start position.**  Quiet postures are followed block by block; one held for ``ref_quiet_s``
    is a possible start position.
-2. **A set's first rep** (:class:`_Candidate`): when the segment leaves a start position by more
+2. **A set's first rep** (:class:`Candidate`): when the segment leaves a start position by more
    than ``open_deg``, the angle from that posture is cut into a rest → far → rest cycle
    (:class:`~imurep.core.tracking.cycles.CycleSegmenter`).  The cycle is the set's first rep if it
    rotates about one axis (``max_off_axis``), without impacts, starts right after the quiet start
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import accumulate
 
 import numpy as np
@@ -69,6 +69,29 @@ from imurep.core.tracking.base import (
 from imurep.core.tracking.cycles import REST, Cycle, CycleSegmenter, CycleSettings
 from imurep.core.tracking.height import AWAY_FRACTION, MIN_EXCURSION_M, came_back, rep_height_m
 from imurep.core.tracking.rep_settings import SegmentationSettings
+from imurep.core.tracking.rep_state import (
+    C_A,
+    C_G,
+    C_H,
+    C_Q,
+    C_S,
+    C_T,
+    C_U,
+    C_V,
+    CALM_SET_REPS,
+    MAX_CANDIDATES,
+    TRAIL_ROWS,
+    WIDTH,
+    Candidate,
+    OpenSet,
+    RepPlace,
+    Rest,
+    axis_rate,
+    calm_rest,
+    held_on_the_way,
+    off_axis,
+    rep_confidence,
+)
 from imurep.model.codes import FAULTS
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded, SetStarted
 from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
@@ -77,89 +100,6 @@ from imurep.model.samples import FloatArray
 __all__ = ["SegmentationSettings", "SetTracker"]
 
 logger = logging.getLogger(__name__)
-
-_MAX_CANDIDATES = 4
-"""At most this many possible first reps (one per recent start position) are followed at once."""
-
-_LOW_CONFIDENCE = 0.5
-"""Reps and sets below this confidence are marked in tables and reports."""
-
-_CALM_SET_REPS = 3
-"""A set found without a quiet start position (from the stream's first sample, or right after a
-set that a different movement ended) needs this many reps."""
-
-# buffer columns: time, up vector, angular rate, high-frequency acceleration, quiet flag, angle,
-# smoothed angular speed, vertical acceleration
-_T, _U, _G, _H, _Q, _A, _S, _V = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
-_WIDTH = 12
-
-_TRAIL_ROWS = 256
-"""Rows before a block first searched for the start of its trailing window (see
-:meth:`SetTracker._trailing_rate`)."""
-
-
-@dataclass(eq=False)
-class _Rest:
-    """A quiet posture held long enough to be a start position (absolute sample indices)."""
-
-    up: FloatArray
-    i_from: int
-    i_to: int
-    t_from_s: float
-    t_to_s: float
-    forced: bool = False  # set by a marker: the next movement starts a set without a quiet start
-    calm: bool = False  # not quiet: the calmest moment of a movement (or the stream's start)
-
-
-@dataclass(eq=False)
-class _Candidate:
-    """A possible first rep: the cycle of the angle from a start position."""
-
-    rest: _Rest
-    seg: CycleSegmenter
-    i_scan: int  # first sample not yet scanned
-    pending: Cycle | None = None  # a cycle waiting for ``confirm_s`` of data after it
-    inside: Cycle | None = None  # a cycle that turned inside the rep: the next one continues it
-
-
-@dataclass(eq=False)
-class _Rep:
-    """Where an accepted rep lies (absolute indices) and its own axis."""
-
-    i_end: int
-    axis: FloatArray
-    mount: int
-    rom_deg: float
-
-
-@dataclass(eq=False)
-class _OpenSet:
-    index: int
-    axis: FloatArray  # robust axis of the current mounting (sensor frame)
-    baseline_up: FloatArray  # the sagittal angle's zero and the tilt reference
-    baseline_source: str
-    bottom_up: FloatArray  # rest posture of the recent reps
-    i_from: int
-    seg: CycleSegmenter
-    i_scan: int
-    side: str | None = None
-    reps: list[_Rep] = field(default_factory=list)
-    results: list[RepResult] = field(default_factory=list)
-    last_end_s: float = -math.inf
-    max_rom_deg: float = 0.0
-    leave_since_s: float | None = None
-    mount: int = 0
-    mounts: list[tuple[int, FloatArray]] = field(default_factory=list)  # (first rep, baseline up)
-    mounting_changes_s: list[float] = field(default_factory=list)
-    suspect: tuple[int, FloatArray, FloatArray] | None = None  # (rep, axis, rest up) of a rep that turned
-    min_reps: int = 2  # reps needed to be a set (more when it did not start from a quiet position)
-    calm: bool = False  # it did not start from a held (quiet) start position
-    rest_floor_deg: float = 0.0  # the lowest the reps came back to (their turns at the rest side)
-    i_inside: int | None = None  # far turn of the first cycle since the last rep that turned inside a rep
-
-    def median_rom(self) -> float:
-        return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan
-
 
 class SetTracker:
     """Finds sets and reps in the pipeline's signals and measures them.
@@ -191,7 +131,7 @@ class SetTracker:
         """Whether each set keeps its angle traces (for the report; memory grows with them)."""
         self.measure_tilt = measure_tilt
         self._sides = SideSchedule(sides)
-        self.buf = SampleBuffer(_WIDTH, capacity=1 << 14)
+        self.buf = SampleBuffer(WIDTH, capacity=1 << 14)
         self.sets: list[SetResult] = []
         self._cycle_settings = CycleSettings(
             band_fraction=settings.band_fraction,
@@ -203,14 +143,15 @@ class SetTracker:
         )
         self._quiet = QuietRun(settings.quiet_drift_deg)
         self._quiet_n_samples = 0
-        self._rest: _Rest | None = None
-        self._cands: list[_Candidate] = []
-        self._set: _OpenSet | None = None
+        self._rest: Rest | None = None
+        self._cands: list[Candidate] = []
+        self._set: OpenSet | None = None
         self._markers = MarkerQueue()
         self._n_sets = 0  # sets announced (kept or open)
         self.t_now = -math.inf
         self._i_end = 0
         self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
+        self._quiet_in_set: list[Rest] = []  # the latest quiet postures while a set is open
         self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
     # -- feeding ---------------------------------------------------------------------------------
@@ -219,15 +160,15 @@ class SetTracker:
         """Process consecutive whole blocks (see :class:`~imurep.core.tracking.base.BlockSignals`)."""
         t_s = signals.t_s
         n = t_s.shape[0]
-        rows = np.empty((n, _WIDTH))
-        rows[:, _T] = t_s
-        rows[:, _U] = signals.up
-        rows[:, _G] = signals.gyr_rads
-        rows[:, _H] = signals.acc_hf_mps2
-        rows[:, _Q] = signals.speed_rads < self.settings.quiet_rads
-        rows[:, _A] = np.nan
-        rows[:, _S] = signals.speed_rads
-        rows[:, _V] = 0.0 if signals.acc_up_mps2 is None else signals.acc_up_mps2
+        rows = np.empty((n, WIDTH))
+        rows[:, C_T] = t_s
+        rows[:, C_U] = signals.up
+        rows[:, C_G] = signals.gyr_rads
+        rows[:, C_H] = signals.acc_hf_mps2
+        rows[:, C_Q] = signals.speed_rads < self.settings.quiet_rads
+        rows[:, C_A] = np.nan
+        rows[:, C_S] = signals.speed_rads
+        rows[:, C_V] = 0.0 if signals.acc_up_mps2 is None else signals.acc_up_mps2
         i0 = self.buf.end_index
         self.buf.append(rows)
         events: list[Event] = []
@@ -262,7 +203,7 @@ class SetTracker:
 
     def _block(self, a: int, b: int) -> list[Event]:
         v = self.buf.view(a, b)
-        self.t_now = float(v[-1, _T])
+        self.t_now = float(v[-1, C_T])
         self._i_end = b
         events: list[Event] = []
         if self._markers:
@@ -297,37 +238,44 @@ class SetTracker:
         # the next movement starts a set from the posture at the marker, quiet or not
         i = self._i_end - 1
         u = self.buf.view(i, i + 1)[0]
-        self._rest = _Rest(unit(u[_U].copy()), i, i, float(u[_T]), float(u[_T]), forced=True)
+        self._rest = Rest(unit(u[C_U].copy()), i, i, float(u[C_T]), float(u[C_T]), forced=True)
         logger.debug("marker %s at %.2f s applied", m.kind, m.t_s)
         return events
 
     def _follow_quiet(self, a: int, v: FloatArray) -> None:
         """Follow the quiet posture block by block; one held ``ref_quiet_s`` is a start position."""
         s = self.settings
-        if not float(v[:, _Q].min()) > 0.5:  # (the flags are 0 or 1)
+        if not float(v[:, C_Q].min()) > 0.5:  # (the flags are 0 or 1)
             self._quiet.reset()
             return
-        mean = unit(v[:, _U].sum(axis=0))
-        self._quiet.add(float(mean[0]), float(mean[1]), float(mean[2]), float(v[0, _T]), a)
-        t_end = float(v[-1, _T])
+        mean = unit(v[:, C_U].sum(axis=0))
+        self._quiet.add(float(mean[0]), float(mean[1]), float(mean[2]), float(v[0, C_T]), a)
+        t_end = float(v[-1, C_T])
         if t_end - self._quiet.t_start_s < s.ref_quiet_s:
             return
         posture = self._quiet.posture()
         i_to = a + v.shape[0] - 1
         if self._set is not None:
+            # kept in case the set is discarded: the movement that ended it may start the real one
+            qs = self._quiet_in_set
+            if qs and qs[-1].i_to >= self._quiet.i_start:
+                qs[-1].up, qs[-1].i_to, qs[-1].t_to_s = posture, i_to, t_end
+            else:
+                qs.append(Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end))
+                del qs[:-MAX_CANDIDATES]
             return
         r = self._rest
         if r is not None and r.i_to >= self._quiet.i_start and not r.forced:
             r.up, r.i_to, r.t_to_s = posture, i_to, t_end  # the same quiet run goes on
             return
-        self._rest = _Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end)
+        self._rest = Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end)
 
     def _follow_calm(self, a: int, b: int, v: FloatArray) -> None:
         """The stream's first block is a possible start position, quiet or not (a recording that
         begins right before, or during, the first rep)."""
         if self._calm_prev is None and self._rest is None:
-            self._rest = _calm_rest(self.buf.view(a, b), a, b)
-        self._calm_prev = (float(np.mean(v[:, _S])), a, b)
+            self._rest = calm_rest(self.buf.view(a, b), a, b)
+        self._calm_prev = (float(np.mean(v[:, C_S])), a, b)
 
     # -- a set's first rep -----------------------------------------------------------------------
 
@@ -339,8 +287,8 @@ class SetTracker:
             if w.shape[0] and float(np.max(self._distance(w, r))) > self.settings.open_deg:
                 seg = CycleSegmenter(self._cycle_settings, self.settings.open_deg)
                 seg.start_rest(0.0, r.i_to)
-                self._cands.append(_Candidate(r, seg, r.i_to + 1))
-                del self._cands[:-_MAX_CANDIDATES]
+                self._cands.append(Candidate(r, seg, r.i_to + 1))
+                del self._cands[:-MAX_CANDIDATES]
         events: list[Event] = []
         for c in list(self._cands):
             if self._set is not None:
@@ -348,7 +296,7 @@ class SetTracker:
             events.extend(self._scan_candidate(c, b))
         return events
 
-    def _scan_candidate(self, c: _Candidate, b: int) -> list[Event]:
+    def _scan_candidate(self, c: Candidate, b: int) -> list[Event]:
         if c.pending is not None:
             ev = self._judge_first(c, c.pending, final=False)
             if c.pending is not None or self._set is not None:
@@ -358,7 +306,7 @@ class SetTracker:
             return []
         d = self._distance(w, c.rest)
         events: list[Event] = []
-        cycles, nxt = c.seg.update(c.i_scan, d, w[:, _T], w[:, _Q] > 0.5, stop_at_cycle=True)
+        cycles, nxt = c.seg.update(c.i_scan, d, w[:, C_T], w[:, C_Q] > 0.5, stop_at_cycle=True)
         c.i_scan = nxt
         for cyc in cycles:
             f = c.inside
@@ -381,49 +329,49 @@ class SetTracker:
             events.extend(self._scan_candidate(c, b))
         return events
 
-    def _distance(self, w: FloatArray, rest: _Rest) -> FloatArray:
+    def _distance(self, w: FloatArray, rest: Rest) -> FloatArray:
         """Angle between the up vectors of buffer rows ``w`` and a start position, degrees."""
-        return np.asarray(np.degrees(np.arccos(np.clip(w[:, _U] @ rest.up, -1.0, 1.0))), dtype=np.float64)
+        return np.asarray(np.degrees(np.arccos(np.clip(w[:, C_U] @ rest.up, -1.0, 1.0))), dtype=np.float64)
 
-    def _drop(self, c: _Candidate) -> None:
+    def _drop(self, c: Candidate) -> None:
         if c in self._cands:
             self._cands.remove(c)
         if self._rest is c.rest:
             self._rest = None
 
-    def _judge_first(self, c: _Candidate, cyc: Cycle, *, final: bool) -> list[Event]:
+    def _judge_first(self, c: Candidate, cyc: Cycle, *, final: bool) -> list[Event]:
         """Is ``cyc`` (the cycle of the distance from a start position) a set's first rep?"""
         s = self.settings
         rest = c.rest
         stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
         i0 = max(rest.i_to, self.buf.first_index)
         w = self.buf.view(i0, stop)
-        gyr = w[:, _G]
-        up_peak = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, _U]
+        gyr = w[:, C_G]
+        up_peak = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, C_U]
         axis = rep_axis(gyr, rest.up, up_peak)
-        off = _off_axis(gyr, axis)
+        off = off_axis(gyr, axis)
         reason = ""
         if off > s.max_off_axis:
             reason = f"off-axis {off:.2f}"
-        elif float(np.max(w[:, _H])) > s.max_impact_mps2:
-            reason = f"impact {float(np.max(w[:, _H])):.1f} m/s2"
+        elif float(np.max(w[:, C_H])) > s.max_impact_mps2:
+            reason = f"impact {float(np.max(w[:, C_H])):.1f} m/s2"
         q = self.buf.view(rest.i_from, rest.i_to + 1)
-        k = int(np.searchsorted(q[:, _T], rest.t_to_s - s.baseline_quiet_s))
+        k = int(np.searchsorted(q[:, C_T], rest.t_to_s - s.baseline_quiet_s))
         i_base_from = max(rest.i_from, self.buf.first_index) + k  # the set's samples start here
         if rest.t_to_s - rest.t_from_s >= s.baseline_quiet_s and not rest.forced and not rest.calm:
-            base, source = unit(q[k:, _U].mean(axis=0)), "start_position"
+            base, source = unit(q[k:, C_U].mean(axis=0)), "start_position"
         else:
             base, source = rest.up.copy(), "first_rep_bottom"
-        x, rate = sagittal_angle_deg(w[:, _U], axis, base), _rate(w, axis)
+        x, rate = sagittal_angle_deg(w[:, C_U], axis, base), axis_rate(w, axis)
         k_back = (cyc.i_decide if cyc.kind == "end" else cyc.i_low) - i0
         if not reason and (cyc.kind == "end" or float(rate[min(k_back, rate.shape[0] - 1)]) < -2.0):
             # the movement back goes on past the band, or through the start position (the distance
             # from it folds there: not a turn): measure up to where its smoothed rate has stopped,
             # plus the smoothing's half window
             w2 = self.buf.view(i0, self._i_end)
-            r2 = _rate(w2, axis)
+            r2 = axis_rate(w2, axis)
             k_in = k_back
-            dt = median(np.diff(w2[:, _T])) if w2.shape[0] > 1 else 0.01
+            dt = median(np.diff(w2[:, C_T])) if w2.shape[0] > 1 else 0.01
             half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
             rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
             thr = onset_threshold_deg_s(float(np.max(np.abs(r2[: k_in + 1]))))
@@ -435,8 +383,8 @@ class SetTracker:
             else:
                 stop = self._i_end
             w = self.buf.view(i0, stop)
-            x, rate = sagittal_angle_deg(w[:, _U], axis, base), _rate(w, axis)
-        t = w[:, _T]
+            x, rate = sagittal_angle_deg(w[:, C_U], axis, base), axis_rate(w, axis)
+        t = w[:, C_T]
         timing = (
             None
             if reason
@@ -459,7 +407,7 @@ class SetTracker:
                 reason = f"range {timing.rom_deg:.1f}"
             elif not rest.forced and timing.start_s - rest.t_to_s > s.start_gap_s:
                 reason = f"did not start from rest ({timing.start_s - rest.t_to_s:.2f} s after it)"
-            elif _held_on_the_way(
+            elif held_on_the_way(
                 w[: cyc.i_peak - i0 + 1], x[: cyc.i_peak - i0 + 1], timing, s.ref_quiet_s * 5
             ):
                 # it stopped and held a posture part-way up: two movements (a change of posture, then
@@ -486,18 +434,23 @@ class SetTracker:
             logger.debug("turn at %.2f s is inside the first rep", float(t[-1]))
             c.inside, c.pending = cyc, None
             return []
-        reason = self._first_rep_height(w, x, timing)
+        reason = self._first_rep_height(w, rate, timing)
         if reason:
             logger.debug("movement at %.2f s is not a first rep: %s", timing.start_s, reason)
             c.pending = None
             self._drop(c)
+            if reason.startswith("moves the pelvis") and self._rest is None:
+                # it started at the far side (held at the top, touch-and-go at the bottom): its far
+                # turn is where the exercise's reps start
+                k = cyc.i_peak
+                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
             return []
         # confirm: it does not swing through its start (a walking step does)
         after = self.buf.view(stop, self._i_end)
-        if not final and (after.shape[0] == 0 or float(after[-1, _T]) < timing.end_s + s.confirm_s):
+        if not final and (after.shape[0] == 0 or float(after[-1, C_T]) < timing.end_s + s.confirm_s):
             return []
-        k = int(np.searchsorted(after[:, _T], timing.end_s + s.confirm_s, side="right"))
-        x_after = sagittal_angle_deg(after[:k, _U], axis, base)
+        k = int(np.searchsorted(after[:, C_T], timing.end_s + s.confirm_s, side="right"))
+        x_after = sagittal_angle_deg(after[:k, C_U], axis, base)
         back = np.concatenate((x[int(np.argmax(x)) :], x_after))  # the way back, in the window and after
         if float(back.min()) < -s.overshoot_fraction * timing.top_deg:
             logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
@@ -509,7 +462,7 @@ class SetTracker:
         self._cands = []
         self._rest = None
         seg = CycleSegmenter(self._cycle_settings, s.rise_fraction * timing.rom_deg)
-        st = _OpenSet(
+        st = OpenSet(
             index=0,
             axis=axis,
             baseline_up=base,
@@ -519,13 +472,14 @@ class SetTracker:
             seg=seg,
             i_scan=stop,
             side=self._sides.side_of(self._n_sets),
-            min_reps=max(s.min_set_reps, _CALM_SET_REPS) if rest.calm else s.min_set_reps,
+            min_reps=max(s.min_set_reps, CALM_SET_REPS) if rest.calm else s.min_set_reps,
             calm=rest.calm,
         )
         st.mounts.append((0, base))
         self._n_sets += 1
         st.index = self._n_sets
         self._set = st
+        self._quiet_in_set = []
         events: list[Event] = [SetStarted(st.index, timing.start_s)]
         i_end = i0 + timing.i_end
         events.extend(self._accept(st, cyc, w, x, timing, axis, off, i_end))
@@ -536,9 +490,9 @@ class SetTracker:
 
     # -- the set's reps --------------------------------------------------------------------------
 
-    def _set_coord(self, st: _OpenSet, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def _set_coord(self, st: OpenSet, w: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The set's sagittal angle (degrees) and its rate (degrees/s) for buffer rows ``w``."""
-        return sagittal_angle_deg(w[:, _U], st.axis, st.baseline_up), _rate(w, st.axis)
+        return sagittal_angle_deg(w[:, C_U], st.axis, st.baseline_up), axis_rate(w, st.axis)
 
     def _in_set(self, b: int) -> list[Event]:
         st = self._set
@@ -546,44 +500,44 @@ class SetTracker:
         while st is not None and st is self._set and st.i_scan < b:
             a = st.i_scan
             v = self.buf.view(a, b)
-            x = sagittal_angle_deg(v[:, _U], st.axis, st.baseline_up)
-            v[:, _A] = x
+            x = sagittal_angle_deg(v[:, C_U], st.axis, st.baseline_up)
+            v[:, C_A] = x
             rate = self._trailing_rate(st, a, b)
-            cycles, nxt = st.seg.update(a, x, v[:, _T], v[:, _Q] > 0.5, rate=rate, stop_at_cycle=True)
+            cycles, nxt = st.seg.update(a, x, v[:, C_T], v[:, C_Q] > 0.5, rate=rate, stop_at_cycle=True)
             st.i_scan = nxt
             for cyc in cycles:
                 events.extend(self._set_cycle(st, cyc))
         return events
 
-    def _trailing_rate(self, st: _OpenSet, a: int, b: int) -> FloatArray:
+    def _trailing_rate(self, st: OpenSet, a: int, b: int) -> FloatArray:
         """The angle's rate for samples ``a:b``, averaged over the trailing ``ONSET_SMOOTH_S``: a
         rep is decided over once this has stopped, so the centred average that
         :func:`~imurep.core.metrics.rep_timing` measures with has stopped too by then."""
         # (searched in the last rows first: the whole buffer only when the window reaches further)
-        for lookback in (_TRAIL_ROWS, 1_000_000):
+        for lookback in (TRAIL_ROWS, 1_000_000):
             w = self.buf.view(a - lookback, b)
-            t = w[:, _T]
+            t = w[:, C_T]
             k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
             if k0 > 0 or a - lookback <= self.buf.first_index:
                 break
         w = w[k0:]
-        r = _rate(w, st.axis)
+        r = axis_rate(w, st.axis)
         n_new = b - a
-        dt = median(np.diff(w[:, _T])) if w.shape[0] > 1 else 1.0
+        dt = median(np.diff(w[:, C_T])) if w.shape[0] > 1 else 1.0
         k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
         # running sums in plain floats (the same additions as np.cumsum, without its overhead)
         c = [0.0, *accumulate(r.tolist())]
         lows = [(h, max(h - k, 0)) for h in range(r.shape[0] - n_new + 1, r.shape[0] + 1)]
         return np.array([(c[h] - c[lo]) / (h - lo) for h, lo in lows])
 
-    def _set_cycle(self, st: _OpenSet, cyc: Cycle) -> list[Event]:
+    def _set_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
         s = self.settings
         i_prev = st.reps[-1].i_end if st.reps else st.i_from
         stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
         i0 = max(i_prev, self.buf.first_index)
         w = self.buf.view(i0, stop)
-        t = w[:, _T]
+        t = w[:, C_T]
         x, rate = self._set_coord(st, w)
         i_base_max = None if st.i_inside is None else max(0, st.i_inside - i0)
         timing = rep_timing(
@@ -602,13 +556,13 @@ class SetTracker:
             logger.debug("movement at %.2f s is not a rep (range)", float(t[0]))
             return []
         rep_w = w[timing.i_start : timing.i_end + 1]
-        gyr = rep_w[:, _G]
-        up_bottom = w[int(np.argmin(x[: cyc.i_peak - i0 + 1])), _U]
-        up_top = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, _U]
+        gyr = rep_w[:, C_G]
+        up_bottom = w[int(np.argmin(x[: cyc.i_peak - i0 + 1])), C_U]
+        up_top = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, C_U]
         axis = rep_axis(gyr, up_bottom, up_top) if gyr.shape[0] >= 3 else st.axis
         if timing.rom_deg > s.max_rom_deg:
             return []
-        off = _off_axis(gyr, axis)
+        off = off_axis(gyr, axis)
         dev = angle_between_deg(axis, st.axis)
         full = timing.rom_deg >= 0.6 * median
         if off > s.max_off_axis or dev > s.max_axis_change_deg:
@@ -622,7 +576,10 @@ class SetTracker:
             if st.i_inside is None:
                 st.i_inside = cyc.i_peak  # the rep started before this cycle's far turn
             return []
-        if timing.bottom_deg < st.rest_floor_deg - s.overshoot_fraction * median:
+        past = s.overshoot_fraction * median
+        if s.max_past_rest_deg > 0:
+            past = min(past, s.max_past_rest_deg)
+        if timing.bottom_deg < st.rest_floor_deg - past:
             # it swings past the rest side the set's reps come back to (walking does)
             logger.debug("movement at %.2f s swings past the set's rest side", float(t[0]))
             return []
@@ -632,9 +589,9 @@ class SetTracker:
             return self._end_set_before(cyc)
         return self._accept(st, cyc, w, x, timing, axis, off, i0 + timing.i_end)
 
-    def _first_rep_height(self, w: FloatArray, x: FloatArray, timing: RepTiming) -> str:
-        """Why a set's first rep (buffer rows ``w``, its angle ``x``) is not one as the pelvis's
-        height sees it, or "" (:func:`~imurep.core.tracking.height.rep_height_m`).
+    def _first_rep_height(self, w: FloatArray, rate: FloatArray, timing: RepTiming) -> str:
+        """Why a set's first rep (buffer rows ``w``, its angle's rate ``rate`` in degrees/s) is not
+        one as the pelvis's height sees it, or "" (:func:`~imurep.core.tracking.height.rep_height_m`).
 
         A rep comes back to the height it left (sitting down or getting up does not), and its way
         out moves the pelvis the exercise's way (``away_height_sign``: up in a thrust, down in a
@@ -643,18 +600,30 @@ class SetTracker:
         """
         if not self.measure_tilt:
             return ""
-        k_on = int(np.searchsorted(w[:, _T], timing.start_s))
+        k_on = int(np.searchsorted(w[:, C_T], timing.start_s))
         k_end = timing.i_end + 1
         if k_end - k_on < 3:
             return ""
-        h = rep_height_m(w[k_on:k_end, _T], w[k_on:k_end, _V])
-        if h is None:
-            return ""
-        far, end = h
-        if end * far > 0 and abs(end) >= max(AWAY_FRACTION * abs(far), MIN_EXCURSION_M):
-            return f"ends {end:+.2f} m from the height it left"
+        h = rep_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V])
+        if h is not None:
+            h_far, h_end = h
+            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), MIN_EXCURSION_M):
+                return f"ends {h_end:+.2f} m from the height it left"
         sign = self.settings.away_height_sign
-        if sign and abs(far) >= MIN_EXCURSION_M and far * sign < 0:
+        if not sign:
+            return ""
+        # the way out moves it up or down: the furthest height of the whole rep or, for a long
+        # rep, the height from the onset to the stillest moment at the top (where the vertical
+        # velocity is zero too)
+        far: float | None = None if h is None else h[0]
+        if far is None:
+            t = w[:, C_T]
+            k_ts = int(np.searchsorted(t, timing.top_start_s))
+            k_te = max(int(np.searchsorted(t, timing.top_end_s)), k_ts + 1)
+            k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
+            out = rep_height_m(t[k_on:k_top], w[k_on:k_top, C_V]) if k_top - k_on >= 3 else None
+            far = None if out is None else out[1]
+        if far is not None and abs(far) >= MIN_EXCURSION_M and far * sign < 0:
             return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
         return ""
 
@@ -667,7 +636,7 @@ class SetTracker:
         if not self.measure_tilt:
             return True
         w = self.buf.view(max(i_from, self.buf.first_index), i_low + 1)
-        return came_back(w[:, _T], w[:, _V]) is not False
+        return came_back(w[:, C_T], w[:, C_V]) is not False
 
     def _end_set_before(self, cyc: Cycle) -> list[Event]:
         """End the open set.  When that set began without a held start position (the stream's first
@@ -678,12 +647,12 @@ class SetTracker:
         events = self._end_set()
         w = self.buf.view(i, i + 1)
         if w.shape[0] and st is not None and st.calm:
-            self._rest = _calm_rest(w, i, i + 1)
+            self._rest = calm_rest(w, i, i + 1)
         return events
 
     def _accept(
         self,
-        st: _OpenSet,
+        st: OpenSet,
         cyc: Cycle,
         w: FloatArray,
         x: FloatArray,
@@ -695,19 +664,19 @@ class SetTracker:
         """Record a rep of the open set and report it (``x``: the signal it was cut on, of ``w``)."""
         s = self.settings
         self._check_slip(st, axis, timing.start_s, w, timing.i_start)
-        rep_up = w[timing.i_start : timing.i_end + 1, _U]
+        rep_up = w[timing.i_start : timing.i_end + 1, C_U]
         tilt: float | None = None
         if self.measure_tilt:
             tl = tilt_deg(rep_up, st.axis, st.mounts[-1][1])
             tilt = float(np.max(np.abs(tl))) if tl.size else 0.0
         median = float(np.median([r.rom_deg for r in st.reps] + [timing.rom_deg]))
-        conf = _confidence(
+        conf = rep_confidence(
             rom_ratio=timing.rom_deg / median if median > 0 else 1.0,
             off_axis=off_axis,
             max_off_axis=s.max_off_axis,
             axis_dev_deg=angle_between_deg(axis, st.axis),
             max_axis_deg=s.max_axis_change_deg,
-            impact=float(np.max(w[timing.i_start : timing.i_end + 1, _H])) > s.max_impact_mps2,
+            impact=float(np.max(w[timing.i_start : timing.i_end + 1, C_H])) > s.max_impact_mps2,
             settled=cyc.kind == "settled",
             min_rep_fraction=s.min_rep_fraction,
         )
@@ -726,11 +695,11 @@ class SetTracker:
             prev = st.results[-1]
             st.results[-1] = replace(prev, bottom_pause_s=rep.start_s - prev.end_s)
         st.results.append(rep)
-        st.reps.append(_Rep(i_end, axis, st.mount, timing.rom_deg))
+        st.reps.append(RepPlace(i_end, axis, st.mount, timing.rom_deg))
         st.i_inside = None
         st.last_end_s = rep.end_s
         st.max_rom_deg = max(st.max_rom_deg, rep.rom_deg)
-        st.bottom_up = w[int(np.argmin(x[: max(timing.i_start, 1)])), _U].copy()
+        st.bottom_up = w[int(np.argmin(x[: max(timing.i_start, 1)])), C_U].copy()
         i_top = int(np.argmax(x[: timing.i_end + 1]))
         st.rest_floor_deg = min(st.rest_floor_deg, float(np.min(x[i_top:])) if x.shape[0] > i_top else 0.0)
         # the frame follows the reps of the current mounting (robust average of their axes)
@@ -739,7 +708,7 @@ class SetTracker:
         return [RepCompleted(st.index, rep, self.t_now)]
 
     def _check_slip(
-        self, st: _OpenSet, axis: FloatArray, t_start_s: float, w: FloatArray, i_start: int
+        self, st: OpenSet, axis: FloatArray, t_start_s: float, w: FloatArray, i_start: int
     ) -> None:
         """A new mounting: the rest posture before a rep moved (``slip_deg / 2``) and its axis, and the
         next rep's, turned ``slip_deg`` from the set's (a tilted rep turns its axis, not its rest).
@@ -752,7 +721,7 @@ class SetTracker:
             st.suspect = None
             return
         if st.suspect is None or angle_between_deg(axis, st.suspect[1]) > 0.5 * s.slip_deg:
-            rest_up = unit(w[: max(i_start, 1), _U].mean(axis=0))
+            rest_up = unit(w[: max(i_start, 1), C_U].mean(axis=0))
             moved = angle_between_deg(rest_up, st.bottom_up) > 0.5 * s.slip_deg
             st.suspect = (len(st.results), axis.copy(), rest_up) if moved else None
             return
@@ -780,7 +749,7 @@ class SetTracker:
         if st.seg.mode == REST and self.t_now - st.last_end_s > s.set_gap_s:
             logger.debug("set %d ends at %.2f s: no rep for %.0f s", st.index, self.t_now, s.set_gap_s)
             return self._end_set()
-        up = v[-1, _U]
+        up = v[-1, C_U]
         theta = float(sagittal_angle_deg(up[None, :], st.axis, st.baseline_up)[0])
         el = math.degrees(math.asin(max(-1.0, min(1.0, float(up @ st.axis)))))
         el0, bottom = self._bottom_angles(st)
@@ -795,7 +764,7 @@ class SetTracker:
             st.leave_since_s = None
         return []
 
-    def _bottom_angles(self, st: _OpenSet) -> tuple[float, float]:
+    def _bottom_angles(self, st: OpenSet) -> tuple[float, float]:
         """Elevation of the axis (degrees) and sagittal angle (degrees) of the set's rest posture;
         they change only with a rep, so they are kept until their inputs change."""
         key = st.bottom_up.tobytes() + st.axis.tobytes() + st.baseline_up.tobytes()
@@ -821,19 +790,31 @@ class SetTracker:
                 "movement at %.2f s dropped: a set needs %d reps", st.results[0].start_s, st.min_reps
             )
             self._n_sets -= 1
+            # the movement that ended it may be the real set's first rep: from the latest quiet
+            # posture on, it is scanned again
+            # (before the movement that left the set's range: not the top of that movement)
+            t_left = math.inf if st.leave_since_s is None else st.leave_since_s
+            back = [
+                q
+                for q in self._quiet_in_set
+                if q.i_to >= st.reps[-1].i_end and q.i_from >= self.buf.first_index and q.t_from_s < t_left
+            ]
+            if back:
+                self._rest = back[-1]
+                self._cands = []
             return [SetDiscarded(st.index, f"a set needs at least {st.min_reps} reps")]
-        if float(np.median([r.rom_deg for r in st.results])) < s.open_deg:
+        if float(np.median([r.rom_deg for r in st.results])) < s.min_set_rom_deg:
             logger.debug("movements at %.2f s dropped: too small to be a set", st.results[0].start_s)
             self._n_sets -= 1
-            return [SetDiscarded(st.index, f"its reps move less than {s.open_deg:g} deg (median)")]
+            return [SetDiscarded(st.index, f"its reps move less than {s.min_set_rom_deg:g} deg (median)")]
         median = float(np.median([r.rom_deg for r in st.results]))
         keep = [k for k, r in enumerate(st.results) if r.rom_deg >= s.min_rep_fraction * median]
         median = float(np.median([st.results[k].rom_deg for k in keep]))
         b = self.buf.view(st.i_from, self._i_end)
-        t = b[:, _T]
+        t = b[:, C_T]
         t_stop = st.results[keep[-1]].end_s + TRACE_AFTER_S
         b = b[: int(np.searchsorted(t, t_stop, side="right"))]
-        t = b[:, _T]
+        t = b[:, C_T]
         # each mounting's final axis and tilt reference
         n_m = st.mount + 1
         axes = [robust_axis([r.axis for r in st.reps if r.mount == m]) for m in range(n_m)]
@@ -846,9 +827,9 @@ class SetTracker:
         tilt_all = np.empty(t.shape) if self.measure_tilt else None
         for m in range(n_m):
             sel = which == m
-            theta[sel] = sagittal_angle_deg(b[sel, _U], axes[m], bases[0] if m == 0 else bases[m])
+            theta[sel] = sagittal_angle_deg(b[sel, C_U], axes[m], bases[0] if m == 0 else bases[m])
             if tilt_all is not None:
-                tilt_all[sel] = tilt_deg(b[sel, _U], axes[m], bases[m])
+                tilt_all[sel] = tilt_deg(b[sel, C_U], axes[m], bases[m])
         final: list[RepResult] = []
         for j, k in enumerate(keep):
             r = st.results[k]
@@ -896,70 +877,3 @@ class SetTracker:
             first = min(c.rest.i_from for c in self._cands)
             keep = first if keep is None else min(keep, first)
         self.buf.drop_older_than(self.t_now - RETAIN_S, keep_from=keep)
-
-
-def _held_on_the_way(w: FloatArray, x: FloatArray, timing: RepTiming, hold_s: float) -> bool:
-    """Whether the segment was quiet for ``hold_s`` (s) between 15 % and 70 % of the way up to the
-    top of ``timing`` (rows ``w`` and signal ``x`` up to the top)."""
-    if not x.shape[0]:
-        return False
-    lo = timing.bottom_deg + 0.15 * timing.rom_deg
-    hi = timing.bottom_deg + 0.7 * timing.rom_deg
-    held = (w[:, _Q] > 0.5) & (x > lo) & (x < hi)
-    if not held.any():
-        return False
-    t = w[:, _T]
-    edges = np.diff(np.concatenate(([0], held.astype(np.int8), [0])))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return bool(np.any(t[stops] - t[starts] >= hold_s))
-
-
-def _off_axis(gyr: FloatArray, axis: FloatArray) -> float:
-    """Fraction of the rotation energy of ``gyr`` (rows of rad/s) that is not about ``axis``."""
-    on = gyr @ axis
-    tot = float(np.sum(gyr * gyr))
-    return 1.0 - float(np.sum(on * on)) / tot if tot > 0 else 1.0
-
-
-def _rate(w: FloatArray, axis: FloatArray) -> FloatArray:
-    """Rate of the sagittal angle about ``axis`` of buffer rows ``w``, degrees/s (positive away from
-    the rest side): the up vector, fixed in the world, turns by ``-ω`` in the sensor frame."""
-    return np.asarray(-np.degrees(w[:, _G] @ axis), dtype=np.float64)
-
-
-def _calm_rest(w: FloatArray, a: int, b: int) -> _Rest:
-    """A start position at the calm block ``w`` (absolute indices ``a:b``)."""
-    return _Rest(
-        unit(w[:, _U].sum(axis=0)),
-        a,
-        b - 1,
-        float(w[0, _T]),
-        float(w[-1, _T]),
-        calm=True,
-    )
-
-
-def _confidence(
-    *,
-    rom_ratio: float,
-    off_axis: float,
-    max_off_axis: float,
-    axis_dev_deg: float,
-    max_axis_deg: float,
-    impact: bool,
-    settled: bool,
-    min_rep_fraction: float,
-) -> float:
-    """How sure the count is of this rep, 0..1: the weakest of the pieces of evidence.
-
-    * range: 1 from 60 % of the set's median range, falling to 0 at ``min_rep_fraction``;
-    * rotation about one axis: 1 up to half of ``max_off_axis`` off-axis energy, 0 at it;
-    * axis agreement with the set: 1 up to half of ``max_axis_deg``, 0 at it;
-    * an impact during the rep: at most 0.6; a rep that ended by settling (not back at the
-      bottom, no turn): at most 0.8.
-    """
-    f_rom = min(1.0, max(0.0, (rom_ratio - min_rep_fraction) / max(0.6 - min_rep_fraction, 1e-6)))
-    f_off = min(1.0, max(0.0, (max_off_axis - off_axis) / (0.5 * max_off_axis)))
-    f_dev = min(1.0, max(0.0, (max_axis_deg - axis_dev_deg) / (0.5 * max_axis_deg)))
-    conf = min(f_rom, f_off, f_dev, 0.6 if impact else 1.0, 0.8 if settled else 1.0)
-    return round(conf, 3)
