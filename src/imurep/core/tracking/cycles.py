@@ -303,27 +303,32 @@ class CycleSegmenter:
                 if jr >= 0:
                     self.m, self.i_m, self.t_m_s = float(seg[jr]), i0 + k + jr, float(ts[jr])
                 i_dec = i0 + k + j
-                cyc = Cycle(
-                    kind=kind,
-                    i_base=self.i_v,
-                    i_peak=self.i_p,
-                    i_low=i_dec if kind == "end" else self.i_m,
-                    i_decide=i_dec,
-                    i_open=self.i_open,
-                    base_deg=self.v,
-                    peak_deg=self.p,
-                )
-                out.append(cyc)
-                if kind == "valley":
-                    self.start_away(self.m, self.i_m, float(seg[j]), i_dec, float(ts[j]))
-                elif kind == "end":
-                    self.start_rest(float(seg[j]), i_dec)
-                else:
-                    self.start_rest(self.m, self.i_m)
+                out.append(self._decide(kind, i_dec, float(seg[j]), float(ts[j])))
                 k += j + 1
                 if stop_at_cycle:
                     return out, i0 + k
         return out, i0 + n
+
+    def _decide(self, kind: str, i_dec: int, x_dec: float, t_dec_s: float) -> Cycle:
+        """The cycle decided at sample ``i_dec`` (angle ``x_dec``, time ``t_dec_s``) and the state it
+        leaves: away again from its valley, or at rest."""
+        cyc = Cycle(
+            kind=kind,
+            i_base=self.i_v,
+            i_peak=self.i_p,
+            i_low=i_dec if kind == "end" else self.i_m,
+            i_decide=i_dec,
+            i_open=self.i_open,
+            base_deg=self.v,
+            peak_deg=self.p,
+        )
+        if kind == "valley":
+            self.start_away(self.m, self.i_m, x_dec, i_dec, t_dec_s)
+        elif kind == "end":
+            self.start_rest(x_dec, i_dec)
+        else:
+            self.start_rest(self.m, self.i_m)
+        return cyc
 
     # -- the same scan, sample by sample (short calls: no per-call numpy overhead) --------------
 
@@ -452,24 +457,7 @@ class CycleSegmenter:
                 if j_dec < 0:
                     return out, i0 + n
                 i_dec = i0 + j_dec
-                out.append(
-                    Cycle(
-                        kind=kind,
-                        i_base=self.i_v,
-                        i_peak=self.i_p,
-                        i_low=i_dec if kind == "end" else self.i_m,
-                        i_decide=i_dec,
-                        i_open=self.i_open,
-                        base_deg=self.v,
-                        peak_deg=self.p,
-                    )
-                )
-                if kind == "valley":
-                    self.start_away(self.m, self.i_m, x[j_dec], i_dec, t_s[j_dec])
-                elif kind == "end":
-                    self.start_rest(x[j_dec], i_dec)
-                else:
-                    self.start_rest(self.m, self.i_m)
+                out.append(self._decide(kind, i_dec, x[j_dec], t_s[j_dec]))
                 k = j_dec + 1
                 if stop_at_cycle:
                     return out, i0 + k
