@@ -172,7 +172,7 @@ def test_a_pause_on_the_phone_is_one_gap_sized_by_the_host_clock(poll_s: float) 
 
 
 def test_cleared_data_restart_the_time_and_the_gap_spans_what_was_cleared_unread() -> None:
-    phone = _phone(faults=PhoneFaults(clear=(7.0, 1.0)))
+    phone = _phone(faults=PhoneFaults(clear=(7.0, 1.0)), speed=5.0)
     chunks, gaps, src = _run(phone)
     assert [g.reason for g in gaps] == ["restarted"]
     # what the user cleared before imurep fetched it is gone: the gap holds it and the 1 s stop
