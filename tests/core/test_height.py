@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imurep.core.tracking.height import MAX_SPAN_S, came_back, height_profile_m, rep_height_m
+from imurep.core.tracking.height import (
+    MAX_SPAN_S,
+    came_back,
+    far_m,
+    height_profile_m,
+    rep_height_m,
+    still_height_m,
+)
 
 
 def _acc(t: np.ndarray, h: np.ndarray, bias: float = 0.0) -> np.ndarray:
@@ -50,3 +57,32 @@ def test_rep_height_tells_a_thrust_from_sitting_down() -> None:
     sit = -0.45 * (t / 3.0 - np.sin(2 * np.pi * t / 3.0) / (2 * np.pi))  # down 0.45 m and stays
     far, end = rep_height_m(t, _acc(t, sit)) or (0.0, 0.0)
     assert far == pytest.approx(-0.45, abs=0.02) and end == pytest.approx(far, abs=1e-6)
+
+
+def _sit_hold_stand(bias: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sit down (1.5 s, 0.45 m), sit still 6 s, stand up (1.5 s): 9 s, too long to integrate whole."""
+    t = np.linspace(0.0, 9.0, 1801)
+    down = np.clip(t / 1.5, 0.0, 1.0)
+    up = np.clip((t - 7.5) / 1.5, 0.0, 1.0)
+    h = -0.45 * (0.5 - 0.5 * np.cos(np.pi * down)) + 0.45 * (0.5 - 0.5 * np.cos(np.pi * up))
+    acc = _acc(t, h)
+    acc[(t > 1.5) & (t < 7.5)] = 0.0
+    still = (t > 1.6) & (t < 7.4)
+    return t, h, acc + bias, still
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.3, -0.3])
+def test_still_height_follows_a_long_rep_through_its_hold(bias: float) -> None:
+    t, h, acc, still = _sit_hold_stand(bias)
+    assert rep_height_m(t, acc) is None  # longer than a whole rep it judges
+    got = still_height_m(t, acc, still)
+    assert got is not None
+    # the bias is removed stretch by stretch: the hold is at the true depth, the end back at 0
+    assert far_m(got) == pytest.approx(-0.45, abs=0.03)
+    assert np.max(np.abs(got - h)) < 0.03
+
+
+def test_still_height_cannot_judge_a_long_moving_stretch() -> None:
+    t, _, acc, still = _sit_hold_stand(0.0)
+    assert still_height_m(t, acc, np.zeros_like(still)) is None  # never still: 9 s of drift
+    assert still_height_m(t[:2], acc[:2], still[:2]) is not None  # (too short: flat)

@@ -22,6 +22,11 @@ MAX_SPAN_S = 3.5
 MIN_EXCURSION_M = 0.15
 """Far turns less than this far from the start height are not judged (too small to tell), m."""
 
+MIN_DIRECTION_M = 0.08
+"""A set's first rep that moves the body the wrong way by more than this is not one (picking the
+phone up lowers the pelvis 0.1-0.4 m; a thrust raises it, and the double integral of a rep of a
+few seconds is good to a few centimetres), m."""
+
 MAX_EXCURSION_M = 1.5
 """Far turns further than this are not judged (no rep moves the pelvis that far: drift), m."""
 
@@ -79,7 +84,7 @@ def came_back(t_s: FloatArray, acc_up_mps2: FloatArray) -> bool | None:
     h = _profile(t_s, acc_up_mps2, MAX_SPAN_S)
     if h is None:
         return None
-    far, end = _far(h), float(h[-1])
+    far, end = far_m(h), float(h[-1])
     if not MIN_EXCURSION_M <= abs(far) <= MAX_EXCURSION_M:
         return None
     return not (end * far > 0 and abs(end) >= AWAY_FRACTION * abs(far))
@@ -102,8 +107,52 @@ def rep_height_m(t_s: FloatArray, acc_up_mps2: FloatArray) -> tuple[float, float
     h = _profile(t_s, acc_up_mps2, MAX_REP_SPAN_S)
     if h is None:
         return None
-    far = _far(h)
+    far = far_m(h)
     return None if abs(far) > MAX_EXCURSION_M else (far, float(h[-1]))
+
+
+def still_height_m(t_s: FloatArray, acc_up_mps2: FloatArray, still: NDArray[np.bool_]) -> FloatArray | None:
+    """Height relative to the first sample, m, with the vertical velocity zero wherever the body is
+    still (a long rep: the hold at its far end, a pause on the way).
+
+    Each moving stretch, from the still sample before it to the still sample after it (or the
+    ends), is integrated by :func:`height_profile_m`; the height does not change while still.
+
+    Parameters
+    ----------
+    t_s, acc_up_mps2
+        As for :func:`height_profile_m`; the body is still at both ends.
+    still
+        Whether the body is still at each sample, shape ``(n,)``.
+
+    Returns
+    -------
+    FloatArray or None
+        Shape ``(n,)``, m; None when a moving stretch is longer than :data:`MAX_SPAN_S` (its double
+        integral drifts too far to tell).
+    """
+    n = t_s.shape[0]
+    h = np.zeros(n)
+    if n < 3:
+        return h
+    moving = ~np.asarray(still, dtype=bool)
+    moving[0] = moving[-1] = False
+    edges = np.flatnonzero(np.diff(moving.astype(np.int8)))
+    # runs of moving samples: [starts[k], stops[k]) ; each is integrated from the still sample
+    # before it to the still sample after it
+    starts, stops = edges[0::2] + 1, edges[1::2] + 1
+    level = 0.0
+    done = 0
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        lo, hi = a - 1, b + 1
+        h[done:lo] = level
+        if float(t_s[hi - 1] - t_s[lo]) > MAX_SPAN_S:
+            return None
+        h[lo:hi] = level + height_profile_m(t_s[lo:hi], acc_up_mps2[lo:hi])
+        level = float(h[hi - 1])
+        done = hi
+    h[done:] = level
+    return h
 
 
 def _profile(t_s: FloatArray, acc_up_mps2: FloatArray, max_span_s: float) -> FloatArray | None:
@@ -112,6 +161,6 @@ def _profile(t_s: FloatArray, acc_up_mps2: FloatArray, max_span_s: float) -> Flo
     return height_profile_m(t_s, acc_up_mps2)
 
 
-def _far(h: FloatArray) -> float:
+def far_m(h: FloatArray) -> float:
     """The height furthest from the start (signed), m."""
     return float(h[int(np.argmax(np.abs(h)))])

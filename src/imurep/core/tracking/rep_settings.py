@@ -103,7 +103,7 @@ class SegmentationSettings:
         Which way a rep's way out moves the pelvis: +1 up (thrusts and bridges lift the hips from
         the bottom), -1 down (squats, lunges lower them from standing), 0 either.  With a pelvis
         sensor a set's first rep must move it this way when it moves it at all (by more than
-        :data:`~imurep.core.tracking.height.MIN_EXCURSION_M`): picking something up, sitting
+        :data:`~imurep.core.tracking.height.MIN_DIRECTION_M`): picking something up, sitting
         down or getting up is then not a set's first rep.  Default: the hip thrust family (up);
         the standing exercises' profiles set their own.
     """

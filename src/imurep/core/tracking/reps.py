@@ -67,7 +67,15 @@ from imurep.core.tracking.base import (
     SideSchedule,
 )
 from imurep.core.tracking.cycles import REST, Cycle, CycleSegmenter, CycleSettings
-from imurep.core.tracking.height import AWAY_FRACTION, MIN_EXCURSION_M, came_back, rep_height_m
+from imurep.core.tracking.height import (
+    AWAY_FRACTION,
+    MAX_EXCURSION_M,
+    MIN_DIRECTION_M,
+    came_back,
+    far_m,
+    rep_height_m,
+    still_height_m,
+)
 from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.core.tracking.rep_state import (
     C_A,
@@ -605,9 +613,14 @@ class SetTracker:
         if k_end - k_on < 3:
             return ""
         h = rep_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V])
+        if h is None:
+            # a long rep (a hold at the top, a pause on the way): integrated between still moments
+            hs = still_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V], w[k_on:k_end, C_Q] > 0.5)
+            if hs is not None and abs(far_m(hs)) <= MAX_EXCURSION_M:
+                h = (far_m(hs), float(hs[-1]))
         if h is not None:
             h_far, h_end = h
-            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), MIN_EXCURSION_M):
+            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), MIN_DIRECTION_M):
                 return f"ends {h_end:+.2f} m from the height it left"
         sign = self.settings.away_height_sign
         if not sign:
@@ -623,7 +636,7 @@ class SetTracker:
             k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
             out = rep_height_m(t[k_on:k_top], w[k_on:k_top, C_V]) if k_top - k_on >= 3 else None
             far = None if out is None else out[1]
-        if far is not None and abs(far) >= MIN_EXCURSION_M and far * sign < 0:
+        if far is not None and abs(far) >= MIN_DIRECTION_M and far * sign < 0:
             return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
         return ""
 
