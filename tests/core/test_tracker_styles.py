@@ -57,3 +57,22 @@ def test_everyday_motion_before_a_set_is_not_a_set(family: str, seed: int, what:
     for found, true in zip(res.sets, truth, strict=True):
         starts = [r.start_s for r in found.reps]
         assert max(abs(a - tr["start_s"]) for a, tr in zip(starts, true["reps"], strict=True)) < 0.25, what
+
+
+@pytest.mark.parametrize(("seed", "placement"), [(103, "hip"), (109, "thigh")])
+def test_a_strap_that_slips_during_a_rep_does_not_end_the_set(seed: int, placement: str) -> None:
+    """The slip turned that rep's axis more than a different movement's would: the set used to end
+    there (its rep lost, the rest a set of its own).  The rep after it turns about the set's axis
+    again and the rest posture moved: the strap slipped, the set goes on."""
+    rate = 80.0
+    rec = simulate_style(seed, "strap_slip", placement=placement, sample_rate_hz=rate)
+    settings = resolve(
+        sidecar=rec.metadata, profile=get_profile(rec.metadata["exercise"]).settings_overrides()
+    )
+    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], settings, sample_rate_hz=rate)
+    truth = rec.truth["sets"]
+    assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth]
+    assert any(s["strap_slips"] for s in truth)
+    for found, true in zip(res.sets, truth, strict=True):
+        for r, tr in zip(found.reps, true["reps"], strict=True):
+            assert abs(r.start_s - tr["start_s"]) < 0.6 and abs(r.end_s - tr["end_s"]) < 0.6

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,10 @@ class OpenSet:
     calm: bool = False  # it did not start from a held (quiet) start position
     rest_floor_deg: float = 0.0  # the lowest the reps came back to (their turns at the rest side)
     i_inside: int | None = None  # far turn of the first cycle since the last rep that turned inside a rep
+    # a full rep that turned about another axis, kept until the next movement says whether the strap
+    # slipped during it (the next rep turns about the set's axis again: it was a rep) or a different
+    # movement began (the set ends before it): the arguments of SetTracker._accept
+    held: tuple[Any, ...] | None = None
 
     def median_rom(self) -> float:
         return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan

@@ -71,6 +71,7 @@ from imurep.core.tracking.height import (
     AWAY_FRACTION,
     MAX_EXCURSION_M,
     MIN_DIRECTION_M,
+    MIN_EXCURSION_M,
     came_back,
     far_m,
     rep_height_m,
@@ -540,6 +541,47 @@ class SetTracker:
 
     def _set_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
+        events = self._decide_held(st, cyc)
+        if self._set is not st:
+            return events
+        return events + self._judge_cycle(st, cyc)
+
+    def _decide_held(self, st: OpenSet, cyc: Cycle) -> list[Event]:
+        """A rep held for turning about another axis is a rep when the movement after it turns about
+        the set's axis again (the strap slipped during it); otherwise the set ends before it."""
+        if st.held is None:
+            return []
+        held, st.held = st.held, None
+        i_end = held[-1]
+        w = self.buf.view(max(i_end, self.buf.first_index), cyc.i_peak + 1)
+        s = self.settings
+        if w.shape[0] >= 3:
+            # a slip moves the rest posture (the sensor turned on the body) and the reps after it
+            # turn about the set's axis again, give or take the slip
+            axis = rep_axis(w[:, C_G], w[0, C_U], w[-1, C_U])
+            moved = angle_between_deg(w[0, C_U], st.bottom_up)
+            if (
+                angle_between_deg(axis, st.axis) <= s.max_axis_change_deg
+                and 0.5 * s.slip_deg < moved <= s.max_bottom_change_deg
+            ):
+                logger.debug("the rep at %.2f s was one (the strap slipped)", held[3].start_s)
+                return self._accept(st, *held)
+        logger.debug("rep at %.2f s turned about another axis: the set ends", held[3].start_s)
+        # (a set discarded now is scanned again from a quiet posture before that rep)
+        st.leave_since_s = min(held[3].start_s, math.inf if st.leave_since_s is None else st.leave_since_s)
+        after = [
+            q
+            for q in self._quiet_in_set
+            if i_end <= q.i_from and q.i_to <= cyc.i_peak and q.i_from >= self.buf.first_index
+        ]
+        events = self._end_set_before(held[0])
+        if self._rest is None and after:
+            # the movement that decided it may be the next set's first rep: scanned again from the
+            # latest quiet posture between the held one and it
+            self._rest, self._cands = after[-1], []
+        return events
+
+    def _judge_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
         s = self.settings
         i_prev = st.reps[-1].i_end if st.reps else st.i_from
         stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
@@ -575,8 +617,13 @@ class SetTracker:
         full = timing.rom_deg >= 0.6 * median
         if off > s.max_off_axis or dev > s.max_axis_change_deg:
             if full and dev > s.max_axis_change_deg and off <= s.max_off_axis:
+                if st.held is None:
+                    # the strap may have slipped during it: the next movement decides
+                    logger.debug("rep at %.2f s turns about another axis: held", timing.start_s)
+                    st.held = (cyc, w, x, timing, axis, off, i0 + timing.i_end)
+                    return []
                 logger.debug("rep at %.2f s turns about another axis: the set ends", timing.start_s)
-                return self._end_set_before(cyc)
+                return self._end_set_before(st.held[0])
             logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
             return []
         if not self._turn_is_rest_side(i_prev, cyc.i_low):
@@ -613,14 +660,16 @@ class SetTracker:
         if k_end - k_on < 3:
             return ""
         h = rep_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V])
+        min_m = MIN_DIRECTION_M
         if h is None:
-            # a long rep (a hold at the top, a pause on the way): integrated between still moments
+            # a long rep (a hold at the top, a pause on the way): integrated between still moments,
+            # piece by piece (their errors add up: only larger heights are told)
             hs = still_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V], w[k_on:k_end, C_Q] > 0.5)
             if hs is not None and abs(far_m(hs)) <= MAX_EXCURSION_M:
-                h = (far_m(hs), float(hs[-1]))
+                h, min_m = (far_m(hs), float(hs[-1])), MIN_EXCURSION_M
         if h is not None:
             h_far, h_end = h
-            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), MIN_DIRECTION_M):
+            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), min_m):
                 return f"ends {h_end:+.2f} m from the height it left"
         sign = self.settings.away_height_sign
         if not sign:
@@ -636,7 +685,7 @@ class SetTracker:
             k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
             out = rep_height_m(t[k_on:k_top], w[k_on:k_top, C_V]) if k_top - k_on >= 3 else None
             far = None if out is None else out[1]
-        if far is not None and abs(far) >= MIN_DIRECTION_M and far * sign < 0:
+        if far is not None and abs(far) >= min_m and far * sign < 0:
             return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
         return ""
 
