@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -40,6 +41,21 @@ def median(x: FloatArray) -> float:
         return math.nan
     h = n // 2
     return float(s[h]) if n % 2 else (float(s[h - 1]) + float(s[h])) / 2.0
+
+
+def median_interval(t: list[float]) -> float:
+    """The median of the intervals of the increasing times ``t`` (s), exactly as
+    ``numpy.median(numpy.diff(t))`` computes it; 1.0 for fewer than two times.
+
+    In plain floats: for the few dozen samples of a per-block window numpy's call overhead is most
+    of the cost.  The times must be finite (as :class:`~imurep.model.samples.ImuChunk` ensures).
+    """
+    n = len(t) - 1
+    if n < 1:
+        return 1.0
+    d = sorted([y - x for x, y in pairwise(t)])
+    h = n // 2
+    return d[h] if n % 2 else (d[h - 1] + d[h]) / 2.0
 
 
 def angle_between_deg(a: FloatArray, b: FloatArray) -> float:

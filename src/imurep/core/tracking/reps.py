@@ -50,6 +50,7 @@ from imurep.core.metrics import (
     RepTiming,
     angle_between_deg,
     median,
+    median_interval,
     onset_threshold_deg_s,
     rep_axis,
     rep_timing,
@@ -514,21 +515,26 @@ class SetTracker:
         rep is decided over once this has stopped, so the centred average that
         :func:`~imurep.core.metrics.rep_timing` measures with has stopped too by then."""
         # (searched in the last rows first: the whole buffer only when the window reaches further)
+        buf = self.buf
+        n_new = b - a
         for lookback in (TRAIL_ROWS, 1_000_000):
-            w = self.buf.view(a - lookback, b)
+            w = buf.view(a - lookback, b)
             t = w[:, C_T]
-            k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
-            if k0 > 0 or a - lookback <= self.buf.first_index:
+            k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - n_new)]) - ONSET_SMOOTH_S))
+            if k0 > 0 or a - lookback <= buf.first_index:
                 break
         w = w[k0:]
-        r = axis_rate(w, st.axis)
-        n_new = b - a
-        dt = median(np.diff(w[:, C_T])) if w.shape[0] > 1 else 1.0
+        r = axis_rate(w, st.axis).tolist()
+        dt = median_interval(w[:, C_T].tolist())
         k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
         # running sums in plain floats (the same additions as np.cumsum, without its overhead)
-        c = [0.0, *accumulate(r.tolist())]
-        lows = [(h, max(h - k, 0)) for h in range(r.shape[0] - n_new + 1, r.shape[0] + 1)]
-        return np.array([(c[h] - c[lo]) / (h - lo) for h, lo in lows])
+        c = [0.0, *accumulate(r)]
+        m = len(r)
+        out = []
+        for h in range(m - n_new + 1, m + 1):
+            lo = h - k if h > k else 0
+            out.append((c[h] - c[lo]) / (h - lo))
+        return np.array(out)
 
     def _set_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
@@ -877,3 +883,4 @@ class SetTracker:
             first = min(c.rest.i_from for c in self._cands)
             keep = first if keep is None else min(keep, first)
         self.buf.drop_older_than(self.t_now - RETAIN_S, keep_from=keep)
+
