@@ -7,8 +7,8 @@ Frames: all vectors are in the sensor frame.  ``up`` is the unit vector opposite
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def median_interval(t: list[float]) -> float:
     n = len(t) - 1
     if n < 1:
         return 1.0
-    d = sorted([y - x for x, y in pairwise(t)])
+    d = sorted(map(operator.sub, t[1:], t))  # (the last time is left over)
     h = n // 2
     return d[h] if n % 2 else (d[h - 1] + d[h]) / 2.0
 
