@@ -43,6 +43,15 @@ def median(x: FloatArray) -> float:
     return float(s[h]) if n % 2 else (float(s[h - 1]) + float(s[h])) / 2.0
 
 
+def mean_1d(x: FloatArray) -> float:
+    """Mean of a 1-D array, exactly as :func:`numpy.mean` computes it (numpy's sum divided by the
+    count), without its call overhead."""
+    n = x.shape[0]
+    if x.ndim != 1 or n == 0:
+        return float(np.mean(x))
+    return float(np.add.reduce(x)) / n
+
+
 def median_interval(t: list[float]) -> float:
     """The median of the intervals of the increasing times ``t`` (s), exactly as
     ``numpy.median(numpy.diff(t))`` computes it; 1.0 for fewer than two times.

@@ -50,6 +50,7 @@ from imurep.core.metrics import (
     ONSET_SMOOTH_S,
     RepTiming,
     angle_between_deg,
+    mean_1d,
     median,
     median_interval,
     onset_threshold_deg_s,
@@ -278,7 +279,7 @@ class SetTracker:
         begins right before, or during, the first rep)."""
         if self._calm_prev is None and self._rest is None:
             self._rest = calm_rest(self.buf.view(a, b), a, b)
-        self._calm_prev = (float(np.mean(v[:, C_S])), a, b)
+        self._calm_prev = (mean_1d(v[:, C_S]), a, b)
 
     # -- a set's first rep -----------------------------------------------------------------------
 
