@@ -10,7 +10,7 @@ import pytest
 from scipy.signal import lfilter
 
 from imurep.core.filters import first_order
-from imurep.core.metrics import median, unit
+from imurep.core.metrics import mean_1d, median, median_interval, unit
 
 
 def _coeffs(rate_hz: float) -> tuple[float, float]:
@@ -63,3 +63,16 @@ def test_unit_and_median_match_numpy_bit_for_bit() -> None:
             x = rng.normal(size=n) * 10 ** rng.uniform(-3, 3)
             assert median(x) == float(np.median(x))
     assert math.isnan(median(np.array([1.0, np.nan, 2.0]))) and math.isnan(median(np.empty(0)))
+
+
+def test_mean_and_median_interval_match_numpy_bit_for_bit() -> None:
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 9, 10, 17, 26, 130):
+        for _ in range(200):
+            rows = rng.normal(size=(n, 12)) * 10 ** rng.uniform(-3, 3)
+            x = rows[:, 10]  # a strided column, as the trackers pass them
+            assert mean_1d(x) == float(np.mean(x))
+            t = np.cumsum(rng.uniform(0.001, 0.02, size=n)) + rng.uniform(0, 1e4)
+            expected = float(np.median(np.diff(t))) if n > 1 else 1.0
+            assert median_interval(t.tolist()) == expected
+    assert math.isnan(mean_1d(np.array([1.0, np.nan])))

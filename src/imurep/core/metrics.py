@@ -7,6 +7,7 @@ Frames: all vectors are in the sensor frame.  ``up`` is the unit vector opposite
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,30 @@ def median(x: FloatArray) -> float:
         return math.nan
     h = n // 2
     return float(s[h]) if n % 2 else (float(s[h - 1]) + float(s[h])) / 2.0
+
+
+def mean_1d(x: FloatArray) -> float:
+    """Mean of a 1-D array, exactly as :func:`numpy.mean` computes it (numpy's sum divided by the
+    count), without its call overhead."""
+    n = x.shape[0]
+    if x.ndim != 1 or n == 0:
+        return float(np.mean(x))
+    return float(np.add.reduce(x)) / n
+
+
+def median_interval(t: list[float]) -> float:
+    """The median of the intervals of the increasing times ``t`` (s), exactly as
+    ``numpy.median(numpy.diff(t))`` computes it; 1.0 for fewer than two times.
+
+    In plain floats: for the few dozen samples of a per-block window numpy's call overhead is most
+    of the cost.  The times must be finite (as :class:`~imurep.model.samples.ImuChunk` ensures).
+    """
+    n = len(t) - 1
+    if n < 1:
+        return 1.0
+    d = sorted(map(operator.sub, t[1:], t))  # (the last time is left over)
+    h = n // 2
+    return d[h] if n % 2 else (d[h - 1] + d[h]) / 2.0
 
 
 def angle_between_deg(a: FloatArray, b: FloatArray) -> float:

@@ -89,7 +89,7 @@ def parse_block(block: bytes, n_fields: int) -> FloatArray | None:
         if block.count(b"\r\n") != block.count(b"\r"):
             return None  # a lone carriage return: pandas reads it as a line end
         block = block.replace(b"\r\n", b"\n")
-    if block.startswith(b"\n") or b"\n\n" in block:
+    if block.startswith(b"\n"):
         return None  # a blank line: loadtxt would skip it without a trace
     if not block:
         return np.empty((0, n_fields))
@@ -97,6 +97,8 @@ def parse_block(block: bytes, n_fields: int) -> FloatArray | None:
         values = np.loadtxt(io.BytesIO(block), delimiter=",", dtype=np.float64, comments=None, ndmin=2)
     except ValueError:
         return None  # an empty or non-numeric field, or rows of different lengths
+    if values.shape[0] != block.count(b"\n") + (not block.endswith(b"\n")):
+        return None  # a blank line, skipped by loadtxt (counted: faster than searching for one)
     if values.shape[1] != n_fields or not np.isfinite(values).all():
         return None  # a field too many or too few in every row, NaN, inf
     return values

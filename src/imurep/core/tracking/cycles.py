@@ -345,12 +345,18 @@ class CycleSegmenter:
         """:meth:`update` on plain lists (no NaN)."""
         n = len(x)
         carried = self.quiet_since_s if math.isfinite(self.quiet_since_s) else t_s[0]
-        quiet_from: list[float] = []
-        last_moving = -1
-        for j in range(n):
-            if not quiet[j]:
-                last_moving = j
-            quiet_from.append(t_s[min(last_moving + 1, n - 1)] if last_moving >= 0 else carried)
+        quiet_from: list[float]
+        if False not in quiet:  # all quiet (the common cases, all or none, without the loop)
+            quiet_from = [carried] * n
+        elif True not in quiet:  # all moving: each sample's run starts at the next one
+            quiet_from = t_s[1:] + t_s[-1:]
+        else:
+            quiet_from = []
+            last_moving = -1
+            for j in range(n):
+                if not quiet[j]:
+                    last_moving = j
+                quiet_from.append(t_s[min(last_moving + 1, n - 1)] if last_moving >= 0 else carried)
         cycles, nxt = self._scan_small(i0, x, t_s, quiet, quiet_from, rate, stop_at_cycle, out)
         j = nxt - i0 - 1
         if 0 <= j < n:

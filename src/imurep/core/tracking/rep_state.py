@@ -30,9 +30,11 @@ set that a different movement ended) needs this many reps."""
 C_T, C_U, C_G, C_H, C_Q, C_A, C_S, C_V = 0, slice(1, 4), slice(4, 7), 7, 8, 9, 10, 11
 WIDTH = 12
 
+SHORT_TRAIL_ROWS = 48
+"""Rows before a block first searched for the start of its trailing window, in plain floats (see
+:meth:`SetTracker._trailing_rate`; the window is ``ONSET_SMOOTH_S``, 16 rows at 200 Hz) ..."""
 TRAIL_ROWS = 256
-"""Rows before a block first searched for the start of its trailing window (see
-:meth:`SetTracker._trailing_rate`)."""
+"""... then these many rows (then the whole buffer)."""
 
 
 @dataclass(eq=False)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import math
+from bisect import bisect_left
 from dataclasses import replace
 from itertools import accumulate
 
@@ -49,7 +50,9 @@ from imurep.core.metrics import (
     ONSET_SMOOTH_S,
     RepTiming,
     angle_between_deg,
+    mean_1d,
     median,
+    median_interval,
     onset_threshold_deg_s,
     rep_axis,
     rep_timing,
@@ -89,6 +92,7 @@ from imurep.core.tracking.rep_state import (
     C_V,
     CALM_SET_REPS,
     MAX_CANDIDATES,
+    SHORT_TRAIL_ROWS,
     TRAIL_ROWS,
     WIDTH,
     Candidate,
@@ -284,7 +288,7 @@ class SetTracker:
         begins right before, or during, the first rep)."""
         if self._calm_prev is None and self._rest is None:
             self._rest = calm_rest(self.buf.view(a, b), a, b)
-        self._calm_prev = (float(np.mean(v[:, C_S])), a, b)
+        self._calm_prev = (mean_1d(v[:, C_S]), a, b)
 
     # -- a set's first rep -----------------------------------------------------------------------
 
@@ -522,22 +526,40 @@ class SetTracker:
         """The angle's rate for samples ``a:b``, averaged over the trailing ``ONSET_SMOOTH_S``: a
         rep is decided over once this has stopped, so the centred average that
         :func:`~imurep.core.metrics.rep_timing` measures with has stopped too by then."""
-        # (searched in the last rows first: the whole buffer only when the window reaches further)
-        for lookback in (TRAIL_ROWS, 1_000_000):
-            w = self.buf.view(a - lookback, b)
-            t = w[:, C_T]
-            k0 = int(np.searchsorted(t, float(t[max(0, w.shape[0] - (b - a))]) - ONSET_SMOOTH_S))
-            if k0 > 0 or a - lookback <= self.buf.first_index:
-                break
-        w = w[k0:]
-        r = axis_rate(w, st.axis)
+        w, t = self._trailing_window(a, b)
+        r = axis_rate(w, st.axis).tolist()
         n_new = b - a
-        dt = median(np.diff(w[:, C_T])) if w.shape[0] > 1 else 1.0
+        dt = median_interval(t)
         k = max(1, int(round(ONSET_SMOOTH_S / dt)) // 2 * 2 + 1)
         # running sums in plain floats (the same additions as np.cumsum, without its overhead)
-        c = [0.0, *accumulate(r.tolist())]
-        lows = [(h, max(h - k, 0)) for h in range(r.shape[0] - n_new + 1, r.shape[0] + 1)]
-        return np.array([(c[h] - c[lo]) / (h - lo) for h, lo in lows])
+        c = [0.0, *accumulate(r)]
+        m = len(r)
+        out = []
+        for h in range(m - n_new + 1, m + 1):
+            lo = h - k if h > k else 0
+            out.append((c[h] - c[lo]) / (h - lo))
+        return np.array(out)
+
+    def _trailing_window(self, a: int, b: int) -> tuple[FloatArray, list[float]]:
+        """The kept rows from the first one at most ``ONSET_SMOOTH_S`` before row ``a`` to row
+        ``b - 1``, and their times."""
+        buf = self.buf
+        n_new = b - a
+        # searched in the last rows first (a few dozen: in plain floats), then in TRAIL_ROWS rows,
+        # the whole buffer only when the window reaches further
+        w = buf.view(a - SHORT_TRAIL_ROWS, b)
+        t = w[:, C_T].tolist()
+        k0 = bisect_left(t, t[max(0, len(t) - n_new)] - ONSET_SMOOTH_S)
+        if k0 > 0 or a - SHORT_TRAIL_ROWS <= buf.first_index:
+            return w[k0:], t[k0:]
+        for lookback in (TRAIL_ROWS, 1_000_000):
+            w = buf.view(a - lookback, b)
+            ts = w[:, C_T]
+            k0 = int(np.searchsorted(ts, float(ts[max(0, w.shape[0] - n_new)]) - ONSET_SMOOTH_S))
+            if k0 > 0 or a - lookback <= buf.first_index:
+                break
+        w = w[k0:]
+        return w, w[:, C_T].tolist()
 
     def _set_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
         """Judge and measure a cycle of the open set's signal."""
@@ -939,3 +961,4 @@ class SetTracker:
             first = min(c.rest.i_from for c in self._cands)
             keep = first if keep is None else min(keep, first)
         self.buf.drop_older_than(self.t_now - RETAIN_S, keep_from=keep)
+
