@@ -8,8 +8,20 @@ import pytest
 from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
 from imurep.core.settings import resolve
+from imurep.model.results import SessionResult
 from imurep.model.samples import ImuChunk
+from imurep.sim.recording import SimRecording
 from imurep.sim.style_recording import simulate_style
+
+
+def _analyse(family: str, seed: int, placement: str, rate: float) -> tuple[SimRecording, SessionResult]:
+    """Simulate one style recording and analyse it as a user would (sidecar and exercise profile)."""
+    rec = simulate_style(seed, family, placement=placement, sample_rate_hz=rate)
+    settings = resolve(
+        sidecar=rec.metadata, profile=get_profile(rec.metadata["exercise"]).settings_overrides()
+    )
+    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], settings, sample_rate_hz=rate)
+    return rec, res
 
 
 @pytest.mark.parametrize(
@@ -22,11 +34,7 @@ from imurep.sim.style_recording import simulate_style
 )
 def test_slow_sets_among_everyday_motion_are_counted(seed: int, what: str) -> None:
     rate = 150.0
-    rec = simulate_style(seed, "slow_pause", placement="hip", sample_rate_hz=rate)
-    settings = resolve(
-        sidecar=rec.metadata, profile=get_profile(rec.metadata["exercise"]).settings_overrides()
-    )
-    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], settings, sample_rate_hz=rate)
+    rec, res = _analyse("slow_pause", seed, "hip", rate)
     truth = rec.truth["sets"]
     assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth], what
     for found, true in zip(res.sets, truth, strict=True):
@@ -47,11 +55,7 @@ def test_slow_sets_among_everyday_motion_are_counted(seed: int, what: str) -> No
 )
 def test_everyday_motion_before_a_set_is_not_a_set(family: str, seed: int, what: str) -> None:
     rate = 60.0
-    rec = simulate_style(seed, family, placement="hip", sample_rate_hz=rate)
-    settings = resolve(
-        sidecar=rec.metadata, profile=get_profile(rec.metadata["exercise"]).settings_overrides()
-    )
-    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], settings, sample_rate_hz=rate)
+    rec, res = _analyse(family, seed, "hip", rate)
     truth = rec.truth["sets"]
     assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth], what
     for found, true in zip(res.sets, truth, strict=True):
@@ -65,11 +69,7 @@ def test_a_strap_that_slips_during_a_rep_does_not_end_the_set(seed: int, placeme
     there (its rep lost, the rest a set of its own).  The rep after it turns about the set's axis
     again and the rest posture moved: the strap slipped, the set goes on."""
     rate = 80.0
-    rec = simulate_style(seed, "strap_slip", placement=placement, sample_rate_hz=rate)
-    settings = resolve(
-        sidecar=rec.metadata, profile=get_profile(rec.metadata["exercise"]).settings_overrides()
-    )
-    res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], settings, sample_rate_hz=rate)
+    rec, res = _analyse("strap_slip", seed, placement, rate)
     truth = rec.truth["sets"]
     assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth]
     assert any(s["strap_slips"] for s in truth)
