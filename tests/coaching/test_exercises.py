@@ -107,9 +107,11 @@ def test_unknown_or_ambiguous_exercise_names_the_choices() -> None:
         (lambda d: d["exercise"]["glute_bridge"].__setitem__("legs", 3), "legs must be 1 or 2"),
         (lambda d: d["exercise"]["glute_bridge"].__setitem__("harder", "nope"), "unknown exercise 'nope'"),
         (
-            lambda d: d["exercise"]["glute_bridge"]
-            .setdefault("settings", {})
-            .__setitem__("segmentation.open_deg", {"value": 500.0, "reason": "too far"}),
+            lambda d: (
+                d["exercise"]["glute_bridge"]
+                .setdefault("settings", {})
+                .__setitem__("segmentation.open_deg", {"value": 500.0, "reason": "too far"})
+            ),
             "open_deg",
         ),
         (lambda d: d["progression"].pop("sets_required"), "sets_required is missing"),

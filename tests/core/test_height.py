@@ -86,3 +86,22 @@ def test_still_height_cannot_judge_a_long_moving_stretch() -> None:
     t, _, acc, still = _sit_hold_stand(0.0)
     assert still_height_m(t, acc, np.zeros_like(still)) is None  # never still: 9 s of drift
     assert still_height_m(t[:2], acc[:2], still[:2]) is not None  # (too short: flat)
+
+
+def test_stopped_at_finds_where_the_angle_stops_going_down() -> None:
+    from imurep.core.tracking.rep_state import stopped_at
+
+    t = np.arange(0.0, 2.0, 0.01)
+    # coming back at 50 deg/s until 1.0 s, then at rest: stopped 0.1 s after it halts
+    x = np.where(t < 1.0, 50.0 * (1.0 - t), 0.0)
+    got = stopped_at(t, x, 0.5, 0.1, 1.0)
+    assert got is not None and 1.0 <= got <= 1.1
+    # a swing through goes on at its speed: never stopped
+    assert stopped_at(t, 50.0 * (1.0 - t), 0.5, 0.1, 1.0) is None
+    # turning back up is stopping too
+    v = np.abs(t - 1.0) * 50.0
+    got = stopped_at(t, v, 0.5, 0.1, 1.0)
+    assert got is not None and 1.0 <= got <= 1.1
+    # not before t_from + hold, and None when the data ends first
+    assert stopped_at(t, np.zeros_like(t), 0.5, 0.1, 1.0) == pytest.approx(0.6)
+    assert stopped_at(t[:55], np.zeros(55), 0.5, 0.1, 1.0) is None

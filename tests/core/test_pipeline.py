@@ -71,6 +71,22 @@ def test_events_match_the_final_result() -> None:
     assert all(0 <= x < 1.0 for x in lat)
 
 
+@pytest.mark.parametrize("seed", [12, 31])
+def test_a_sets_first_rep_is_announced_once_the_lifter_stops(seed: int) -> None:
+    # the first rep waits to see that it does not swing through its start (walking does), but no
+    # longer than it takes to see the lifter stop at the bottom: within 0.2 s of its end, in the
+    # stream's time, like the set's other reps
+    rec = _rec(seed)
+    pipe = Pipeline(AnalysisSettings(placement="hip"))
+    events = []
+    for a in range(0, rec.t_s.size, 4):
+        events += pipe.update(_chunk(rec, a, a + 4))
+    firsts = [e for e in events if isinstance(e, RepCompleted) and e.rep.index == 1]
+    assert len(firsts) >= 2
+    lat = [e.t_emit_s - e.rep.end_s for e in firsts]
+    assert all(0 <= x <= 0.2 for x in lat), lat
+
+
 @pytest.mark.parametrize(
     ("seed", "placement", "rate"),
     [(21, "hip", 104.0), (22, "thigh", 104.0), (23, "hip", 52.0), (24, "thigh", 200.0), (25, "hip", 400.0)],

@@ -94,6 +94,11 @@ class SegmentationSettings:
         swung beyond its start by more than ``overshoot_fraction`` of its range (walking does); a
         later rep may not start more than ``overshoot_fraction`` of the set's median range past
         the rest side the set's reps came back to.
+    confirm_still_s
+        The first rep is confirmed sooner, once the angle has gone no further down than
+        ``band_fraction`` of the rep's range for this long (s) after its end: the lifter stopped
+        or turned back up, which a swing through the start position does not (it goes on at the
+        speed it came back with).
     max_past_rest_deg
         When > 0, a later rep may start at most this far past the rest side the set's reps came back
         to, degrees (instead of ``overshoot_fraction`` of the median range): for exercises whose
@@ -134,6 +139,7 @@ class SegmentationSettings:
     first_return_fraction: float = 0.5
     start_gap_s: float = 3.0
     confirm_s: float = 0.3
+    confirm_still_s: float = 0.1
     overshoot_fraction: float = 0.5
     away_height_sign: int = 1
     max_past_rest_deg: float = 0.0
@@ -155,6 +161,8 @@ class SegmentationSettings:
             "max_bottom_change_deg",
             "slip_deg",
             "max_impact_mps2",
+            "confirm_s",
+            "confirm_still_s",
         ]
         for name in positive:
             if not getattr(self, name) > 0:

@@ -104,7 +104,6 @@ class OpenSet:
         return float(np.median([r.rom_deg for r in self.reps])) if self.reps else math.nan
 
 
-
 def held_on_the_way(w: FloatArray, x: FloatArray, timing: RepTiming, hold_s: float) -> bool:
     """Whether the segment was quiet for ``hold_s`` (s) between 15 % and 70 % of the way up to the
     top of ``timing`` (rows ``w`` and signal ``x`` up to the top)."""
@@ -119,6 +118,19 @@ def held_on_the_way(w: FloatArray, x: FloatArray, timing: RepTiming, hold_s: flo
     edges = np.diff(np.concatenate(([0], held.astype(np.int8), [0])))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     return bool(np.any(t[stops] - t[starts] >= hold_s))
+
+
+def stopped_at(t: FloatArray, x: FloatArray, t_from_s: float, hold_s: float, tol_deg: float) -> float | None:
+    """The first time (s) from ``t_from_s + hold_s`` on at which the angle ``x`` (degrees, at times
+    ``t``) has made no new low deeper than ``tol_deg`` for ``hold_s`` (s): it stopped going down
+    (came to rest, or turned back up).  None if it has not by the end of ``t``."""
+    j0 = int(np.searchsorted(t, t_from_s + hold_s))
+    if j0 >= t.shape[0]:
+        return None
+    low = np.minimum.accumulate(x)
+    i = np.searchsorted(t, t[j0:] - hold_s)  # the sample ``hold_s`` before each candidate
+    ok = np.flatnonzero(low[i] - low[j0:] <= tol_deg)
+    return float(t[j0 + int(ok[0])]) if ok.size else None
 
 
 def off_axis(gyr: FloatArray, axis: FloatArray) -> float:

@@ -1,0 +1,372 @@
+"""A set's first rep: from a held start position to an open set (:class:`FirstRepJudge`).
+
+When the segment leaves a start position by more than ``open_deg``, the angle from that posture is
+cut into a rest -> far -> rest cycle (a :class:`~imurep.core.tracking.rep_state.Candidate`).  The
+cycle is the set's first rep if it rotates about one axis, without impacts, starts right after the
+quiet start, comes back, moves the pelvis the exercise's way (hip sensor) and does not swing
+through the start posture (a walking step does).  Then the set opens with the cycle's axis and the
+start posture as its frame, and the rep is accepted as the set's first.
+
+This is one part of :class:`~imurep.core.tracking.reps.SetTracker` (a base class of it, written
+apart to keep each module to one job); it needs the tracker's buffer and state, declared below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from imurep.core.buffers import SampleBuffer
+from imurep.core.metrics import (
+    ONSET_SMOOTH_S,
+    RepTiming,
+    median,
+    onset_threshold_deg_s,
+    rep_axis,
+    rep_timing,
+    sagittal_angle_deg,
+    unit,
+)
+from imurep.core.tracking.base import SideSchedule
+from imurep.core.tracking.cycles import Cycle, CycleSegmenter, CycleSettings
+from imurep.core.tracking.height import (
+    AWAY_FRACTION,
+    MAX_EXCURSION_M,
+    MIN_DIRECTION_M,
+    MIN_EXCURSION_M,
+    came_back,
+    far_m,
+    rep_height_m,
+    still_height_m,
+)
+from imurep.core.tracking.rep_settings import SegmentationSettings
+from imurep.core.tracking.rep_state import (
+    C_G,
+    C_H,
+    C_Q,
+    C_T,
+    C_U,
+    C_V,
+    CALM_SET_REPS,
+    MAX_CANDIDATES,
+    Candidate,
+    OpenSet,
+    Rest,
+    axis_rate,
+    calm_rest,
+    held_on_the_way,
+    off_axis,
+    stopped_at,
+)
+from imurep.model.events import Event, SetStarted
+from imurep.model.samples import FloatArray
+
+__all__ = ["FirstRepJudge"]
+
+logger = logging.getLogger("imurep.core.tracking.reps")  # one logger for the tracker's decisions
+
+
+class FirstRepJudge:
+    """The first-rep half of :class:`~imurep.core.tracking.reps.SetTracker` (a base class)."""
+
+    settings: SegmentationSettings
+    measure_tilt: bool
+    buf: SampleBuffer
+    _cycle_settings: CycleSettings
+    _sides: SideSchedule
+    _rest: Rest | None
+    _cands: list[Candidate]
+    _set: OpenSet | None
+    _n_sets: int
+    _i_end: int
+    _quiet_in_set: list[Rest]
+
+    # SetTracker._accept: record the rep of the open set and report it
+    _accept: Callable[
+        [OpenSet, Cycle, FloatArray, FloatArray, RepTiming, FloatArray, float, int], list[Event]
+    ]
+
+    def _judge_pending(self) -> list[Event]:
+        """Decide every candidate's pending first rep with the data there is (a marker, the end of
+        the stream), then forget the candidates."""
+        events: list[Event] = []
+        for c in list(self._cands):
+            if c.pending is None and c.inside is not None:  # the stream ended inside it
+                c.pending, c.inside = c.inside, None
+            if c.pending is not None:
+                events.extend(self._judge_first(c, c.pending, final=True))
+        self._cands = []
+        return events
+
+    def _candidates(self, b: int) -> list[Event]:
+        """Start a candidate when the segment leaves the newest start position; scan them all."""
+        r = self._rest
+        if r is not None and not any(c.rest is r for c in self._cands):
+            w = self.buf.view(r.i_to + 1, b)
+            if w.shape[0] and float(np.max(self._distance(w, r))) > self.settings.open_deg:
+                seg = CycleSegmenter(self._cycle_settings, self.settings.open_deg)
+                seg.start_rest(0.0, r.i_to)
+                self._cands.append(Candidate(r, seg, r.i_to + 1))
+                del self._cands[:-MAX_CANDIDATES]
+        events: list[Event] = []
+        for c in list(self._cands):
+            if self._set is not None:
+                break
+            events.extend(self._scan_candidate(c, b))
+        return events
+
+    def _scan_candidate(self, c: Candidate, b: int) -> list[Event]:
+        if c.pending is not None:
+            ev = self._judge_first(c, c.pending, final=False)
+            if c.pending is not None or self._set is not None:
+                return ev
+        w = self.buf.view(c.i_scan, b)
+        if not w.shape[0]:
+            return []
+        d = self._distance(w, c.rest)
+        events: list[Event] = []
+        cycles, nxt = c.seg.update(c.i_scan, d, w[:, C_T], w[:, C_Q] > 0.5, stop_at_cycle=True)
+        c.i_scan = nxt
+        for cyc in cycles:
+            f = c.inside
+            if f is not None:  # the cycle before turned inside the rep: this one continues it
+                cyc = Cycle(
+                    cyc.kind,
+                    f.i_base,
+                    cyc.i_peak,  # the end is searched after it (the deepest point may be before)
+                    cyc.i_low,
+                    cyc.i_decide,
+                    f.i_open,
+                    f.base_deg,
+                    max(cyc.peak_deg, f.peak_deg),
+                )
+            c.pending = cyc
+            events.extend(self._judge_first(c, cyc, final=False))
+            if self._set is not None or c not in self._cands:
+                return events
+        if c.i_scan < b and c in self._cands:
+            events.extend(self._scan_candidate(c, b))
+        return events
+
+    def _distance(self, w: FloatArray, rest: Rest) -> FloatArray:
+        """Angle between the up vectors of buffer rows ``w`` and a start position, degrees."""
+        return np.asarray(np.degrees(np.arccos(np.clip(w[:, C_U] @ rest.up, -1.0, 1.0))), dtype=np.float64)
+
+    def _drop(self, c: Candidate) -> None:
+        if c in self._cands:
+            self._cands.remove(c)
+        if self._rest is c.rest:
+            self._rest = None
+
+    def _judge_first(self, c: Candidate, cyc: Cycle, *, final: bool) -> list[Event]:
+        """Is ``cyc`` (the cycle of the distance from a start position) a set's first rep?"""
+        s = self.settings
+        rest = c.rest
+        stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
+        i0 = max(rest.i_to, self.buf.first_index)
+        w = self.buf.view(i0, stop)
+        gyr = w[:, C_G]
+        up_peak = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, C_U]
+        axis = rep_axis(gyr, rest.up, up_peak)
+        off = off_axis(gyr, axis)
+        reason = ""
+        if off > s.max_off_axis:
+            reason = f"off-axis {off:.2f}"
+        elif float(np.max(w[:, C_H])) > s.max_impact_mps2:
+            reason = f"impact {float(np.max(w[:, C_H])):.1f} m/s2"
+        q = self.buf.view(rest.i_from, rest.i_to + 1)
+        k = int(np.searchsorted(q[:, C_T], rest.t_to_s - s.baseline_quiet_s))
+        i_base_from = max(rest.i_from, self.buf.first_index) + k  # the set's samples start here
+        if rest.t_to_s - rest.t_from_s >= s.baseline_quiet_s and not rest.forced and not rest.calm:
+            base, source = unit(q[k:, C_U].mean(axis=0)), "start_position"
+        else:
+            base, source = rest.up.copy(), "first_rep_bottom"
+        x, rate = sagittal_angle_deg(w[:, C_U], axis, base), axis_rate(w, axis)
+        k_back = (cyc.i_decide if cyc.kind == "end" else cyc.i_low) - i0
+        if not reason and (cyc.kind == "end" or float(rate[min(k_back, rate.shape[0] - 1)]) < -2.0):
+            # the movement back goes on past the band, or through the start position (the distance
+            # from it folds there: not a turn): measure up to where its smoothed rate has stopped,
+            # plus the smoothing's half window
+            w2 = self.buf.view(i0, self._i_end)
+            r2 = axis_rate(w2, axis)
+            k_in = k_back
+            dt = median(np.diff(w2[:, C_T])) if w2.shape[0] > 1 else 0.01
+            half = int(round(0.5 * ONSET_SMOOTH_S / dt)) + 1
+            rs = np.convolve(r2, np.ones(2 * half - 1) / (2 * half - 1), mode="same")
+            thr = onset_threshold_deg_s(float(np.max(np.abs(r2[: k_in + 1]))))
+            done = np.flatnonzero(rs[k_in:] >= -thr)
+            if done.size and k_in + int(done[0]) + half < w2.shape[0]:
+                stop = i0 + k_in + int(done[0]) + half
+            elif not final:
+                return []  # wait for it
+            else:
+                stop = self._i_end
+            w = self.buf.view(i0, stop)
+            x, rate = sagittal_angle_deg(w[:, C_U], axis, base), axis_rate(w, axis)
+        t = w[:, C_T]
+        timing = (
+            None
+            if reason
+            else rep_timing(
+                t,
+                x,
+                cyc.i_peak - i0,
+                stop - 1 - i0,
+                s.band_fraction,
+                settled=True,
+                rate_deg_s=rate,
+                i_base_max=None if c.inside is None else max(0, c.inside.i_peak - i0),
+                i_end_from=None if c.inside is None else cyc.i_peak - i0,
+            )
+        )
+        if not reason and timing is None:
+            reason = "no rep shape"
+        if timing is not None and not reason:
+            if not self.settings.open_deg <= timing.rom_deg <= s.max_rom_deg:
+                reason = f"range {timing.rom_deg:.1f}"
+            elif not rest.forced and timing.start_s - rest.t_to_s > s.start_gap_s:
+                reason = f"did not start from rest ({timing.start_s - rest.t_to_s:.2f} s after it)"
+            elif held_on_the_way(
+                w[: cyc.i_peak - i0 + 1], x[: cyc.i_peak - i0 + 1], timing, s.ref_quiet_s * 5
+            ):
+                # it stopped and held a posture part-way up: two movements (a change of posture, then
+                # another), not one rep
+                reason = "held a posture on the way"
+            elif float(x[-1]) > timing.bottom_deg + (1.0 - s.first_return_fraction) * timing.rom_deg:
+                # a set's first rep comes back to where it started (a change of posture does not)
+                reason = f"came back only {(timing.top_deg - float(x[-1])) / timing.rom_deg:.0%} of the way"
+            elif timing.bottom_deg < -s.overshoot_fraction * timing.top_deg:
+                # it swung to the other side of the start position first (walking does)
+                reason = f"swung {-timing.bottom_deg:.1f} deg through the start position first"
+        if reason:
+            logger.debug("movement at %.2f s is not a first rep: %s", float(t[0]), reason)
+            c.pending = None
+            self._drop(c)
+            return []
+        assert timing is not None
+        if (
+            not final
+            and c.inside is None
+            and not self._turn_is_rest_side(i0 + int(np.searchsorted(t, timing.start_s)), cyc.i_low)
+        ):
+            # it turned inside the rep (the pelvis tucking at the bottom of a squat): the rep goes on
+            logger.debug("turn at %.2f s is inside the first rep", float(t[-1]))
+            c.inside, c.pending = cyc, None
+            return []
+        reason = self._first_rep_height(w, rate, timing)
+        if reason:
+            logger.debug("movement at %.2f s is not a first rep: %s", timing.start_s, reason)
+            c.pending = None
+            self._drop(c)
+            if reason.startswith("moves the pelvis") and self._rest is None:
+                # it started at the far side (held at the top, touch-and-go at the bottom): its far
+                # turn is where the exercise's reps start
+                k = cyc.i_peak
+                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
+            return []
+        # confirm: it does not swing through its start (a walking step does), judged up to
+        # ``confirm_s`` after its end or up to where the angle stopped going down, if sooner (so
+        # that the first rep is announced as soon as the lifter stops or turns back up)
+        after = self.buf.view(stop, self._i_end)
+        i_top = int(np.argmax(x))
+        t_back = np.concatenate((t[i_top:], after[:, C_T]))  # the way back, in the window and after
+        back = np.concatenate((x[i_top:], sagittal_angle_deg(after[:, C_U], axis, base)))
+        t_ok = stopped_at(t_back, back, timing.end_s, s.confirm_still_s, s.band_fraction * timing.rom_deg)
+        if t_ok is None or t_ok > timing.end_s + s.confirm_s:
+            if not final and float(t_back[-1]) < timing.end_s + s.confirm_s:
+                return []
+            t_ok = timing.end_s + s.confirm_s
+        back = back[: int(np.searchsorted(t_back, t_ok, side="right"))]
+        if float(back.min()) < -s.overshoot_fraction * timing.top_deg:
+            logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
+            c.pending = None
+            self._drop(c)
+            return []
+        # the set opens
+        c.pending = None
+        self._cands = []
+        self._rest = None
+        seg = CycleSegmenter(self._cycle_settings, s.rise_fraction * timing.rom_deg)
+        st = OpenSet(
+            index=0,
+            axis=axis,
+            baseline_up=base,
+            baseline_source=source,
+            bottom_up=rest.up.copy(),
+            i_from=i_base_from,
+            seg=seg,
+            i_scan=stop,
+            side=self._sides.side_of(self._n_sets),
+            min_reps=max(s.min_set_reps, CALM_SET_REPS) if rest.calm else s.min_set_reps,
+            calm=rest.calm,
+        )
+        st.mounts.append((0, base))
+        self._n_sets += 1
+        st.index = self._n_sets
+        self._set = st
+        self._quiet_in_set = []
+        events: list[Event] = [SetStarted(st.index, timing.start_s)]
+        i_end = i0 + timing.i_end
+        events.extend(self._accept(st, cyc, w, x, timing, axis, off, i_end))
+        # the set's signal from the first rep's end on; the cycle after it is scanned from there
+        seg.start_rest(float(x[timing.i_end]), i_end)
+        st.i_scan = i_end + 1
+        return events
+
+    def _first_rep_height(self, w: FloatArray, rate: FloatArray, timing: RepTiming) -> str:
+        """Why a set's first rep (buffer rows ``w``, its angle's rate ``rate`` in degrees/s) is not
+        one as the pelvis's height sees it, or "" (:func:`~imurep.core.tracking.height.rep_height_m`).
+
+        A rep comes back to the height it left (sitting down or getting up does not), and its way
+        out moves the pelvis the exercise's way (``away_height_sign``: up in a thrust, down in a
+        squat; picking something up from standing lowers it).  Pelvis only; reps too long or too
+        small to judge pass.
+        """
+        if not self.measure_tilt:
+            return ""
+        k_on = int(np.searchsorted(w[:, C_T], timing.start_s))
+        k_end = timing.i_end + 1
+        if k_end - k_on < 3:
+            return ""
+        h = rep_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V])
+        min_m = MIN_DIRECTION_M
+        if h is None:
+            # a long rep (a hold at the top, a pause on the way): integrated between still moments,
+            # piece by piece (their errors add up: only larger heights are told)
+            hs = still_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V], w[k_on:k_end, C_Q] > 0.5)
+            if hs is not None and abs(far_m(hs)) <= MAX_EXCURSION_M:
+                h, min_m = (far_m(hs), float(hs[-1])), MIN_EXCURSION_M
+        if h is not None:
+            h_far, h_end = h
+            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), min_m):
+                return f"ends {h_end:+.2f} m from the height it left"
+        sign = self.settings.away_height_sign
+        if not sign:
+            return ""
+        # the way out moves it up or down: the furthest height of the whole rep or, for a long
+        # rep, the height from the onset to the stillest moment at the top (where the vertical
+        # velocity is zero too)
+        far: float | None = None if h is None else h[0]
+        if far is None:
+            t = w[:, C_T]
+            k_ts = int(np.searchsorted(t, timing.top_start_s))
+            k_te = max(int(np.searchsorted(t, timing.top_end_s)), k_ts + 1)
+            k_top = k_ts + int(np.argmin(np.abs(rate[k_ts:k_te]))) + 1
+            out = rep_height_m(t[k_on:k_top], w[k_on:k_top, C_V]) if k_top - k_on >= 3 else None
+            far = None if out is None else out[1]
+        if far is not None and abs(far) >= min_m and far * sign < 0:
+            return f"moves the pelvis {'down' if far < 0 else 'up'} {abs(far):.2f} m"
+        return ""
+
+    def _turn_is_rest_side(self, i_from: int, i_low: int) -> bool:
+        """Whether the turn at buffer row ``i_low`` is back at the height the rep left at ``i_from``
+        (the body's vertical motion, :func:`~imurep.core.tracking.height.came_back`): a turn of
+        the angle at the far height is inside the rep.  Pelvis only
+        (a thigh sensor's acceleration is dominated by the thigh's own rotation); stretches it
+        cannot judge count as back."""
+        if not self.measure_tilt:
+            return True
+        w = self.buf.view(max(i_from, self.buf.first_index), i_low + 1)
+        return came_back(w[:, C_T], w[:, C_V]) is not False
