@@ -105,3 +105,34 @@ def test_stopped_at_finds_where_the_angle_stops_going_down() -> None:
     # not before t_from + hold, and None when the data ends first
     assert stopped_at(t, np.zeros_like(t), 0.5, 0.1, 1.0) == pytest.approx(0.6)
     assert stopped_at(t[:55], np.zeros(55), 0.5, 0.1, 1.0) is None
+
+
+def test_the_height_tolerance_grows_with_the_longest_moving_stretch() -> None:
+    from imurep.core.tracking.height import (
+        DRIFT_TIME_S,
+        MIN_DIRECTION_M,
+        height_tolerance_m,
+        longest_moving_s,
+    )
+
+    t = np.arange(0.0, 6.0, 0.01)
+    assert longest_moving_s(t) == pytest.approx(5.99)
+    still = (t > 1.0) & (t < 2.5)  # a hold at the top: stretches of 1.0 s and 3.5 s around it
+    assert longest_moving_s(t, still) == pytest.approx(3.5, abs=0.02)
+    assert height_tolerance_m(1.0) == MIN_DIRECTION_M == height_tolerance_m(DRIFT_TIME_S)
+    assert height_tolerance_m(2 * DRIFT_TIME_S) == pytest.approx(4 * MIN_DIRECTION_M)
+
+
+def test_a_tilting_rep_keeps_its_axis_a_twist_does_not() -> None:
+    from imurep.core.tracking.rep_state import axis_change_deg
+
+    up = np.array([0.0, 0.0, 1.0])
+    set_axis = np.array([1.0, 0.0, 0.0])
+    tilt_axis = np.cross(up, set_axis)  # turns the up vector towards the set's axis
+    # a partial rep with as much tilt as range leans its axis 45 deg towards the tilt axis
+    leaning = (set_axis + tilt_axis) / np.sqrt(2.0)
+    assert axis_change_deg(leaning, set_axis, up) == pytest.approx(0.0, abs=1e-9)
+    # a twist about the vertical is a change of axis
+    twisted = (set_axis + up) / np.sqrt(2.0)
+    assert axis_change_deg(twisted, set_axis, up) == pytest.approx(45.0)
+    assert axis_change_deg(tilt_axis, set_axis, up) == 90.0  # pure tilt: nothing of the set's axis left

@@ -76,3 +76,31 @@ def test_a_strap_that_slips_during_a_rep_does_not_end_the_set(seed: int, placeme
     for found, true in zip(res.sets, truth, strict=True):
         for r, tr in zip(found.reps, true["reps"], strict=True):
             assert abs(r.start_s - tr["start_s"]) < 0.6 and abs(r.end_s - tr["end_s"]) < 0.6
+
+
+@pytest.mark.parametrize(
+    ("family", "seed", "what"),
+    [
+        # a 9 deg partial floor bridge with 8 deg of hip drop leans its rotation axis 40-45 deg:
+        # it was taken for another movement and the set was cut there
+        ("floor_bridge", 201, "a partial, tilted rep split the set in two (9 + 7 of 18)"),
+        ("floor_bridge", 207, "a partial, tilted rep ended the second set after 5 of 13 reps"),
+        # a 4-6 s first rep (a squeeze at the top) whose double-integrated height drifted 0.1-0.2 m
+        # was taken for a movement that did not come back (sitting down)
+        ("floor_bridge", 202, "the second set's first reps were a set of their own (3 + 7 of 12)"),
+        ("noisy_motion", 202, "the second set's first rep was lost"),
+    ],
+)
+def test_hip_sets_with_tilted_partial_reps_and_long_first_reps_are_counted(
+    family: str, seed: int, what: str
+) -> None:
+    rec, res = _analyse(family, seed, "hip", 100.0)
+    truth = rec.truth["sets"]
+    assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth], what
+    errs = [
+        max(abs(r.start_s - tr["start_s"]), abs(r.end_s - tr["end_s"]))
+        for found, true in zip(res.sets, truth, strict=True)
+        for r, tr in zip(found.reps, true["reps"], strict=True)
+    ]
+    # (a set that begins with a partial rep has its second rep's start early: known, issue 12)
+    assert sorted(errs)[len(errs) // 2] < 0.1 and sum(e > 0.6 for e in errs) <= 1, what

@@ -194,7 +194,10 @@ def test_a_bounded_buffer_polled_too_slowly_loses_samples_and_says_so(
     # accelerometer samples in a gyroscope hole are dropped and counted
     assert gaps and {g.reason for g in gaps} <= {"lost-estimated", "lost"}
     received = _received_acc(chunks).shape[0]
-    assert received + sum(g.n_samples for g in gaps) == pytest.approx(len(phone.acc.sent_t), abs=5)
+    # (a hole's size is its length over the running median interval of the phone's jittery
+    # clock, rounded: about 1 % of the samples lost, and one per hole)
+    lost = sum(g.n_samples for g in gaps)
+    assert received + lost == pytest.approx(len(phone.acc.sent_t), abs=5 + len(gaps) + 0.01 * lost)
 
 
 def test_experiment_without_gravity_is_refused() -> None:

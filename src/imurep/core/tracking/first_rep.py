@@ -34,10 +34,13 @@ from imurep.core.tracking.cycles import Cycle, CycleSegmenter, CycleSettings
 from imurep.core.tracking.height import (
     AWAY_FRACTION,
     MAX_EXCURSION_M,
+    MAX_REP_SPAN_S,
     MIN_DIRECTION_M,
     MIN_EXCURSION_M,
     came_back,
     far_m,
+    height_tolerance_m,
+    longest_moving_s,
     rep_height_m,
     still_height_m,
 )
@@ -330,21 +333,29 @@ class FirstRepJudge:
         k_end = timing.i_end + 1
         if k_end - k_on < 3:
             return ""
-        h = rep_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V])
-        min_m = MIN_DIRECTION_M
-        if h is None:
-            # a long rep (a hold at the top, a pause on the way): integrated between still moments,
-            # piece by piece (their errors add up: only larger heights are told)
-            hs = still_height_m(w[k_on:k_end, C_T], w[k_on:k_end, C_V], w[k_on:k_end, C_Q] > 0.5)
+        t_on, acc_on, still = w[k_on:k_end, C_T], w[k_on:k_end, C_V], w[k_on:k_end, C_Q] > 0.5
+        h: tuple[float, float] | None = None
+        moving_s = longest_moving_s(t_on)
+        if still.any():
+            # a hold at the top, a pause on the way: integrated between the still moments, piece
+            # by piece (the vertical velocity is zero there, so the drift starts again from zero)
+            hs = still_height_m(t_on, acc_on, still)
             if hs is not None and abs(far_m(hs)) <= MAX_EXCURSION_M:
-                h, min_m = (far_m(hs), float(hs[-1])), MIN_EXCURSION_M
+                h, moving_s = (far_m(hs), float(hs[-1])), longest_moving_s(t_on, still)
+        if h is None:
+            h = rep_height_m(t_on, acc_on)
         if h is not None:
+            # (the end height carries the double integral's whole drift: only heights beyond it
+            # are told)
             h_far, h_end = h
-            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), min_m):
+            away_m = height_tolerance_m(moving_s)
+            if h_end * h_far > 0 and abs(h_end) >= max(AWAY_FRACTION * abs(h_far), away_m):
                 return f"ends {h_end:+.2f} m from the height it left"
         sign = self.settings.away_height_sign
         if not sign:
             return ""
+        # (a long rep's pieces add their errors up: only larger heights are told)
+        min_m = MIN_DIRECTION_M if float(t_on[-1] - t_on[0]) <= MAX_REP_SPAN_S else MIN_EXCURSION_M
         # the way out moves it up or down: the furthest height of the whole rep or, for a long
         # rep, the height from the onset to the stillest moment at the top (where the vertical
         # velocity is zero too)

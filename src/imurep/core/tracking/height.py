@@ -33,6 +33,11 @@ MAX_EXCURSION_M = 1.5
 MAX_REP_SPAN_S = 6.0
 """A whole rep longer than this is not judged by :func:`rep_height_m`, s."""
 
+DRIFT_TIME_S = 2.0
+"""Up to this long a stretch's double integral tells :data:`MIN_DIRECTION_M` apart (a vertical
+acceleration error of ~0.16 m/s², a 1° error of the vertical: ``a T² / 8``), s; longer ones need
+more (see :func:`height_tolerance_m`)."""
+
 AWAY_FRACTION = 0.8
 """A stretch that ends on the far turn's side, at least this fraction of its height away from the
 start, did not come back."""
@@ -153,6 +158,25 @@ def still_height_m(t_s: FloatArray, acc_up_mps2: FloatArray, still: NDArray[np.b
         done = hi
     h[done:] = level
     return h
+
+
+def longest_moving_s(t_s: FloatArray, still: NDArray[np.bool_] | None = None) -> float:
+    """Duration of the longest stretch between still samples, s (the whole span when ``still`` is
+    None or never true inside): what a double integral's drift grows with."""
+    if t_s.shape[0] < 2:
+        return 0.0
+    if still is None or not still.any():
+        return float(t_s[-1] - t_s[0])
+    idx = np.flatnonzero(still)
+    bounds = np.concatenate(([0], idx, [t_s.shape[0] - 1]))
+    return float(np.max(t_s[bounds[1:]] - t_s[bounds[:-1]]))
+
+
+def height_tolerance_m(moving_s: float) -> float:
+    """The smallest height, m, that a double integral over moving stretches of up to ``moving_s``
+    (s, :func:`longest_moving_s`) tells apart from its drift: :data:`MIN_DIRECTION_M` up to
+    :data:`DRIFT_TIME_S`, then growing with the square of the time, as the drift does."""
+    return MIN_DIRECTION_M * max(1.0, (moving_s / DRIFT_TIME_S) ** 2)
 
 
 def _profile(t_s: FloatArray, acc_up_mps2: FloatArray, max_span_s: float) -> FloatArray | None:

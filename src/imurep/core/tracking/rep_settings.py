@@ -59,7 +59,10 @@ class SegmentationSettings:
         are reps, flagged ``partial_rom``); smaller ones are not reps.
     max_rom_deg
         Larger movements are not reps (a rotation of the segment that large is a change of
-        posture), degrees.
+        posture: sitting up, the sensor turned in the hand), degrees.  Default: the hip thrust
+        family's (the pelvis turns 15-30 deg in a floor bridge and up to ~70 deg from a bench, the
+        trunk from reclined to level; the thigh 30-60 deg); the standing exercises' profiles
+        allow more.
     max_rep_s
         A movement that has not come back after this long is a change of posture, not a rep, s.
     max_off_axis
@@ -124,7 +127,7 @@ class SegmentationSettings:
     settle_quiet_s: float = 0.6
     settle_s: float = 2.0
     min_rep_fraction: float = 0.3
-    max_rom_deg: float = 175.0
+    max_rom_deg: float = 90.0
     max_rep_s: float = 20.0
     max_off_axis: float = 0.5
     max_impact_mps2: float = 30.0

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from imurep.core.metrics import RepTiming, unit
+from imurep.core.metrics import RepTiming, angle_between_deg, unit
 from imurep.core.tracking.cycles import Cycle, CycleSegmenter
 from imurep.model.results import RepResult
 from imurep.model.samples import FloatArray
@@ -131,6 +131,30 @@ def stopped_at(t: FloatArray, x: FloatArray, t_from_s: float, hold_s: float, tol
     i = np.searchsorted(t, t[j0:] - hold_s)  # the sample ``hold_s`` before each candidate
     ok = np.flatnonzero(low[i] - low[j0:] <= tol_deg)
     return float(t[j0 + int(ok[0])]) if ok.size else None
+
+
+def axis_change_deg(axis: FloatArray, set_axis: FloatArray, up: FloatArray) -> float:
+    """How far a rep's rotation axis turned from its set's, degrees, leaving out the turn that
+    tilting explains.
+
+    A rep whose pelvis also tilts (one hip drops) rotates about the set's axis and, at the same
+    time, about the axis that moves the up vector towards the set's axis (``up × set_axis``): its
+    axis leans towards that one by ``atan(tilt / range)`` (a 9° drop on a 9° partial floor bridge:
+    45°).  That rep is a rep, with its tilt measured and judged; a turn about any other direction
+    (a twist about the vertical, another movement) is what a change of axis means.
+
+    Parameters
+    ----------
+    axis, set_axis
+        Unit rotation axes, sensor frame.
+    up
+        Unit up vector at the rep's start, sensor frame.
+    """
+    b = np.cross(up, set_axis)
+    nb = float(np.linalg.norm(b))
+    a = axis - (float(axis @ b) / (nb * nb)) * b if nb > 1e-9 else axis
+    na = float(np.linalg.norm(a))
+    return angle_between_deg(a / na, set_axis) if na > 1e-9 else 90.0
 
 
 def off_axis(gyr: FloatArray, axis: FloatArray) -> float:

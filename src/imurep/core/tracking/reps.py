@@ -91,6 +91,7 @@ from imurep.core.tracking.rep_state import (
     OpenSet,
     RepPlace,
     Rest,
+    axis_change_deg,
     axis_rate,
     calm_rest,
     off_axis,
@@ -405,7 +406,10 @@ class SetTracker(FirstRepJudge):
         if timing.rom_deg > s.max_rom_deg:
             return []
         off = off_axis(gyr, axis)
+        # (with a hip sensor, leaving out the lean that the measured tilt explains)
         dev = angle_between_deg(axis, st.axis)
+        if self.measure_tilt:
+            dev = axis_change_deg(axis, st.axis, up_bottom)
         full = timing.rom_deg >= 0.6 * median
         if off > s.max_off_axis or dev > s.max_axis_change_deg:
             if full and dev > s.max_axis_change_deg and off <= s.max_off_axis:
@@ -584,27 +588,30 @@ class SetTracker(FirstRepJudge):
         if st is None or not st.results:
             return []
         if len(st.results) < st.min_reps:
-            logger.debug(
-                "movement at %.2f s dropped: a set needs %d reps", st.results[0].start_s, st.min_reps
-            )
+            why = f"a set needs at least {st.min_reps} reps"
+        elif float(np.median([r.rom_deg for r in st.results])) < s.min_set_rom_deg:
+            why = f"its reps move less than {s.min_set_rom_deg:g} deg (median)"
+        else:
+            why = ""
+        if why:
+            logger.debug("movements at %.2f s dropped: %s", st.results[0].start_s, why)
             self._n_sets -= 1
             # the movement that ended it may be the real set's first rep: from the latest quiet
             # posture on, it is scanned again
             # (before the movement that left the set's range: not the top of that movement)
+            # (after the last rep that ended before it: a rep cut short by the movement is not one)
             t_left = math.inf if st.leave_since_s is None else st.leave_since_s
+            ends = [p.i_end for p, r in zip(st.reps, st.results, strict=True) if r.end_s <= t_left]
+            i_after = ends[-1] if ends else st.reps[0].i_end
             back = [
                 q
                 for q in self._quiet_in_set
-                if q.i_to >= st.reps[-1].i_end and q.i_from >= self.buf.first_index and q.t_from_s < t_left
+                if q.i_to >= i_after and q.i_from >= self.buf.first_index and q.t_from_s < t_left
             ]
             if back:
                 self._rest = back[-1]
                 self._cands = []
-            return [SetDiscarded(st.index, f"a set needs at least {st.min_reps} reps")]
-        if float(np.median([r.rom_deg for r in st.results])) < s.min_set_rom_deg:
-            logger.debug("movements at %.2f s dropped: too small to be a set", st.results[0].start_s)
-            self._n_sets -= 1
-            return [SetDiscarded(st.index, f"its reps move less than {s.min_set_rom_deg:g} deg (median)")]
+            return [SetDiscarded(st.index, why)]
         result = final_set_result(
             st,
             self.buf.view(st.i_from, self._i_end),
