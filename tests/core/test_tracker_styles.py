@@ -78,6 +78,47 @@ def test_a_strap_that_slips_during_a_rep_does_not_end_the_set(seed: int, placeme
             assert abs(r.start_s - tr["start_s"]) < 0.6 and abs(r.end_s - tr["end_s"]) < 0.6
 
 
+@pytest.mark.parametrize("seed", [100, 104])
+def test_sitting_up_off_the_bench_is_not_a_last_partial_rep(seed: int) -> None:
+    """Getting up after the set first lifted the thigh ~17 deg and let it sink back a little, then
+    went on without a stop: that start was counted as a last, partial rep (12 of 11)."""
+    rate = 300.0
+    rec, res = _analyse("explosive", seed, "thigh", rate)
+    truth = rec.truth["sets"]
+    assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth]
+    for found, true in zip(res.sets, truth, strict=True):
+        assert abs(found.end_s - true["end_s"]) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("seed", "what"),
+    [
+        (118, "a tilted rep right after the slip cleared it: 7 reps after it 'hips not level' (13-25 deg)"),
+        (128, "a partial rep right after the slip cleared it: 8 reps judged with the old frame"),
+    ],
+)
+def test_a_pelvis_strap_slip_is_found_whatever_rep_follows_it(seed: int, what: str) -> None:
+    """The rep after a slip (its rest posture moved, its axis turned) may itself be tilted or partial:
+    its axis then is not the next rep's, which used to clear the slip for good.  The frame is
+    re-learned, every rep's tilt is judged as the truth's, and the rep the strap slipped in is marked
+    uncertain."""
+    rate = 120.0
+    rec, res = _analyse("strap_slip", seed, "hip", rate)
+    truth = rec.truth["sets"]
+    assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth], what
+    for found, true in zip(res.sets, truth, strict=True):
+        assert len(found.mounting_changes_s) == len(true["strap_slips"]), what
+        for t_change, slip in zip(found.mounting_changes_s, true["strap_slips"], strict=True):
+            # (re-learned from the first rep after the slip)
+            assert 0.0 < t_change - slip["t_s"] < 8.0, what
+        for r, tr in zip(found.reps, true["reps"], strict=True):
+            assert r.peak_tilt_deg is not None
+            assert abs(r.peak_tilt_deg - tr["peak_tilt_deg"]) < 3.0, what
+            assert ("hip_tilt" in r.faults) == ("hip_tilt" in tr["faults"]), what
+        slipped = [r for r in found.reps if r.start_s < true["strap_slips"][0]["t_s"] < r.end_s]
+        assert all(r.confidence < 0.5 for r in slipped), what
+
+
 @pytest.mark.parametrize(
     ("family", "seed", "what"),
     [

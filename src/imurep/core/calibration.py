@@ -32,6 +32,11 @@ class CalibrationSettings:
         Largest per-axis gyroscope standard deviation of a still window, rad/s.
     still_acc_std_mps2
         Largest per-axis accelerometer standard deviation of a still window, m/s².
+    still_turn_deg
+        Largest turn of the accelerometer's direction between the first and the last block of a
+        still window, degrees: a still sensor's gravity does not turn, whatever its gyroscope's
+        bias, while a slow, steady rotation (a 4-6 s lowering turns the pelvis 5-10 °/s) turns it
+        with little scatter.
     bias_time_constant_s
         Time constant of the running bias average over still periods, s.
     max_bias_rads
@@ -48,6 +53,7 @@ class CalibrationSettings:
     still_window_s: float = 0.6
     still_gyr_std_rads: float = 0.03
     still_acc_std_mps2: float = 0.15
+    still_turn_deg: float = 1.5
     bias_time_constant_s: float = 1.5
     max_bias_rads: float = 0.2
     max_bias_step_rads: float = 0.01
@@ -58,6 +64,7 @@ class CalibrationSettings:
             "still_window_s",
             "still_gyr_std_rads",
             "still_acc_std_mps2",
+            "still_turn_deg",
             "bias_time_constant_s",
             "max_bias_step_rads",
             "rebias_s",
@@ -136,6 +143,13 @@ class GyroCalibrator:
         pad = np.concatenate((np.full((k - 1 + m - allstats.shape[0], 13), np.nan), allstats))
         win = np.lib.stride_tricks.sliding_window_view(pad, k, axis=0).sum(axis=-1)[-m:]
         full = ~np.isnan(win[:, 0])
+        # the accelerometer's direction in the window's first and last blocks
+        # (window j spans the pad's rows j .. j + k - 1)
+        a_first = np.nan_to_num(pad[:m, 1:4])
+        a_last = np.nan_to_num(pad[k - 1 : k - 1 + m, 1:4])
+        cos_turn = np.einsum("ij,ij->i", a_first, a_last) / np.maximum(
+            np.linalg.norm(a_first, axis=1) * np.linalg.norm(a_last, axis=1), 1e-12
+        )
         win = np.nan_to_num(win)
         n = win[:, :1]
         mean = win[:, 1:7] / np.maximum(n, 1.0)
@@ -146,6 +160,7 @@ class GyroCalibrator:
             & (var[:, 3:6] < s.still_gyr_std_rads**2).all(axis=1)
             & (var[:, 0:3] < s.still_acc_std_mps2**2).all(axis=1)
             & (np.einsum("ij,ij->i", mean[:, 3:6], mean[:, 3:6]) < s.max_bias_rads**2)
+            & (cos_turn > math.cos(math.radians(s.still_turn_deg)))
         )
         alpha = 1.0 - math.exp(-hop_s / s.bias_time_constant_s)
         biases = np.empty((m, 3))

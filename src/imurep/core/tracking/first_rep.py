@@ -47,7 +47,6 @@ from imurep.core.tracking.height import (
 from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.core.tracking.rep_state import (
     C_G,
-    C_H,
     C_Q,
     C_T,
     C_U,
@@ -60,6 +59,7 @@ from imurep.core.tracking.rep_state import (
     axis_rate,
     calm_rest,
     held_on_the_way,
+    impact_mps2,
     off_axis,
     stopped_at,
 )
@@ -177,8 +177,8 @@ class FirstRepJudge:
         reason = ""
         if off > s.max_off_axis:
             reason = f"off-axis {off:.2f}"
-        elif float(np.max(w[:, C_H])) > s.max_impact_mps2:
-            reason = f"impact {float(np.max(w[:, C_H])):.1f} m/s2"
+        elif (hit := impact_mps2(w)) > s.max_impact_mps2:
+            reason = f"impact {hit:.1f} m/s2"
         q = self.buf.view(rest.i_from, rest.i_to + 1)
         k = int(np.searchsorted(q[:, C_T], rest.t_to_s - s.baseline_quiet_s))
         i_base_from = max(rest.i_from, self.buf.first_index) + k  # the set's samples start here

@@ -170,6 +170,28 @@ def axis_rate(w: FloatArray, axis: FloatArray) -> FloatArray:
     return np.asarray(-np.degrees(w[:, C_G] @ axis), dtype=np.float64)
 
 
+LEVER_M = 0.5
+"""The furthest a strapped sensor sits from the joint its segment turns about (mid-thigh to the
+knee or hip, the pelvis's side to its axis), m: what the segment's own rotation can accelerate it
+by is at most this times its angular acceleration and squared rate."""
+
+
+def impact_mps2(w: FloatArray) -> float:
+    """Largest high-frequency acceleration of buffer rows ``w`` that the segment's own rotation does
+    not explain, m/s²: ``C_H`` less ``LEVER_M · (|dω/dt| + |ω|²)`` (an explosive lift's 0.2 s turn
+    accelerates a thigh sensor by 30-50 m/s²; a heel strike or a bump comes without such a turn)."""
+    hf = w[:, C_H]
+    if w.shape[0] < 3:
+        return float(np.max(hf)) if hf.size else 0.0
+    g, t = w[:, C_G], w[:, C_T]
+    dt = np.maximum(t[2:] - t[:-2], 1e-6)
+    alpha = np.empty(w.shape[0])
+    alpha[1:-1] = np.linalg.norm(g[2:] - g[:-2], axis=1) / dt
+    alpha[0], alpha[-1] = alpha[1], alpha[-2]
+    spin = np.einsum("ij,ij->i", g, g)
+    return float(np.max(hf - LEVER_M * (alpha + spin)))
+
+
 def calm_rest(w: FloatArray, a: int, b: int) -> Rest:
     """A start position at the calm block ``w`` (absolute indices ``a:b``)."""
     return Rest(

@@ -73,6 +73,7 @@ from imurep.core.tracking.base import (
 )
 from imurep.core.tracking.cycles import REST, Cycle, CycleSettings
 from imurep.core.tracking.first_rep import FirstRepJudge
+from imurep.core.tracking.mounting import check_slip, new_mounting
 from imurep.core.tracking.rep_settings import SegmentationSettings
 from imurep.core.tracking.rep_state import (
     C_A,
@@ -94,10 +95,11 @@ from imurep.core.tracking.rep_state import (
     axis_change_deg,
     axis_rate,
     calm_rest,
+    impact_mps2,
     off_axis,
     rep_confidence,
 )
-from imurep.core.tracking.set_result import final_set_result
+from imurep.core.tracking.set_result import final_set_result, last_rep_began_leaving
 from imurep.model.events import Event, Marker, RepCompleted, SetDiscarded, SetEnded
 from imurep.model.results import RepResult, SetResult
 from imurep.model.samples import FloatArray
@@ -465,7 +467,7 @@ class SetTracker(FirstRepJudge):
     ) -> list[Event]:
         """Record a rep of the open set and report it (``x``: the signal it was cut on, of ``w``)."""
         s = self.settings
-        self._check_slip(st, axis, timing.start_s, w, timing.i_start)
+        check_slip(st, axis, w, timing.i_start, s.slip_deg)
         rep_up = w[timing.i_start : timing.i_end + 1, C_U]
         tilt: float | None = None
         if self.measure_tilt:
@@ -478,7 +480,7 @@ class SetTracker(FirstRepJudge):
             max_off_axis=s.max_off_axis,
             axis_dev_deg=angle_between_deg(axis, st.axis),
             max_axis_deg=s.max_axis_change_deg,
-            impact=float(np.max(w[timing.i_start : timing.i_end + 1, C_H])) > s.max_impact_mps2,
+            impact=impact_mps2(w[timing.i_start : timing.i_end + 1]) > s.max_impact_mps2,
             settled=cyc.kind == "settled",
             min_rep_fraction=s.min_rep_fraction,
         )
@@ -508,37 +510,6 @@ class SetTracker(FirstRepJudge):
         st.axis = robust_axis([r.axis for r in st.reps if r.mount == st.mount])
         st.seg.open_deg = max(s.rise_fraction * st.median_rom(), 0.5)
         return [RepCompleted(st.index, rep, self.t_now)]
-
-    def _check_slip(
-        self, st: OpenSet, axis: FloatArray, t_start_s: float, w: FloatArray, i_start: int
-    ) -> None:
-        """A new mounting: the rest posture before a rep moved (``slip_deg / 2``) and its axis, and the
-        next rep's, turned ``slip_deg`` from the set's (a tilted rep turns its axis, not its rest).
-
-        ``w`` holds the samples from the previous rep's end; ``w[i_start]`` is where this rep starts.
-        """
-        s = self.settings
-        turned = len(st.reps) >= 2 and angle_between_deg(axis, st.axis) > s.slip_deg
-        if not turned:
-            st.suspect = None
-            return
-        if st.suspect is None or angle_between_deg(axis, st.suspect[1]) > 0.5 * s.slip_deg:
-            rest_up = unit(w[: max(i_start, 1), C_U].mean(axis=0))
-            moved = angle_between_deg(rest_up, st.bottom_up) > 0.5 * s.slip_deg
-            st.suspect = (len(st.results), axis.copy(), rest_up) if moved else None
-            return
-        k, first_axis, rest_up = st.suspect
-        st.suspect = None
-        st.mount += 1
-        for r in st.reps[k:]:
-            r.mount = st.mount
-        st.axis = robust_axis([first_axis, axis])
-        # the tilt reference of the new mounting: the rest posture before its first rep
-        st.baseline_up = rest_up
-        st.mounts.append((k, rest_up.copy()))
-        t_first = st.results[k].start_s if k < len(st.results) else t_start_s
-        st.mounting_changes_s.append(t_first)
-        logger.debug("strap slip: the frame is re-learned from rep %d (%.2f s)", k + 1, t_first)
 
     # -- sets ------------------------------------------------------------------------------------
 
@@ -612,6 +583,13 @@ class SetTracker(FirstRepJudge):
                 self._rest = back[-1]
                 self._cands = []
             return [SetDiscarded(st.index, why)]
+        if st.suspect is not None:
+            # the reps since the suspected one all stayed turned: the strap slipped there
+            new_mounting(st, None)
+        after = self.buf.view(max(st.reps[-1].i_end, self.buf.first_index), self._i_end)
+        drop_last = last_rep_began_leaving(st, after, s.ref_quiet_s)
+        if drop_last:
+            logger.debug("set %d: its last rep began the movement that left the set", st.index)
         result = final_set_result(
             st,
             self.buf.view(st.i_from, self._i_end),
@@ -620,6 +598,7 @@ class SetTracker(FirstRepJudge):
             fault_settings=self.fault_settings,
             measure_tilt=self.measure_tilt,
             keep_trace=self.keep_traces,
+            drop_last=drop_last,
         )
         self.sets.append(result)
         return [SetEnded(result)]

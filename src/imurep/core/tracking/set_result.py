@@ -16,12 +16,21 @@ import numpy as np
 from imurep.core.faults import FaultSettings, judge_rep
 from imurep.core.metrics import robust_axis, sagittal_angle_deg, tilt_deg
 from imurep.core.tracking.base import TRACE_AFTER_S
-from imurep.core.tracking.rep_state import C_T, C_U, OpenSet
+from imurep.core.tracking.rep_state import C_Q, C_T, C_U, OpenSet
 from imurep.model.codes import FAULTS
 from imurep.model.results import RepResult, SetResult, SetSummary, SetTrace
 from imurep.model.samples import FloatArray
 
-__all__ = ["final_set_result"]
+SLIPPED_CONFIDENCE = 0.4
+"""Confidence of the rep during which the strap slipped (below
+:data:`~imurep.core.tracking.rep_state.LOW_CONFIDENCE`: marked in tables and reports)."""
+
+PARTIAL_LEAVE_FRACTION = 0.5
+"""A set's last rep under this fraction of the other reps' median range, followed without a rest
+by the segment leaving the set's range, was the start of that movement
+(:func:`last_rep_began_leaving`)."""
+
+__all__ = ["final_set_result", "last_rep_began_leaving"]
 
 
 def final_set_result(
@@ -33,6 +42,7 @@ def final_set_result(
     fault_settings: FaultSettings,
     measure_tilt: bool,
     keep_trace: bool,
+    drop_last: bool = False,
 ) -> SetResult:
     """The final result of the ended set ``st``.
 
@@ -50,9 +60,13 @@ def final_set_result(
     fault_settings, measure_tilt, keep_trace
         Fault rules; whether the pelvis tilt is measured (hip sensor); whether the angle traces
         are kept (``SetResult.trace``).
+    drop_last
+        The last rep was the start of the movement that ended the set
+        (:func:`last_rep_began_leaving`): it is dropped.
     """
     median = float(np.median([r.rom_deg for r in st.results]))
-    keep = [k for k, r in enumerate(st.results) if r.rom_deg >= min_rep_fraction * median]
+    n_reps = len(st.results) - 1 if drop_last else len(st.results)
+    keep = [k for k, r in enumerate(st.results[:n_reps]) if r.rom_deg >= min_rep_fraction * median]
     median = float(np.median([st.results[k].rom_deg for k in keep]))
     t = b[:, C_T]
     t_stop = st.results[keep[-1]].end_s + TRACE_AFTER_S
@@ -71,13 +85,21 @@ def final_set_result(
         theta[sel] = sagittal_angle_deg(b[sel, C_U], axes[m], bases[0] if m == 0 else bases[m])
         if tilt_all is not None:
             tilt_all[sel] = tilt_deg(b[sel, C_U], axes[m], bases[m])
+    # the rep before each new mounting: the strap slipped during it (its axis turned, its rest did
+    # not), mostly under the load of its way down; its tilt is judged up to the end of its hold
+    # and its confidence marked low
+    slipped = {k0 - 1 for k0, _ in st.mounts[1:] if k0 >= 1}
     final: list[RepResult] = []
     for j, k in enumerate(keep):
         r = st.results[k]
-        i, i2 = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
+        t_to = r.top_end_s if k in slipped else r.end_s
+        i, i2 = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, t_to, side="right"))
         tilt = r.peak_tilt_deg
         if tilt_all is not None:
             tilt = float(np.max(np.abs(tilt_all[i:i2]))) if i2 > i else 0.0
+        if k in slipped:
+            r = replace(r, confidence=min(r.confidence, SLIPPED_CONFIDENCE))
+        i2 = int(np.searchsorted(t, r.end_s, side="right"))
         top = float(np.max(theta[i:i2])) if i2 > i else math.nan
         pause = st.results[keep[j + 1]].start_s - r.end_s if j + 1 < len(keep) else None
         r = replace(
@@ -105,3 +127,37 @@ def final_set_result(
         mounting_changes_s=tuple(st.mounting_changes_s),
     )
     return result
+
+
+def last_rep_began_leaving(st: OpenSet, after: FloatArray, ref_quiet_s: float) -> bool:
+    """Whether the set's last rep was the start of the movement that took the segment out of the
+    set's range (sitting up off the bench, standing up).
+
+    A partial rep (under :data:`PARTIAL_LEAVE_FRACTION` of the others' median range) after which
+    the segment never came to rest (``ref_quiet_s``, s, of quiet samples) before it left.  A
+    lifter's real last rep, however short, ends at the rest side, where the lifter stops before
+    getting up.
+
+    Parameters
+    ----------
+    st
+        The ended set (``leave_since_s``: when the segment left its range, None if it did not).
+    after
+        The tracker's buffer rows from the last rep's end on (columns of
+        :mod:`~imurep.core.tracking.rep_state`).
+    ref_quiet_s
+        ``SegmentationSettings.ref_quiet_s``, s.
+    """
+    if st.leave_since_s is None or len(st.results) <= st.min_reps:
+        return False
+    median = float(np.median([r.rom_deg for r in st.results[:-1]]))
+    if not st.results[-1].rom_deg < PARTIAL_LEAVE_FRACTION * median:
+        return False
+    w = after[: int(np.searchsorted(after[:, C_T], st.leave_since_s))]
+    if w.shape[0] < 2:
+        return True
+    quiet = w[:, C_Q] > 0.5
+    # the longest run of quiet samples, s
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.astype(np.int8), [0]))))
+    runs = [float(w[b - 1, C_T] - w[a, C_T]) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
+    return max(runs, default=0.0) < ref_quiet_s
