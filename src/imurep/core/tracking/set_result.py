@@ -92,14 +92,13 @@ def final_set_result(
     final: list[RepResult] = []
     for j, k in enumerate(keep):
         r = st.results[k]
-        t_to = r.top_end_s if k in slipped else r.end_s
-        i, i2 = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, t_to, side="right"))
+        i, i2 = int(np.searchsorted(t, r.start_s)), int(np.searchsorted(t, r.end_s, side="right"))
         tilt = r.peak_tilt_deg
         if tilt_all is not None:
-            tilt = float(np.max(np.abs(tilt_all[i:i2]))) if i2 > i else 0.0
+            i_tilt = int(np.searchsorted(t, r.top_end_s, side="right")) if k in slipped else i2
+            tilt = float(np.max(np.abs(tilt_all[i:i_tilt]))) if i_tilt > i else 0.0
         if k in slipped:
             r = replace(r, confidence=min(r.confidence, SLIPPED_CONFIDENCE))
-        i2 = int(np.searchsorted(t, r.end_s, side="right"))
         top = float(np.max(theta[i:i2])) if i2 > i else math.nan
         pause = st.results[keep[j + 1]].start_s - r.end_s if j + 1 < len(keep) else None
         r = replace(
