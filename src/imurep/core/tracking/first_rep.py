@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -70,6 +71,17 @@ __all__ = ["FirstRepJudge"]
 
 logger = logging.getLogger("imurep.core.tracking.reps")  # one logger for the tracker's decisions
 
+NEW_POSTURE_REASONS = ("came back only",)
+"""A movement refused as a first rep for one of these (it did not come back to where it began: a
+change of stance, a recording started mid-rep) leaves the lifter in a posture the next movement
+starts from: that one is scanned from where it turned or stopped, quiet or not.  (Not after an
+impact, an off-axis turn, a swing through the start, a hold on the way or a late start: walking and
+getting onto the bench, whose next step from such a posture would look like a rep.)"""
+
+SMALL_FIRST_FACTOR = 2.0
+"""A movement refused for swinging through its start by at least this many times its own range
+was a counter-movement before the real one (which is judged from the same start position)."""
+
 
 class FirstRepJudge:
     """The first-rep half of :class:`~imurep.core.tracking.reps.SetTracker` (a base class)."""
@@ -107,11 +119,11 @@ class FirstRepJudge:
         """Start a candidate when the segment leaves the newest start position; scan them all."""
         r = self._rest
         if r is not None and not any(c.rest is r for c in self._cands):
-            w = self.buf.view(r.i_to + 1, b)
+            w = self.buf.view(r.i_scan_from + 1, b)
             if w.shape[0] and float(np.max(self._distance(w, r))) > self.settings.open_deg:
                 seg = CycleSegmenter(self._cycle_settings, self.settings.open_deg)
-                seg.start_rest(0.0, r.i_to)
-                self._cands.append(Candidate(r, seg, r.i_to + 1))
+                seg.start_rest(0.0, r.i_scan_from)
+                self._cands.append(Candidate(r, seg, r.i_scan_from + 1))
                 del self._cands[:-MAX_CANDIDATES]
         events: list[Event] = []
         for c in list(self._cands):
@@ -168,7 +180,7 @@ class FirstRepJudge:
         s = self.settings
         rest = c.rest
         stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
-        i0 = max(rest.i_to, self.buf.first_index)
+        i0 = max(rest.i_scan_from, self.buf.first_index)
         w = self.buf.view(i0, stop)
         gyr = w[:, C_G]
         up_peak = self.buf.view(cyc.i_peak, cyc.i_peak + 1)[0, C_U]
@@ -229,8 +241,8 @@ class FirstRepJudge:
         if timing is not None and not reason:
             if not self.settings.open_deg <= timing.rom_deg <= s.max_rom_deg:
                 reason = f"range {timing.rom_deg:.1f}"
-            elif not rest.forced and timing.start_s - rest.t_to_s > s.start_gap_s:
-                reason = f"did not start from rest ({timing.start_s - rest.t_to_s:.2f} s after it)"
+            elif not rest.forced and timing.start_s - rest.t_ready_s > s.start_gap_s:
+                reason = f"did not start from rest ({timing.start_s - rest.t_ready_s:.2f} s after it)"
             elif held_on_the_way(
                 w[: cyc.i_peak - i0 + 1], x[: cyc.i_peak - i0 + 1], timing, s.ref_quiet_s * 5
             ):
@@ -247,6 +259,14 @@ class FirstRepJudge:
             logger.debug("movement at %.2f s is not a first rep: %s", float(t[0]), reason)
             c.pending = None
             self._drop(c)
+            if self._rest is None and not final and timing is not None and timing.rom_deg < s.open_deg:
+                # it hardly moved in any rep's plane (a shift of weight): still at that start position
+                self._resume(rest, stop - 1)
+            elif self._rest is None and not final and reason.startswith(NEW_POSTURE_REASONS):
+                # the lifter is where that movement turned or stopped: touch-and-go reps that
+                # follow it pause nowhere, so the next movement is scanned from there
+                k = stop - 1
+                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
             return []
         assert timing is not None
         if (
@@ -263,10 +283,14 @@ class FirstRepJudge:
             logger.debug("movement at %.2f s is not a first rep: %s", timing.start_s, reason)
             c.pending = None
             self._drop(c)
-            if reason.startswith("moves the pelvis") and self._rest is None:
+            if self._rest is None and reason.startswith("moves the pelvis"):
                 # it started at the far side (held at the top, touch-and-go at the bottom): its far
                 # turn is where the exercise's reps start
                 k = cyc.i_peak
+                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
+            elif self._rest is None and not final:
+                # it ended at another height: the next movement starts from where it stopped
+                k = stop - 1
                 self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
             return []
         # confirm: it does not swing through its start (a walking step does), judged up to
@@ -286,6 +310,10 @@ class FirstRepJudge:
             logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
             c.pending = None
             self._drop(c)
+            if self._rest is None and not final and -float(back.min()) >= SMALL_FIRST_FACTOR * timing.top_deg:
+                # a small movement one way, then a much larger one the other way (a counter-movement
+                # before the first rep): the larger one is judged from the same start position
+                self._resume(rest, stop - 1)
             return []
         # the set opens
         c.pending = None
@@ -317,6 +345,12 @@ class FirstRepJudge:
         seg.start_rest(float(x[timing.i_end]), i_end)
         st.i_scan = i_end + 1
         return events
+
+    def _resume(self, rest: Rest, k: int) -> None:
+        """Keep ``rest`` as the start position, the next movement scanned from buffer row ``k``
+        (where a small movement refused as a first rep ended)."""
+        t_k = float(self.buf.view(k, k + 1)[0, C_T])
+        self._rest = replace(rest, i_resume=k, t_resume_s=t_k)
 
     def _first_rep_height(self, w: FloatArray, rate: FloatArray, timing: RepTiming) -> str:
         """Why a set's first rep (buffer rows ``w``, its angle's rate ``rate`` in degrees/s) is not

@@ -48,6 +48,18 @@ class Rest:
     t_to_s: float
     forced: bool = False  # set by a marker: the next movement starts a set without a quiet start
     calm: bool = False  # not quiet: the calmest moment of a movement (or the stream's start)
+    i_resume: int | None = None  # a small movement after it ended here: the next one is scanned from here
+    t_resume_s: float | None = None  # ... at this time (the start-from-rest gap counts from it)
+
+    @property
+    def i_scan_from(self) -> int:
+        """The sample the next movement is scanned from (the rest's end, or a small movement's)."""
+        return self.i_to if self.i_resume is None else self.i_resume
+
+    @property
+    def t_ready_s(self) -> float:
+        """The time the next movement may start from, s (a set's first rep starts right after)."""
+        return self.t_to_s if self.t_resume_s is None else self.t_resume_s
 
 
 @dataclass(eq=False)
