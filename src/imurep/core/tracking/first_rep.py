@@ -265,8 +265,7 @@ class FirstRepJudge:
             elif self._rest is None and not final and reason.startswith(NEW_POSTURE_REASONS):
                 # the lifter is where that movement turned or stopped: touch-and-go reps that
                 # follow it pause nowhere, so the next movement is scanned from there
-                k = stop - 1
-                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
+                self._restart_at(stop - 1)
             return []
         assert timing is not None
         if (
@@ -286,12 +285,10 @@ class FirstRepJudge:
             if self._rest is None and reason.startswith("moves the pelvis"):
                 # it started at the far side (held at the top, touch-and-go at the bottom): its far
                 # turn is where the exercise's reps start
-                k = cyc.i_peak
-                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
+                self._restart_at(cyc.i_peak)
             elif self._rest is None and not final:
                 # it ended at another height: the next movement starts from where it stopped
-                k = stop - 1
-                self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
+                self._restart_at(stop - 1)
             return []
         # confirm: it does not swing through its start (a walking step does), judged up to
         # ``confirm_s`` after its end or up to where the angle stopped going down, if sooner (so
@@ -345,6 +342,10 @@ class FirstRepJudge:
         seg.start_rest(float(x[timing.i_end]), i_end)
         st.i_scan = i_end + 1
         return events
+
+    def _restart_at(self, k: int) -> None:
+        """The next movement is scanned from buffer row ``k``, a calm start position (not quiet)."""
+        self._rest = calm_rest(self.buf.view(k, k + 1), k, k + 1)
 
     def _resume(self, rest: Rest, k: int) -> None:
         """Keep ``rest`` as the start position, the next movement scanned from buffer row ``k``
