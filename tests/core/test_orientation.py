@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from imurep.core.orientation import GravityTracker, OrientationSettings, align_to_up
+from imurep.core.orientation import GravityTracker, OrientationSettings, align_to_up, starts_still
 from imurep.model.errors import SettingsError
 from imurep.model.units import STANDARD_GRAVITY_MPS2
 
@@ -89,3 +89,41 @@ def test_alignment_is_scipys_align_vectors_bit_for_bit() -> None:
     for v in vs:
         x, y, z, w = Rotation.align_vectors([[0.0, 0.0, 1.0]], [v])[0].as_quat()
         assert align_to_up(*(float(c) for c in v)) == (w, x, y, z)
+
+
+
+def test_a_still_start_skips_fusions_start_up_ramp() -> None:
+    """A stream that starts still and swings 60° in its first seconds, its accelerometer off by a
+    per-axis offset (the thigh sensor of ../shared/data/squat-realtime reads 12-15 m/s² at rest):
+    with Fusion's start-up ramp the angle turned followed the accelerometer (the directions it reads
+    differ by less than the turn); from a still start the gyroscope carries it."""
+    t = np.arange(0.0, 2.5, 1.0 / RATE)
+    r0 = Rotation.from_euler("xyz", [10.0, -5.0, 0.0], degrees=True)
+    s = np.clip((t - 0.5) / 1.5, 0.0, 1.0)  # the swing: 0.5-2.0 s
+    theta = np.radians(60.0) * 0.5 * (1 - np.cos(np.pi * s))
+    dtheta = np.where((t > 0.5) & (t < 2.0), np.radians(60.0) * 0.5 * np.pi / 1.5 * np.sin(np.pi * s), 0.0)
+    axis = np.array([1.0, 0.0, 0.0])
+    rot = Rotation.from_rotvec(np.outer(theta, axis)) * r0
+    gyr = rot.inv().apply(np.outer(dtheta, axis))
+    acc = STANDARD_GRAVITY_MPS2 * rot.inv().apply([0.0, 0.0, 1.0]) + np.array([0.0, 0.0, 4.0])
+    assert starts_still(gyr[:10])
+    turned = {}
+    for still_start in (True, False):
+        up = GravityTracker(OrientationSettings(), nominal_rate_hz=RATE, still_start=still_start).update(
+            t, acc, gyr
+        )
+        k = int(np.searchsorted(t, 2.0))
+        turned[still_start] = float(np.degrees(np.arccos(np.clip(up[k] @ up[0], -1, 1))))
+    assert abs(turned[True] - 60.0) < 3.0, turned
+    assert abs(turned[False] - 60.0) > 6.0, turned  # what the ramp did
+
+
+def test_a_stream_starts_still_only_when_its_gyroscope_holds_steady() -> None:
+    rng = np.random.default_rng(0)
+    bias = np.array([0.03, -0.04, 0.02])
+    assert starts_still(bias + 0.004 * rng.normal(size=(6, 3)))  # at rest: bias and noise
+    # the slowest moment of a rep: the rate passes zero at 8 rad/s² (the bottom of a squat)
+    t = np.arange(-0.025, 0.025, 0.01)
+    assert not starts_still(np.outer(8.0 * t, [1.0, 0.0, 0.0]) + bias)
+    assert not starts_still(np.array([[0.5, 0.0, 0.0]] * 6))  # a steady turn
+    assert not starts_still(bias[None, :])  # one sample tells nothing

@@ -145,3 +145,16 @@ def test_hip_sets_with_tilted_partial_reps_and_long_first_reps_are_counted(
     ]
     # (a set that begins with a partial rep has its second rep's start early: known, issue 12)
     assert sorted(errs)[len(errs) // 2] < 0.1 and sum(e > 0.6 for e in errs) <= 1, what
+
+
+@pytest.mark.parametrize(("seed", "what"), [(100, "a 6-rep set"), (102, "a 7-rep set")])
+def test_walking_is_not_a_set_when_the_tracker_looks_again_without_a_pause(seed: int, what: str) -> None:
+    """With no start position for a while (a refused movement, no pause after it) the tracker takes
+    the next calm turn as a start (touch-and-go reps pause nowhere).  A thigh's walking steps turn
+    calmly too: judged from such a turn, a step was a rep, and the walk before the set became one
+    (``what``).  They swing back and forth around the standing posture held before the walk: a first
+    rep from a calm turn may not swing past the last quiet posture."""
+    rec, res = _analyse("ordinary", seed, "thigh", 60.0)
+    truth = rec.truth["sets"]
+    assert [len(s.reps) for s in res.sets] == [len(s["reps"]) for s in truth], what
+    assert any(a["kind"] == "walking" for a in rec.truth["activities"])

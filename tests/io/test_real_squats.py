@@ -132,14 +132,15 @@ def test_real_squat_cli_names_the_lowering_first() -> None:
     assert doc["settings"]["faults"]["enabled"] == ["rushed_lowering", "partial_rom"]
 
 
-def _cut_mid_second_rep(path: Path, out: Path) -> tuple[Path, list[RepWindow]]:
-    """Write ``path`` from half-way through its second labelled rep on (a recording started during a
-    touch-and-go set: no quiet posture anywhere), with its sidecar; return it and the labelled reps
-    that lie wholly after the cut."""
+def _cut_mid_second_rep(path: Path, out: Path, *, at_start: bool = False) -> tuple[Path, list[RepWindow]]:
+    """Write ``path`` from half-way through its second labelled rep on (or from its start: the top of
+    a touch-and-go rep, not still) -- a recording started during a touch-and-go set, no quiet
+    posture anywhere -- with its sidecar; return it and the labelled reps that lie wholly after the
+    cut."""
     import numpy as np
 
     labels = read_rep_labels(path)
-    t_cut = 0.5 * (labels[1].start_s + labels[1].end_s)
+    t_cut = labels[1].start_s if at_start else 0.5 * (labels[1].start_s + labels[1].end_s)
     rows = np.loadtxt(path, delimiter=",", skiprows=1)
     rows = rows[rows[:, 0] >= t_cut]
     csv = out / f"{path.stem}_cut.csv"
@@ -156,8 +157,9 @@ HIP_FILES = [f for f in FILES if f.stem.endswith("_hip")]
 def test_a_recording_started_during_a_touch_and_go_set_finds_its_reps(tmp_path: Path) -> None:
     """A recording that begins mid-rep has no quiet start position: the first movement is refused
     (it does not come back where it began, or ends at another height), and the touch-and-go reps
-    after it pause nowhere.  They are scanned from where that movement stopped (before: no rep at
-    all in 11 of the 22 hip recordings, 72 of 206 reps; now 131)."""
+    after it pause nowhere.  They are scanned from where that movement stopped, and after 3 s with
+    no start position at all from the next calm turn (labelled reps matched: 72 of 206 with neither,
+    122 with the first, 139 with both; no rep at all in 11, then 4, then 1 of the 22 recordings)."""
     found = matched = whole = 0
     for path in HIP_FILES:
         csv, labels = _cut_mid_second_rep(path, tmp_path)
@@ -165,9 +167,33 @@ def test_a_recording_started_during_a_touch_and_go_set_finds_its_reps(tmp_path: 
         found += len(reps)
         matched += len(match_windows(labels, reps))
         whole += len(labels)
-    assert matched >= 0.55 * whole, f"{matched} of {whole} whole labelled reps found"
-    # what it finds are the labelled reps (one butt-wink set counts each pelvic tuck: 6 extra)
-    assert found - matched <= 0.05 * whole, f"{found - matched} reps found that are not labelled"
+    assert matched >= 0.65 * whole, f"{matched} of {whole} whole labelled reps found"
+    # what it finds are the labelled reps, but for one butt-wink lifter whose every pelvic tuck is
+    # counted when a set is seen without a quiet start (6 extra, and 3 more since the calm-turn
+    # start finds that lifter's second set too), and 3 reps of a long set found half a rep late
+    assert found - matched <= 0.06 * whole, f"{found - matched} reps found that are not labelled"
+
+
+THIGH_FILES = [f for f in FILES if f.stem.endswith("_thigh")]
+
+
+@pytest.mark.skipif(not THIGH_FILES, reason=f"no real squat recordings in {DATA}")
+def test_a_thigh_recording_started_at_the_top_of_a_touch_and_go_rep_finds_its_reps(tmp_path: Path) -> None:
+    """Started at the second rep's start: moving, never still.  When the first movement is refused
+    and no pause follows, the tracker looks again from the next calm turn 3 s on (before: no rep in
+    5 of the 22 recordings, 183 of 228 labelled reps; now 214).  Fusion also no longer follows the
+    accelerometer for its first 3 s when the stream starts still (in these, the thigh sensor's
+    accelerometer reads 12-15 m/s² at rest: following it through the first rep left the angle 25°
+    off)."""
+    found = matched = whole = 0
+    for path in THIGH_FILES:
+        csv, labels = _cut_mid_second_rep(path, tmp_path, at_start=True)
+        reps = _found(csv)
+        found += len(reps)
+        matched += len(match_windows(labels, reps))
+        whole += len(labels)
+    assert matched >= 0.9 * whole, f"{matched} of {whole} whole labelled reps found"
+    assert found - matched <= 0.02 * whole, f"{found - matched} reps found that are not labelled"
 
 
 @pytest.mark.skipif(not FILES, reason=f"no real squat recordings in {DATA}")
@@ -187,3 +213,22 @@ def test_analyze_cli_finds_the_reps_of_a_recording_started_mid_set(stem: str, tm
     csv, labels = _cut_mid_second_rep(path, tmp_path)
     reps = [RepWindow(r["start_s"], r["end_s"]) for s in _analyze_cli(csv)["sets"] for r in s["reps"]]
     assert len(match_windows(labels, reps)) == len(reps) >= len(labels) - 2, (len(reps), len(labels))
+
+
+@pytest.mark.skipif(not FILES, reason=f"no real squat recordings in {DATA}")
+@pytest.mark.parametrize(
+    "stem",
+    [
+        # the first movement is refused (a partial one) and no pause follows: before, no rep at all
+        "c4-partial_squat_subject1_set1_thigh",
+        # the same, with the hip sensor (a long set: before, no rep at all of 24)
+        "ssl_subject2_ssl_hip",
+    ],
+)
+def test_analyze_cli_looks_again_at_a_calm_turn_when_no_pause_comes(stem: str, tmp_path: Path) -> None:
+    """As a user runs it: a recording started at the top of a touch-and-go set's second rep.  The
+    reps of the first 3 s after the refused movement are lost (the set then needs 3 reps)."""
+    path = DATA / f"{stem}.csv"
+    csv, labels = _cut_mid_second_rep(path, tmp_path, at_start=True)
+    reps = [RepWindow(r["start_s"], r["end_s"]) for s in _analyze_cli(csv)["sets"] for r in s["reps"]]
+    assert len(match_windows(labels, reps)) == len(reps) >= 0.45 * len(labels), (len(reps), len(labels))

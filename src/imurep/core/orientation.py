@@ -19,6 +19,25 @@ from imurep.model.errors import SettingsError
 from imurep.model.samples import FloatArray
 from imurep.model.units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 
+STILL_START_SPREAD_RADS = 0.05
+"""A stream starts still when its gyroscope's readings over the first block vary less than this
+(the norm of the per-axis ranges), rad/s: a resting sensor reads its bias plus noise (under
+0.02 rad/s on the sensors of ``../shared/data``); a rep's turn, even at its slowest point (the
+bottom of a squat), changes the angular rate by 5-10 rad/s² (0.25-0.5 rad/s in 50 ms)."""
+
+STILL_START_MAX_RADS = 0.2
+"""... and their mean is under this, rad/s (a gyroscope bias is under ~0.1 rad/s)."""
+
+
+def starts_still(gyr_rads: FloatArray) -> bool:
+    """Whether a stream whose first samples are ``gyr_rads`` (angular rate, shape ``(n, 3)``, rad/s,
+    sensor frame, not bias-corrected) starts still."""
+    if gyr_rads.shape[0] < 2:
+        return False
+    spread = float(np.linalg.norm(np.ptp(gyr_rads, axis=0)))
+    mean = float(np.linalg.norm(gyr_rads.mean(axis=0)))
+    return spread < STILL_START_SPREAD_RADS and mean < STILL_START_MAX_RADS
+
 
 @dataclass(frozen=True)
 class OrientationSettings:
@@ -62,10 +81,21 @@ class GravityTracker:
         Filter settings.
     nominal_rate_hz
         Expected sample rate, Hz (used only to scale Fusion's internal time-outs).
+    still_start
+        The stream starts still (:func:`starts_still`).  Fusion starts with a ramp of high gain
+        (3 s during which the orientation follows the accelerometer, with acceleration rejection
+        off), made for a filter that starts from nothing.  Here it starts aligned on the first
+        accelerometer reading; when that is a still one the ramp only adds error: in a recording
+        that starts right before the first rep, the rep's own accelerations (and any offset of the
+        accelerometer) would pull the angle away and leave it off after the rep.  So the ramp is
+        skipped then; a stream that starts moving keeps it, to settle on the true vertical.
     """
 
-    def __init__(self, settings: OrientationSettings, nominal_rate_hz: float = 100.0) -> None:
+    def __init__(
+        self, settings: OrientationSettings, nominal_rate_hz: float = 100.0, *, still_start: bool = False
+    ) -> None:
         self.settings = settings
+        self._still_start = still_start
         fs = imufusion.AhrsSettings()
         fs.convention = imufusion.CONVENTION_NWU
         fs.gain = settings.gain
@@ -82,6 +112,8 @@ class GravityTracker:
         """Set the orientation so that ``acc`` (any unit, sensor frame) points up."""
         if float(np.linalg.norm(acc)) > 0:
             self._ahrs.set_quaternion(np.array(align_to_up(float(acc[0]), float(acc[1]), float(acc[2]))))
+            if self._still_start and self._ahrs.get_flags().startup:
+                self._ahrs.skip_startup()  # see ``still_start``
 
     def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_rads: FloatArray) -> FloatArray:
         """Process samples in order.

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from imurep.core.calibration import GyroCalibrator
 from imurep.core.filters import first_order
-from imurep.core.orientation import GravityTracker
+from imurep.core.orientation import GravityTracker, starts_still
 from imurep.core.settings import AnalysisSettings
 from imurep.core.tracking.base import BlockSignals, Tracker
 from imurep.core.tracking.lifts import LiftTracker
@@ -278,7 +278,11 @@ class Pipeline:
         if self._orient is None:
             assert self._rate_hz is not None
             rate = self._rate_hz
-            self._orient = GravityTracker(self.settings.orientation, nominal_rate_hz=rate)
+            # (the first call holds the whole first block: see update)
+            first = gyr[: starts[1]] if starts.shape[0] > 1 else gyr
+            self._orient = GravityTracker(
+                self.settings.orientation, nominal_rate_hz=rate, still_start=starts_still(first)
+            )
             a = 1.0 - math.exp(-2.0 * math.pi * self.settings.acc_highpass_hz / rate)
             self._lp_ba = (a, a - 1.0)  # (b0, a1) of the first-order filters
             self._lp_zi = ((1.0 - a) * acc[0]).reshape(1, 3)

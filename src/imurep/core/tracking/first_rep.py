@@ -78,6 +78,12 @@ starts from: that one is scanned from where it turned or stopped, quiet or not. 
 impact, an off-axis turn, a swing through the start, a hold on the way or a late start: walking and
 getting onto the bench, whose next step from such a posture would look like a rep.)"""
 
+PAST_QUIET_MARGIN = 0.15
+"""A first rep from a calm start found after a blind stretch swings past the last quiet posture when
+that posture lies between its start and its far end, further than this fraction of its range from
+both (a thigh's walking steps swing back and forth around the standing posture; a rep's standing
+or bottom posture lies at one end of it)."""
+
 SMALL_FIRST_FACTOR = 2.0
 """A movement refused for swinging through its start by at least this many times its own range
 was a counter-movement before the real one (which is judged from the same start position)."""
@@ -249,6 +255,12 @@ class FirstRepJudge:
                 # it stopped and held a posture part-way up: two movements (a change of posture, then
                 # another), not one rep
                 reason = "held a posture on the way"
+            elif rest.passes is not None and (
+                timing.bottom_deg + PAST_QUIET_MARGIN * timing.rom_deg
+                < float(sagittal_angle_deg(rest.passes[None, :], axis, base)[0])
+                < timing.top_deg - PAST_QUIET_MARGIN * timing.rom_deg
+            ):
+                reason = "swings past the last quiet posture"
             elif float(x[-1]) > timing.bottom_deg + (1.0 - s.first_return_fraction) * timing.rom_deg:
                 # a set's first rep comes back to where it started (a change of posture does not)
                 reason = f"came back only {(timing.top_deg - float(x[-1])) / timing.rom_deg:.0%} of the way"

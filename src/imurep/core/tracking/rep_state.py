@@ -50,6 +50,7 @@ class Rest:
     calm: bool = False  # not quiet: the calmest moment of a movement (or the stream's start)
     i_resume: int | None = None  # a small movement after it ended here: the next one is scanned from here
     t_resume_s: float | None = None  # ... at this time (the start-from-rest gap counts from it)
+    passes: FloatArray | None = None  # a quiet posture a first rep from here may not swing past
 
     @property
     def i_scan_from(self) -> int:

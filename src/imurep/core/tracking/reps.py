@@ -109,6 +109,21 @@ __all__ = ["SegmentationSettings", "SetTracker"]
 logger = logging.getLogger(__name__)
 
 
+BLIND_RESTART_S = 3.0
+"""With no start position for this long (a movement was refused and no quiet posture followed), s,
+the next calm turn is one (a calm start: its set needs ``CALM_SET_REPS``, and its first rep may not
+swing past the last quiet posture, which walking does).  Touch-and-go reps pause nowhere: without
+this, a set whose first movement was refused (a recording started mid-set, a fidget before the set)
+would not be seen at all.  3 s is about one slow rep: the reps lost before the tracker looks again."""
+
+CALM_TURN_BLOCKS = 4
+"""A calm turn is a block whose mean angular speed is the lowest of this many blocks on either side
+(4 blocks of 50 ms: the turn of a rep, not a wobble within a movement)."""
+
+CALM_TURN_FRACTION = 0.5
+"""... and under this fraction of the fastest of them (the movement slows down markedly there)."""
+
+
 class SetTracker(FirstRepJudge):
     """Finds sets and reps in the pipeline's signals and measures them.
 
@@ -158,7 +173,10 @@ class SetTracker(FirstRepJudge):
         self._n_sets = 0  # sets announced (kept or open)
         self.t_now = -math.inf
         self._i_end = 0
-        self._calm_prev: tuple[float, int, int] | None = None  # (mean speed, a, b) of the last block
+        self._calm_blocks: list[tuple[float, int, int]] = []  # (mean speed, a, b) of the latest blocks
+        self._blind_from_s: float | None = None
+        self._last_quiet_up: FloatArray | None = None
+        self._flushing = False  # judging the rep cut by the stream's end (see _flush)
         self._quiet_in_set: list[Rest] = []  # the latest quiet postures while a set is open
         self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
@@ -194,13 +212,24 @@ class SetTracker(FirstRepJudge):
         events = self._judge_pending()
         st = self._set
         if st is not None:
-            cyc = st.seg.flush(self._i_end - 1)
-            if cyc is not None:
-                events.extend(self._set_cycle(st, cyc))
+            events.extend(self._flush(st))
         if self._set is not None:
             events.extend(self._end_set())
         self._cands = []
         return events
+
+    def _flush(self, st: OpenSet) -> list[Event]:
+        """The stream ends (or a marker ends the set): a rep on its way back is complete.  Its turn
+        is the stream's last sample, not a turning point: the pelvis's height there (the body may
+        still be moving) does not tell whether it is back (see ``_judge_cycle``)."""
+        cyc = st.seg.flush(self._i_end - 1)
+        if cyc is None:
+            return []
+        self._flushing = True
+        try:
+            return self._set_cycle(st, cyc)
+        finally:
+            self._flushing = False
 
     # -- per block -------------------------------------------------------------------------------
 
@@ -226,9 +255,7 @@ class SetTracker(FirstRepJudge):
         st = self._set
         if st is not None:
             # a rep on its way back when the lifter pressed the key is complete
-            cyc = st.seg.flush(self._i_end - 1)
-            if cyc is not None:
-                events.extend(self._set_cycle(st, cyc))
+            events.extend(self._flush(st))
         if self._set is not None:
             events.extend(self._end_set())
         self._sides.apply(m)
@@ -251,6 +278,7 @@ class SetTracker(FirstRepJudge):
         if t_end - self._quiet.t_start_s < s.ref_quiet_s:
             return
         posture = self._quiet.posture()
+        self._last_quiet_up = posture
         i_to = a + v.shape[0] - 1
         if self._set is not None:
             # kept in case the set is discarded: the movement that ended it may start the real one
@@ -268,11 +296,35 @@ class SetTracker(FirstRepJudge):
         self._rest = Rest(posture, self._quiet.i_start, i_to, self._quiet.t_start_s, t_end)
 
     def _follow_calm(self, a: int, b: int, v: FloatArray) -> None:
-        """The stream's first block is a possible start position, quiet or not (a recording that
-        begins right before, or during, the first rep)."""
-        if self._calm_prev is None and self._rest is None:
+        """A start position that is not quiet: the stream's first block (a recording that begins
+        right before, or during, the first rep), and, after ``BLIND_RESTART_S`` with no start
+        position at all, the calmest moment of the movement (touch-and-go reps in a recording
+        started mid-set never pause; see :data:`BLIND_RESTART_S`)."""
+        speed = mean_1d(v[:, C_S])
+        blocks = self._calm_blocks
+        first = not blocks
+        blocks.append((speed, a, b))
+        del blocks[: -(2 * CALM_TURN_BLOCKS + 1)]
+        if first and self._rest is None:
             self._rest = calm_rest(self.buf.view(a, b), a, b)
-        self._calm_prev = (mean_1d(v[:, C_S]), a, b)
+        if self._rest is not None or self._cands:
+            self._blind_from_s = None
+            return
+        if self._blind_from_s is None:
+            self._blind_from_s = float(v[0, C_T])
+            return
+        if self.t_now - self._blind_from_s < BLIND_RESTART_S or len(blocks) < 2 * CALM_TURN_BLOCKS + 1:
+            return
+        s_mid, pa, pb = blocks[CALM_TURN_BLOCKS]
+        others = [x[0] for k, x in enumerate(blocks) if k != CALM_TURN_BLOCKS]
+        if s_mid < min(others) and s_mid < CALM_TURN_FRACTION * max(others):
+            logger.debug(
+                "no start position for %.1f s: the turn at %.2f s is one",
+                self.t_now - self._blind_from_s,
+                float(self.buf.view(pa, pa + 1)[0, C_T]),
+            )
+            self._rest = replace(calm_rest(self.buf.view(pa, pb), pa, pb), passes=self._last_quiet_up)
+            self._blind_from_s = None
 
     # -- the set's reps --------------------------------------------------------------------------
 
@@ -424,7 +476,7 @@ class SetTracker(FirstRepJudge):
                 return self._end_set_before(st.held[0])
             logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
             return []
-        if not self._turn_is_rest_side(i_prev, cyc.i_low):
+        if not self._flushing and not self._turn_is_rest_side(i_prev, cyc.i_low):
             logger.debug("turn at %.2f s is not at the rest side: part of a rep", float(t[-1]))
             if st.i_inside is None:
                 st.i_inside = cyc.i_peak  # the rep started before this cycle's far turn
