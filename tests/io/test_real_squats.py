@@ -95,8 +95,8 @@ def test_real_squat_set_counts_and_times_every_labelled_rep(path: Path) -> None:
     assert not missed, f"labelled reps {[i + 1 for i in missed]} of {len(labels)} not within {TOLERANCE_S} s"
 
 
-def _analyze_cli(path: Path) -> dict[str, Any]:
-    """``imurep analyze PATH --exercise squat --json -`` in a subprocess, as a user runs it."""
+def _analyze_cli(path: Path, *extra: str) -> dict[str, Any]:
+    """``imurep analyze PATH --exercise squat --json - [EXTRA...]`` in a subprocess, as a user runs it."""
     out = subprocess.run(
         [
             sys.executable,
@@ -109,6 +109,7 @@ def _analyze_cli(path: Path) -> dict[str, Any]:
             "--json",
             "-",
             "--no-store",
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -232,3 +233,17 @@ def test_analyze_cli_looks_again_at_a_calm_turn_when_no_pause_comes(stem: str, t
     csv, labels = _cut_mid_second_rep(path, tmp_path, at_start=True)
     reps = [RepWindow(r["start_s"], r["end_s"]) for s in _analyze_cli(csv)["sets"] for r in s["reps"]]
     assert len(match_windows(labels, reps)) == len(reps) >= 0.45 * len(labels), (len(reps), len(labels))
+
+
+@pytest.mark.skipif(not FILES, reason=f"no real squat recordings in {DATA}")
+def test_a_thigh_set_must_turn_as_far_as_the_exercise_asks() -> None:
+    """``segmentation.min_set_rom_thigh_deg``: the squat profile's 25° keeps a real partial-squat set
+    (median 61°) and drops shuffling before a set (5-18° turns: held-out subject 5 had a 6-"rep" set
+    of median 10° before a set of 25); raised past the set's range it drops the set on the thigh
+    and not on the pelvis, which keeps ``min_set_rom_deg``."""
+    stem = "c4-partial_squat_subject1_set1"
+    thigh, hip = DATA / f"{stem}_thigh.csv", DATA / f"{stem}_hip.csv"
+    assert len(_analyze_cli(thigh)["sets"]) == 1
+    raised = ("--set", "segmentation.min_set_rom_thigh_deg=75")
+    assert _analyze_cli(thigh, *raised)["sets"] == []
+    assert len(_analyze_cli(hip, *raised)["sets"]) == 1

@@ -35,6 +35,10 @@ class SegmentationSettings:
     min_set_rom_deg
         A set whose reps' median range is below this is discarded, degrees: the smallest rep of
         the style space is 12° (a floor bridge on the pelvis); walking steps turn the pelvis 5-11°.
+    min_set_rom_thigh_deg
+        With a thigh sensor, a set's median range must also reach this, degrees (0: only
+        ``min_set_rom_deg``).  An exercise whose thigh turns far in every rep (a squat: 60-100°)
+        sets it, so that shuffling before the set (5-18° turns) is not a set.
     ref_quiet_s
         Quiet time that establishes a posture (the start position), s.
     quiet_rads
@@ -146,6 +150,7 @@ class SegmentationSettings:
     overshoot_fraction: float = 0.5
     away_height_sign: int = 1
     max_past_rest_deg: float = 0.0
+    min_set_rom_thigh_deg: float = 0.0
 
     def __post_init__(self) -> None:
         positive = [
@@ -184,6 +189,11 @@ class SegmentationSettings:
         if self.away_height_sign not in (-1, 0, 1):
             raise SettingsError(
                 f"segmentation.away_height_sign must be -1, 0 or 1, got {self.away_height_sign!r}"
+            )
+        if not 0 <= self.min_set_rom_thigh_deg < self.max_rom_deg:
+            raise SettingsError(
+                "segmentation.min_set_rom_thigh_deg must be in [0, max_rom_deg), "
+                f"got {self.min_set_rom_thigh_deg!r}"
             )
         if self.min_set_reps < 1:
             raise SettingsError(f"segmentation.min_set_reps must be >= 1, got {self.min_set_reps!r}")

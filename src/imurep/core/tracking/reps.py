@@ -610,10 +610,11 @@ class SetTracker(FirstRepJudge):
         self._quiet.reset()
         if st is None or not st.results:
             return []
+        min_rom = s.min_set_rom_deg if self.measure_tilt else max(s.min_set_rom_deg, s.min_set_rom_thigh_deg)
         if len(st.results) < st.min_reps:
             why = f"a set needs at least {st.min_reps} reps"
-        elif float(np.median([r.rom_deg for r in st.results])) < s.min_set_rom_deg:
-            why = f"its reps move less than {s.min_set_rom_deg:g} deg (median)"
+        elif float(np.median([r.rom_deg for r in st.results])) < min_rom:
+            why = f"its reps move less than {min_rom:g} deg (median)"
         else:
             why = ""
         if why:
