@@ -151,6 +151,29 @@ def _cut_mid_second_rep(path: Path, out: Path, *, at_start: bool = False) -> tup
     return csv, [lab for lab in labels if lab.start_s >= t_cut]
 
 
+def _cut_totals(files: list[Path], out: Path, *, at_start: bool = False) -> tuple[int, int, int]:
+    """Reps found, labelled reps matched and labelled reps, over ``files`` cut as
+    :func:`_cut_mid_second_rep` cuts them."""
+    found = matched = whole = 0
+    for path in files:
+        csv, labels = _cut_mid_second_rep(path, out, at_start=at_start)
+        reps = _found(csv)
+        found += len(reps)
+        matched += len(match_windows(labels, reps))
+        whole += len(labels)
+    return found, matched, whole
+
+
+def _cli_reps_of_cut(
+    stem: str, out: Path, *, at_start: bool = False
+) -> tuple[list[RepWindow], list[RepWindow]]:
+    """The reps ``imurep analyze`` (a subprocess) finds in the recording ``stem`` cut as
+    :func:`_cut_mid_second_rep` cuts it, and the labelled reps after the cut."""
+    csv, labels = _cut_mid_second_rep(DATA / f"{stem}.csv", out, at_start=at_start)
+    reps = [RepWindow(r["start_s"], r["end_s"]) for s in _analyze_cli(csv)["sets"] for r in s["reps"]]
+    return reps, labels
+
+
 HIP_FILES = [f for f in FILES if f.stem.endswith("_hip")]
 
 
@@ -161,13 +184,7 @@ def test_a_recording_started_during_a_touch_and_go_set_finds_its_reps(tmp_path: 
     after it pause nowhere.  They are scanned from where that movement stopped, and after 3 s with
     no start position at all from the next calm turn (labelled reps matched: 72 of 206 with neither,
     122 with the first, 139 with both; no rep at all in 11, then 4, then 1 of the 22 recordings)."""
-    found = matched = whole = 0
-    for path in HIP_FILES:
-        csv, labels = _cut_mid_second_rep(path, tmp_path)
-        reps = _found(csv)
-        found += len(reps)
-        matched += len(match_windows(labels, reps))
-        whole += len(labels)
+    found, matched, whole = _cut_totals(HIP_FILES, tmp_path)
     assert matched >= 0.65 * whole, f"{matched} of {whole} whole labelled reps found"
     # what it finds are the labelled reps, but for one butt-wink lifter whose every pelvic tuck is
     # counted when a set is seen without a quiet start (6 extra, and 3 more since the calm-turn
@@ -186,13 +203,7 @@ def test_a_thigh_recording_started_at_the_top_of_a_touch_and_go_rep_finds_its_re
     accelerometer for its first 3 s when the stream starts still (in these, the thigh sensor's
     accelerometer reads 12-15 m/s² at rest: following it through the first rep left the angle 25°
     off)."""
-    found = matched = whole = 0
-    for path in THIGH_FILES:
-        csv, labels = _cut_mid_second_rep(path, tmp_path, at_start=True)
-        reps = _found(csv)
-        found += len(reps)
-        matched += len(match_windows(labels, reps))
-        whole += len(labels)
+    found, matched, whole = _cut_totals(THIGH_FILES, tmp_path, at_start=True)
     assert matched >= 0.9 * whole, f"{matched} of {whole} whole labelled reps found"
     assert found - matched <= 0.02 * whole, f"{found - matched} reps found that are not labelled"
 
@@ -210,9 +221,7 @@ def test_a_thigh_recording_started_at_the_top_of_a_touch_and_go_rep_finds_its_re
 )
 def test_analyze_cli_finds_the_reps_of_a_recording_started_mid_set(stem: str, tmp_path: Path) -> None:
     """As a user runs it: ``imurep analyze`` of a recording started during a set's second rep."""
-    path = DATA / f"{stem}.csv"
-    csv, labels = _cut_mid_second_rep(path, tmp_path)
-    reps = [RepWindow(r["start_s"], r["end_s"]) for s in _analyze_cli(csv)["sets"] for r in s["reps"]]
+    reps, labels = _cli_reps_of_cut(stem, tmp_path)
     assert len(match_windows(labels, reps)) == len(reps) >= len(labels) - 2, (len(reps), len(labels))
 
 
@@ -229,9 +238,7 @@ def test_analyze_cli_finds_the_reps_of_a_recording_started_mid_set(stem: str, tm
 def test_analyze_cli_looks_again_at_a_calm_turn_when_no_pause_comes(stem: str, tmp_path: Path) -> None:
     """As a user runs it: a recording started at the top of a touch-and-go set's second rep.  The
     reps of the first 3 s after the refused movement are lost (the set then needs 3 reps)."""
-    path = DATA / f"{stem}.csv"
-    csv, labels = _cut_mid_second_rep(path, tmp_path, at_start=True)
-    reps = [RepWindow(r["start_s"], r["end_s"]) for s in _analyze_cli(csv)["sets"] for r in s["reps"]]
+    reps, labels = _cli_reps_of_cut(stem, tmp_path, at_start=True)
     assert len(match_windows(labels, reps)) == len(reps) >= 0.45 * len(labels), (len(reps), len(labels))
 
 

@@ -176,7 +176,6 @@ class SetTracker(FirstRepJudge):
         self._calm_blocks: list[tuple[float, int, int]] = []  # (mean speed, a, b) of the latest blocks
         self._blind_from_s: float | None = None
         self._last_quiet_up: FloatArray | None = None
-        self._flushing = False  # judging the rep cut by the stream's end (see _flush)
         self._quiet_in_set: list[Rest] = []  # the latest quiet postures while a set is open
         self._bottom_memo: tuple[bytes, float, float] | None = None  # see _bottom_angles
 
@@ -223,13 +222,7 @@ class SetTracker(FirstRepJudge):
         is the stream's last sample, not a turning point: the pelvis's height there (the body may
         still be moving) does not tell whether it is back (see ``_judge_cycle``)."""
         cyc = st.seg.flush(self._i_end - 1)
-        if cyc is None:
-            return []
-        self._flushing = True
-        try:
-            return self._set_cycle(st, cyc)
-        finally:
-            self._flushing = False
+        return [] if cyc is None else self._set_cycle(st, cyc, flushed=True)
 
     # -- per block -------------------------------------------------------------------------------
 
@@ -386,12 +379,13 @@ class SetTracker(FirstRepJudge):
         w = w[k0:]
         return w, w[:, C_T].tolist()
 
-    def _set_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
-        """Judge and measure a cycle of the open set's signal."""
+    def _set_cycle(self, st: OpenSet, cyc: Cycle, *, flushed: bool = False) -> list[Event]:
+        """Judge and measure a cycle of the open set's signal (``flushed``: cut by the stream's end
+        or a marker, see :meth:`_flush`)."""
         events = self._decide_held(st, cyc)
         if self._set is not st:
             return events
-        return events + self._judge_cycle(st, cyc)
+        return events + self._judge_cycle(st, cyc, flushed=flushed)
 
     def _decide_held(self, st: OpenSet, cyc: Cycle) -> list[Event]:
         """A rep held for turning about another axis is a rep when the movement after it turns about
@@ -428,7 +422,7 @@ class SetTracker(FirstRepJudge):
             self._rest, self._cands = after[-1], []
         return events
 
-    def _judge_cycle(self, st: OpenSet, cyc: Cycle) -> list[Event]:
+    def _judge_cycle(self, st: OpenSet, cyc: Cycle, *, flushed: bool = False) -> list[Event]:
         s = self.settings
         i_prev = st.reps[-1].i_end if st.reps else st.i_from
         stop = (cyc.i_low if cyc.kind == "valley" else cyc.i_decide) + 1
@@ -476,7 +470,7 @@ class SetTracker(FirstRepJudge):
                 return self._end_set_before(st.held[0])
             logger.debug("movement at %.2f s is not a rep (off-axis %.2f, axis %.1f deg)", t[0], off, dev)
             return []
-        if not self._flushing and not self._turn_is_rest_side(i_prev, cyc.i_low):
+        if not flushed and not self._turn_is_rest_side(i_prev, cyc.i_low):
             logger.debug("turn at %.2f s is not at the rest side: part of a rep", float(t[-1]))
             if st.i_inside is None:
                 st.i_inside = cyc.i_peak  # the rep started before this cycle's far turn
