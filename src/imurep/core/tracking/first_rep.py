@@ -84,6 +84,12 @@ that posture lies between its start and its far end, further than this fraction 
 both (a thigh's walking steps swing back and forth around the standing posture; a rep's standing
 or bottom posture lies at one end of it)."""
 
+GYRO_SWING_FRACTION = 0.25
+"""A first rep whose filtered angle swings through its start on the way back is still one when the
+gyroscope's own angle (integrated over those few seconds) comes back to within this fraction of its
+range past the start: the filter's angle was pulled off by an accelerometer error (real cases: 0.11,
+0.15, 0.17).  A thigh's walking stride swings back 0.45-0.5 of its range in both."""
+
 SMALL_FIRST_FACTOR = 2.0
 """A movement refused for swinging through its start by at least this many times its own range
 was a counter-movement before the real one (which is judged from the same start position)."""
@@ -314,8 +320,11 @@ class FirstRepJudge:
             if not final and float(t_back[-1]) < timing.end_s + s.confirm_s:
                 return []
             t_ok = timing.end_s + s.confirm_s
-        back = back[: int(np.searchsorted(t_back, t_ok, side="right"))]
-        if float(back.min()) < -s.overshoot_fraction * timing.top_deg:
+        n_back = int(np.searchsorted(t_back, t_ok, side="right"))
+        back = back[:n_back]
+        if float(back.min()) < -s.overshoot_fraction * timing.top_deg and _gyro_swings_through(
+            w, after, axis, x, timing, i_top, n_back, GYRO_SWING_FRACTION
+        ):
             logger.debug("movement at %.2f s swings through its start: not a rep", timing.start_s)
             c.pending = None
             self._drop(c)
@@ -428,3 +437,33 @@ class FirstRepJudge:
             return True
         w = self.buf.view(max(i_from, self.buf.first_index), i_low + 1)
         return came_back(w[:, C_T], w[:, C_V]) is not False
+
+
+def _gyro_swings_through(
+    w: FloatArray,
+    after: FloatArray,
+    axis: FloatArray,
+    x: FloatArray,
+    timing: RepTiming,
+    i_top: int,
+    n_back: int,
+    fraction: float,
+) -> bool:
+    """Whether the gyroscope alone sees the movement swing through its start on the way back.
+
+    ``x`` (degrees) is the sagittal angle of the orientation filter, of buffer rows ``w``; the way
+    back is its rows from ``i_top`` on, then ``after``, ``n_back`` of them.  An accelerometer with an
+    offset (the thigh sensor of a real squat data set reads 12-15 m/s2 at rest) makes the filter's
+    angle come back short at the bottom and then swing past the start on the way up, by 20-25 deg;
+    the rate the gyroscope measures about the rep's axis, integrated from the rep's start over
+    these few seconds, comes back to it.  A walking stride swings through in both.  True when the
+    gyroscope's angle goes further than ``fraction`` of its range past the start.
+    """
+    rows = np.concatenate((w[timing.i_start :], after))
+    rate = axis_rate(rows, axis)
+    dt = np.diff(rows[:, C_T])
+    theta = float(x[timing.i_start]) + np.concatenate(([0.0], np.cumsum(rate[:-1] * dt)))
+    k_top = i_top - timing.i_start
+    top = float(np.max(theta[: max(k_top + 1, 1)]))
+    way_back = theta[max(k_top, 0) : max(k_top, 0) + n_back]
+    return bool(way_back.size) and float(way_back.min()) < -fraction * top

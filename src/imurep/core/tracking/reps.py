@@ -629,6 +629,11 @@ class SetTracker(FirstRepJudge):
             if back:
                 self._rest = back[-1]
                 self._cands = []
+            elif st.calm and self.buf.first_index <= i_after < self._i_end:
+                # no quiet posture since (touch-and-go): the rest side where its last rep ended
+                # (a set opened by a shuffle at the stream's start, left by the real first rep)
+                self._rest = calm_rest(self.buf.view(i_after, i_after + 1), i_after, i_after + 1)
+                self._cands = []
             return [SetDiscarded(st.index, why)]
         if st.suspect is not None:
             # the reps since the suspected one all stayed turned: the strap slipped there
