@@ -6,7 +6,12 @@ unit tests do not use) and compares every set and rep with the simulator's truth
 Prints: exact rep count per set, phantom and missed reps, phase-duration errors (median, 95th
 percentile), ROM and hip-tilt errors, and precision / recall / F1 per fault.
 
-Usage: ``python benchmarks/accuracy.py [--n 48] [--first-seed 10000] [--rate 104]``
+Usage: ``python benchmarks/accuracy.py [--n 48] [--first-seed 10000] [--rate 104] [--exercise NAME]``
+
+``--exercise`` simulates another exercise of the catalogue (the similar movements: ``squat``,
+``bulgarian_split_squat``, ``step_up``, ``single_leg_rdl``, ``pistol_squat``, or a bridge) and
+analyses it with that exercise's profile, as ``imurep analyze`` does with the simulator's sidecar;
+the targets printed are the hip thrust's.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import time
 import numpy as np
 from _scoring import evaluate, fault_f1, new_stats
 
+from imurep.coaching.exercises import get_profile
 from imurep.core.pipeline import analyze
-from imurep.core.settings import AnalysisSettings
+from imurep.core.settings import AnalysisSettings, resolve
 from imurep.model.codes import FAULTS
 from imurep.model.samples import ImuChunk
 from imurep.sim import SimSettings, simulate
@@ -32,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=48, help="number of recordings (half per placement)")
     ap.add_argument("--first-seed", type=int, default=FIRST_SEED)
     ap.add_argument("--rate", type=float, default=None, help="sample rate, Hz (default: varied 50..400)")
+    ap.add_argument("--exercise", default=None, help="exercise simulated and analysed (default: hip thrust)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
 
@@ -44,13 +51,19 @@ def main(argv: list[str] | None = None) -> int:
         placement = "hip" if k % 2 == 0 else "thigh"
         rate = args.rate or rates[(k // 2) % len(rates)]
         t0 = time.perf_counter()
-        rec = simulate(SimSettings(seed=seed, placement=placement, sample_rate_hz=rate, n_sets=2))
+        if args.exercise is None:
+            rec = simulate(SimSettings(seed=seed, placement=placement, sample_rate_hz=rate, n_sets=2))
+            settings = AnalysisSettings(placement=placement)
+        else:
+            rec = simulate(
+                SimSettings(
+                    seed=seed, placement=placement, sample_rate_hz=rate, n_sets=2, exercise=args.exercise
+                )
+            )
+            profile = get_profile(rec.metadata["exercise"]).settings_overrides()
+            settings = resolve(sidecar=rec.metadata, profile=profile)
         t1 = time.perf_counter()
-        res = analyze(
-            [ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)],
-            AnalysisSettings(placement=placement),
-            source=f"sim:{seed}",
-        )
+        res = analyze([ImuChunk(rec.t_s, rec.acc_mps2, rec.gyr_rads)], settings, source=f"sim:{seed}")
         t2 = time.perf_counter()
         t_sim += t1 - t0
         t_an += t2 - t1
@@ -66,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pe = np.asarray(stats["phase_err"]) * 1000
     be = np.asarray(stats["boundary_err"]) * 1000
+    print(f"exercise: {args.exercise or 'single_leg_hip_thrust (default settings)'}")
     print(
         f"recordings: {args.n} ({args.n // 2} hip, {args.n - args.n // 2} thigh), samples: {n_samples}, "
         f"simulate {t_sim:.1f} s, analyze {t_an:.1f} s ({n_samples / max(t_an, 1e-9):,.0f} samples/s)"

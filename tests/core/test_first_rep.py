@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from imurep.core.metrics import RepTiming
-from imurep.core.tracking.first_rep import _gyro_swings_through
+from imurep.core.tracking.first_rep import GYRO_SWING_FRACTION, _gyro_swings_through
 from imurep.core.tracking.rep_state import C_G, C_T, WIDTH
 
 RATE_HZ = 100.0
@@ -46,7 +46,7 @@ def test_a_filter_angle_that_swings_past_the_start_while_the_gyroscope_comes_bac
     timing = _timing(filt, i_top, i_end)
     assert filt[i_top:].min() < -0.5 * filt.max()  # what the filter alone would call a swing-through
     assert not _gyro_swings_through(
-        rows[: i_end + 1], rows[i_end + 1 :], AXIS, filt, timing, i_top, 250, 0.25
+        rows[: i_end + 1], rows[i_end + 1 :], AXIS, filt, timing, i_top, 250, GYRO_SWING_FRACTION
     )
 
 
@@ -59,4 +59,6 @@ def test_a_stride_that_swings_through_the_start_does_so_for_the_gyroscope_too() 
     theta = np.convolve(np.pad(theta, 5, mode="edge"), np.ones(11) / 11, mode="valid")  # smooth
     rows, i_top = _rows(theta), int(np.argmax(theta))
     timing = _timing(theta, i_top, 199)
-    assert _gyro_swings_through(rows[:200], rows[200:], AXIS, theta, timing, i_top, 300 - i_top, 0.25)
+    assert _gyro_swings_through(
+        rows[:200], rows[200:], AXIS, theta, timing, i_top, 300 - i_top, GYRO_SWING_FRACTION
+    )

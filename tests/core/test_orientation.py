@@ -91,7 +91,6 @@ def test_alignment_is_scipys_align_vectors_bit_for_bit() -> None:
         assert align_to_up(*(float(c) for c in v)) == (w, x, y, z)
 
 
-
 def test_a_still_start_skips_fusions_start_up_ramp() -> None:
     """A stream that starts still and swings 60° in its first seconds, its accelerometer off by a
     per-axis offset (the thigh sensor of ../shared/data/squat-realtime reads 12-15 m/s² at rest):
