@@ -89,8 +89,8 @@ GYRO_SWING_FRACTION = 0.2
 gyroscope's own angle (integrated over those few seconds) comes back to within this fraction of its
 range past the start: the filter's angle was pulled off by an accelerometer error (real cases: 0.11,
 0.15, 0.17).  A thigh's walking stride swings back 0.45-0.5 of its range in both, and 0.22 for the
-gyroscope when judged from where it crossed the standing posture (after a counter-movement): the
-margin is thin, which is why the filter's angle must swing through as well."""
+gyroscope when judged from where it crossed the standing posture: the margin is thin, which is why
+the filter's angle must swing through as well."""
 
 SMALL_FIRST_FACTOR = 2.0
 """A movement refused for swinging through its start by at least this many times its own range
@@ -332,10 +332,8 @@ class FirstRepJudge:
             self._drop(c)
             if self._rest is None and not final and -float(back.min()) >= SMALL_FIRST_FACTOR * timing.top_deg:
                 # a small movement one way, then a much larger one the other way (a counter-movement
-                # before the first rep): the larger one is judged from the same start position,
-                # from where the way back crossed it (the larger one begins there)
-                k_cross = int(np.argmax(back <= 0.0))
-                self._resume(rest, min(i0 + i_top + k_cross, stop - 1))
+                # before the first rep): the larger one is judged from the same start position
+                self._resume(rest, stop - 1)
             return []
         # the set opens
         c.pending = None
