@@ -495,9 +495,8 @@ class SetTracker(FirstRepJudge):
         st = self._set
         i = st.reps[-1].i_end if st is not None and st.reps else cyc.i_base
         events = self._end_set()
-        w = self.buf.view(i, i + 1)
-        if w.shape[0] and st is not None and st.calm:
-            self._rest = calm_rest(w, i, i + 1)
+        if st is not None and st.calm and self.buf.first_index <= i < self._i_end:
+            self._restart_at(i)
         return events
 
     def _accept(
@@ -632,7 +631,7 @@ class SetTracker(FirstRepJudge):
             elif st.calm and self.buf.first_index <= i_after < self._i_end:
                 # no quiet posture since (touch-and-go): the rest side where its last rep ended
                 # (a set opened by a shuffle at the stream's start, left by the real first rep)
-                self._rest = calm_rest(self.buf.view(i_after, i_after + 1), i_after, i_after + 1)
+                self._restart_at(i_after)
                 self._cands = []
             return [SetDiscarded(st.index, why)]
         if st.suspect is not None:
